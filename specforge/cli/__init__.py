@@ -1,0 +1,71 @@
+"""The ``specforge`` command line: a thin layer over :mod:`specforge.api`.
+
+Each command lives in its own module and adds itself to :data:`cli`. Command
+modules import nothing heavy at module level: ``validate``, ``summary``,
+``schema`` and ``plugins`` never import TensorFlow or Keras.
+
+Exit codes: 0 success, 1 invalid spec, 2 usage or environment problem,
+3 training diverged (NaN/inf loss), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import click
+
+from .. import __version__
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+#: Command modules, imported when the CLI is built.
+COMMANDS = ("validate", "summary", "schema")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="specforge")
+@click.option("--debug", is_flag=True, envvar="SPECFORGE_DEBUG", help="Show Python tracebacks for internal errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """specforge: compile declarative model specs (YAML/JSON) to Keras or NumPy models.
+
+    \b
+    Exit codes: 0 ok, 1 invalid spec, 2 usage or environment error,
+    3 training diverged, 130 interrupted.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+    if debug:
+        os.environ["SPECFORGE_DEBUG"] = "1"
+
+
+for _name in COMMANDS:
+    importlib.import_module(f"{__name__}.{_name}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: no traceback reaches the user unless --debug."""
+    try:
+        rv = cli.main(args=argv, prog_name="specforge", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(EXIT_USAGE if e.exit_code == 2 else e.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
+    except BrokenPipeError:
+        sys.exit(EXIT_OK)
+    except Exception as e:  # the last line of defence: a clear message, exit 2
+        if os.environ.get("SPECFORGE_DEBUG") or "--debug" in (argv or sys.argv):
+            raise
+        click.echo(f"specforge: internal error: {type(e).__name__}: {e}", err=True)
+        click.echo("  help: rerun with --debug for the traceback, and report it as a bug", err=True)
+        sys.exit(EXIT_USAGE)
+    sys.exit(rv if isinstance(rv, int) else EXIT_OK)

@@ -1,0 +1,26 @@
+"""``specforge summary``: the Keras-style table of a spec, without importing Keras."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from . import cli
+from .common import FORMATS, plugin_warnings, require_valid
+
+
+@cli.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True, help="Output format.")
+def summary(spec: str, fmt: str) -> None:
+    """Print SPEC's nodes, output shapes and parameter counts."""
+    from ..summary import summary_data, summary_text
+
+    plugin_warnings()
+    result = require_valid(spec)
+    graph = result.graph
+    if fmt == "json":
+        click.echo(json.dumps(summary_data(graph), indent=2))
+    else:
+        click.echo(summary_text(graph))

@@ -1,0 +1,1 @@
+"""Dataset readers: load the data sets a spec names from files the user already has."""

@@ -1,0 +1,1 @@
+"""The built-in plugins. Each module is an ordinary plugin: read them as examples."""

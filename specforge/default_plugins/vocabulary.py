@@ -1,0 +1,162 @@
+"""Built-in names a spec can use: activations, losses, metrics, optimizers, initializers.
+
+The names and aliases are Keras's, so a spec reads like the Keras code it
+replaces. Each backend says which of them it implements through
+``register_lowerings``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from specforge.plugin import (
+    Activation,
+    Initializer,
+    Loss,
+    Metric,
+    Optimizer,
+    Params,
+    hookimpl,
+)
+
+LearningRate = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+Fraction = Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)]
+Epsilon = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+ACTIVATIONS = [
+    Activation("linear", ("identity", "None"), description="f(x) = x"),
+    Activation("relu", description="max(x, 0)"),
+    Activation("sigmoid", ("logistic",), description="1 / (1 + exp(-x))"),
+    Activation("tanh", description="hyperbolic tangent"),
+    Activation("softmax", description="normalised exponentials over the last axis"),
+    Activation("elu", description="exponential linear unit (alpha 1)"),
+    Activation("selu", description="scaled exponential linear unit"),
+    Activation("softplus", description="log(1 + exp(x))"),
+    Activation("softsign", description="x / (1 + |x|)"),
+    Activation("silu", ("swish",), description="x * sigmoid(x)"),
+    Activation("gelu", description="Gaussian error linear unit (exact erf form)"),
+    Activation("exponential", description="exp(x)"),
+    Activation("hard_sigmoid", description="relu6(x + 3) / 6"),
+    Activation("leaky_relu", description="x if x > 0 else 0.2 x"),
+    Activation("relu6", description="min(max(x, 0), 6)"),
+    Activation("mish", description="x * tanh(softplus(x))"),
+    Activation("log_softmax", description="log of softmax over the last axis"),
+    Activation(
+        "heaviside",
+        ("step",),
+        differentiable=False,
+        description="step function (1 if x >= 0 else 0), the perceptron's; trains only with the perceptron rule",
+    ),
+]
+
+LOSSES = [
+    Loss("mean_squared_error", ("mse", "MSE", "MeanSquaredError"), "regression"),
+    Loss("mean_absolute_error", ("mae", "MAE", "MeanAbsoluteError"), "regression"),
+    Loss("mean_absolute_percentage_error", ("mape", "MAPE"), "regression"),
+    Loss("mean_squared_logarithmic_error", ("msle", "MSLE"), "regression"),
+    Loss("huber", ("huber_loss", "Huber"), "regression, delta 1"),
+    Loss("binary_crossentropy", ("bce", "BinaryCrossentropy"), "two classes, sigmoid probabilities"),
+    Loss("categorical_crossentropy", ("cce", "CategoricalCrossentropy"), "one-hot targets, probabilities"),
+    Loss(
+        "sparse_categorical_crossentropy",
+        ("scce", "SparseCategoricalCrossentropy"),
+        "integer class targets, probabilities",
+    ),
+]
+
+METRICS = [
+    Metric("accuracy", ("acc",), "the accuracy that fits the output's loss"),
+    Metric("binary_accuracy", description="threshold 0.5"),
+    Metric("categorical_accuracy"),
+    Metric("sparse_categorical_accuracy"),
+    Metric("mean_squared_error", ("mse",)),
+    Metric("mean_absolute_error", ("mae",)),
+    Metric("root_mean_squared_error", ("rmse",)),
+    Metric("mean_absolute_percentage_error", ("mape",)),
+]
+
+
+class SGDParams(Params):
+    learning_rate: LearningRate = 0.01
+    momentum: Fraction = 0.0
+    nesterov: bool = False
+
+
+class AdamParams(Params):
+    learning_rate: LearningRate = 0.001
+    beta_1: Fraction = 0.9
+    beta_2: Fraction = 0.999
+    epsilon: Epsilon = 1e-7
+    amsgrad: bool = False
+
+
+class RMSpropParams(Params):
+    learning_rate: LearningRate = 0.001
+    rho: Fraction = 0.9
+    momentum: Fraction = 0.0
+    epsilon: Epsilon = 1e-7
+    centered: bool = False
+
+
+class PerceptronParams(Params):
+    learning_rate: LearningRate = 1.0
+
+
+OPTIMIZERS = [
+    Optimizer("sgd", SGDParams, ("SGD",), 0.01, "stochastic gradient descent, optional (Nesterov) momentum"),
+    Optimizer("adam", AdamParams, ("Adam",), 0.001, "Adam"),
+    Optimizer("rmsprop", RMSpropParams, ("RMSprop", "RMSProp"), 0.001, "RMSprop"),
+    Optimizer(
+        "perceptron",
+        PerceptronParams,
+        (),
+        1.0,
+        "Rosenblatt's perceptron rule (NumPy backend; heaviside outputs only)",
+    ),
+]
+
+INITIALIZERS = [
+    Initializer("glorot_uniform", ("GlorotUniform", "xavier_uniform")),
+    Initializer("glorot_normal", ("GlorotNormal", "xavier_normal")),
+    Initializer("he_normal", ("HeNormal",)),
+    Initializer("he_uniform", ("HeUniform",)),
+    Initializer("lecun_normal", ("LecunNormal",)),
+    Initializer("lecun_uniform", ("LecunUniform",)),
+    Initializer("zeros", ("Zeros", "zero")),
+    Initializer("ones", ("Ones", "one")),
+    Initializer("random_normal", ("RandomNormal",)),
+    Initializer("random_uniform", ("RandomUniform",)),
+    Initializer("truncated_normal", ("TruncatedNormal",)),
+]
+
+
+@hookimpl
+def register_activations(register):
+    for item in ACTIVATIONS:
+        register(item)
+
+
+@hookimpl
+def register_losses(register):
+    for item in LOSSES:
+        register(item)
+
+
+@hookimpl
+def register_metrics(register):
+    for item in METRICS:
+        register(item)
+
+
+@hookimpl
+def register_optimizers(register):
+    for item in OPTIMIZERS:
+        register(item)
+
+
+@hookimpl
+def register_initializers(register):
+    for item in INITIALIZERS:
+        register(item)

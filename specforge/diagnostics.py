@@ -1,0 +1,158 @@
+"""Compiler-style diagnostics: what is wrong, where, and how to fix it.
+
+Every check in specforge *yields* :class:`Diagnostic` objects instead of raising,
+so that one run reports every problem in a spec (the habit of jsonschema's
+``iter_errors``). Rendering is separate from detection: the same diagnostics
+are printed for people (with the source line and a caret) or as JSON.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+Severity = Literal["error", "warning", "note"]
+
+#: The most diagnostics printed for one file; the rest are counted, not shown.
+MAX_PRINTED = 50
+
+
+@dataclass(frozen=True)
+class Span:
+    """A 1-based, end-exclusive region of a source file."""
+
+    line: int = 1
+    column: int = 1
+    end_line: int = 1
+    end_column: int = 1
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem found in a spec, located in its source file."""
+
+    code: str
+    message: str
+    severity: Severity = "error"
+    file: str = "<spec>"
+    span: Span = field(default_factory=Span)
+    help: str | None = None
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "file": self.file,
+            "line": self.span.line,
+            "column": self.span.column,
+            "end_line": self.span.end_line,
+            "end_column": self.span.end_column,
+            "severity": self.severity,
+            "code": self.code,
+            "message": self.message,
+            "help": self.help,
+        }
+
+
+class SpecError(Exception):
+    """Raised by API functions that need a valid spec and did not get one."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic]):
+        self.diagnostics = list(diagnostics)
+        errors = [d for d in self.diagnostics if d.is_error]
+        first = errors[0] if errors else (self.diagnostics[0] if self.diagnostics else None)
+        summary = f"{len(errors)} error(s) in spec"
+        if first is not None:
+            summary += f"; first: {first.file}:{first.span.line}:{first.span.column}: {first.message}"
+        super().__init__(summary)
+
+    def render(self, source: str | None = None) -> str:
+        return render_text(self.diagnostics, source)
+
+
+def did_you_mean(name: object, candidates: Iterable[str]) -> str | None:
+    """A 'did you mean' hint for a misspelt name, or None if nothing is close."""
+    if not isinstance(name, str):
+        return None
+    pool = list(candidates)
+    lowered = {c.lower(): c for c in pool}
+    if name.lower() in lowered and lowered[name.lower()] != name:
+        return f"did you mean '{lowered[name.lower()]}'?"
+    matches = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
+    if not matches:
+        matches = [c for c in difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)]
+        matches = [lowered[m] for m in matches]
+    return f"did you mean '{matches[0]}'?" if matches else None
+
+
+def sort_key(d: Diagnostic) -> tuple[str, int, int, str]:
+    return (d.file, d.span.line, d.span.column, d.code)
+
+
+def _caret_line(source_line: str, span: Span) -> str:
+    start = max(span.column - 1, 0)
+    if span.end_line == span.line and span.end_column > span.column:
+        width = span.end_column - span.column
+    else:
+        width = max(len(source_line.rstrip()) - start, 1)
+    # Keep tabs so the caret lines up under the same characters.
+    prefix = "".join("\t" if ch == "\t" else " " for ch in source_line[:start])
+    return prefix + "^" * max(width, 1)
+
+
+def render_one(d: Diagnostic, lines: Sequence[str] | None) -> str:
+    out = [f"{d.file}:{d.span.line}:{d.span.column}: {d.severity}[{d.code}]: {d.message}"]
+    if lines is not None and 1 <= d.span.line <= len(lines):
+        src = lines[d.span.line - 1].rstrip("\r\n")
+        if src.strip() and len(src) <= 400 and src.isprintable() or (src and "\t" in src):
+            out.append("    " + src)
+            out.append("    " + _caret_line(src, d.span))
+    if d.help:
+        out.append(f"  help: {d.help}")
+    return "\n".join(out)
+
+
+def render_text(
+    diagnostics: Sequence[Diagnostic], source: str | None = None, *, limit: int = MAX_PRINTED
+) -> str:
+    """Render diagnostics the way a compiler prints them."""
+    lines = source.splitlines() if source is not None else None
+    shown = list(diagnostics)[:limit]
+    parts = [render_one(d, lines) for d in shown]
+    hidden = len(diagnostics) - len(shown)
+    if hidden > 0:
+        parts.append(f"... and {hidden} more diagnostic(s) not shown")
+    return "\n".join(parts)
+
+
+def render_json(diagnostics: Sequence[Diagnostic]) -> str:
+    return json.dumps([d.to_dict() for d in diagnostics], indent=2)
+
+
+def count(diagnostics: Iterable[Diagnostic]) -> tuple[int, int]:
+    """(errors, warnings)."""
+    errors = warnings = 0
+    for d in diagnostics:
+        if d.severity == "error":
+            errors += 1
+        elif d.severity == "warning":
+            warnings += 1
+    return errors, warnings
+
+
+__all__ = [
+    "MAX_PRINTED",
+    "Diagnostic",
+    "Severity",
+    "Span",
+    "SpecError",
+    "count",
+    "did_you_mean",
+    "render_json",
+    "render_text",
+]

@@ -1,0 +1,523 @@
+"""Read a YAML or JSON spec into plain data plus the source position of every value.
+
+The loader builds values straight from the parser's event stream (libyaml's
+C parser when available) instead of using a YAML constructor. That one choice
+removes a family of hazards at once:
+
+* no Python tags can ever be constructed: only the core YAML tags are known;
+* the YAML 1.1 surprises are gone: scalars resolve by the YAML 1.2 core schema,
+  so ``1e-3`` is the float 0.001, ``no``/``on`` stay strings, ``010`` is 10 and
+  dates stay strings;
+* duplicate keys are errors, with the position of both occurrences;
+* aliases are counted and expanded sizes bounded (an alias bomb fails fast),
+  self-referencing aliases are refused, and nesting depth is bounded, all
+  without recursion, so no ``RecursionError`` is possible.
+
+Errors are returned as :class:`~specforge.diagnostics.Diagnostic` objects, never
+raised to the caller as tracebacks.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .diagnostics import Diagnostic, Span
+
+try:  # libyaml is an order of magnitude faster; the pure parser is the fallback.
+    from yaml import CSafeLoader as _EventLoader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _EventLoader  # type: ignore[assignment]
+
+Path_ = tuple[str | int, ...]
+
+#: Largest spec file accepted, in bytes (override with SPECFORGE_MAX_SPEC_BYTES).
+DEFAULT_MAX_BYTES = 2_000_000
+#: Deepest nesting of mappings and sequences accepted.
+MAX_DEPTH = 64
+#: Most alias references (``*name``) in one document.
+MAX_ALIASES = 1_000
+#: Most values a document may expand to once aliases are followed.
+MAX_VALUES = 1_000_000
+
+_CORE = "tag:yaml.org,2002:"
+_INT = re.compile(r"^[-+]?[0-9]+$")
+_OCT = re.compile(r"^0o[0-7]+$")
+_HEX = re.compile(r"^0x[0-9a-fA-F]+$")
+_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
+_INF = re.compile(r"^[-+]?\.(inf|Inf|INF)$")
+_NAN = re.compile(r"^\.(nan|NaN|NAN)$")
+_NULL = {"", "~", "null", "Null", "NULL"}
+_TRUE = {"true", "True", "TRUE"}
+_FALSE = {"false", "False", "FALSE"}
+
+
+@dataclass
+class Document:
+    """A loaded spec: its data, its text, and where each value came from."""
+
+    data: Any
+    file: str = "<spec>"
+    source: str = ""
+    format: str = "yaml"
+    spans: dict[Path_, Span] = field(default_factory=dict)
+    key_spans: dict[Path_, Span] = field(default_factory=dict)
+
+    def span(self, path: Path_, *, key: bool = False) -> Span:
+        """The span of the value (or key) at ``path``, else of its nearest ancestor."""
+        p = tuple(path)
+        if key and p in self.key_spans:
+            return self.key_spans[p]
+        while p:
+            if p in self.spans:
+                return self.spans[p]
+            if p in self.key_spans:
+                return self.key_spans[p]
+            p = p[:-1]
+        return self.spans.get((), Span(1, 1, 1, 2))
+
+    def diagnostic(
+        self,
+        code: str,
+        message: str,
+        path: Path_ = (),
+        *,
+        key: bool = False,
+        help: str | None = None,
+        severity: str = "error",
+    ) -> Diagnostic:
+        return Diagnostic(
+            code=code,
+            message=message,
+            severity=severity,  # type: ignore[arg-type]
+            file=self.file,
+            span=self.span(path, key=key),
+            help=help,
+        )
+
+
+class _LoadError(Exception):
+    def __init__(self, code: str, message: str, span: Span, help: str | None = None):
+        super().__init__(message)
+        self.code, self.message, self.span, self.help = code, message, span, help
+
+
+def _span(start: Any, end: Any) -> Span:
+    return Span(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+
+
+def _resolve_plain(value: str) -> Any:
+    if value in _NULL:
+        return None
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    if _INT.match(value):
+        return int(value)
+    if _OCT.match(value):
+        return int(value[2:], 8)
+    if _HEX.match(value):
+        return int(value[2:], 16)
+    if _FLOAT.match(value):
+        return float(value)
+    if _INF.match(value):
+        return -math.inf if value.startswith("-") else math.inf
+    if _NAN.match(value):
+        return math.nan
+    return value
+
+
+def _scalar(event: Any, span: Span) -> Any:
+    tag = event.tag
+    if tag is None or tag == "!":
+        plain = event.implicit[0] and event.style in (None, "")
+        return _resolve_plain(event.value) if plain else event.value
+    if not tag.startswith(_CORE):
+        raise _LoadError(
+            "forbidden-tag",
+            f"tag '{tag}' is not allowed in a spec",
+            span,
+            "specs are data: remove the tag (only standard YAML types are accepted)",
+        )
+    kind = tag[len(_CORE) :]
+    value = event.value
+    if kind == "str":
+        return value
+    converted = _resolve_plain(value)
+    expected = {"int": int, "float": float, "bool": bool, "null": type(None)}.get(kind)
+    if expected is None:
+        raise _LoadError(
+            "forbidden-tag",
+            f"tag '!!{kind}' is not allowed in a spec",
+            span,
+            "specs are data: remove the tag (only !!str, !!int, !!float, !!bool and !!null are accepted)",
+        )
+    if expected is float and isinstance(converted, int) and not isinstance(converted, bool):
+        converted = float(converted)
+    if not isinstance(converted, expected) or (expected is int and isinstance(converted, bool)):
+        raise _LoadError(
+            "wrong-type",
+            f"'{value}' is not a valid !!{kind}",
+            span,
+            f"write a {kind} value or remove the tag",
+        )
+    return converted
+
+
+@dataclass
+class _Frame:
+    kind: str  # "map" or "seq"
+    value: Any
+    path: Path_
+    start: Any
+    anchor: str | None
+    size: int = 1
+    pending_key: Any = None
+    pending_key_span: Span | None = None
+    has_key: bool = False
+    seen_keys: dict[Any, Span] = field(default_factory=dict)
+
+
+def _events(text: str) -> Iterator[Any]:
+    loader = _EventLoader(text)
+    try:
+        while loader.check_event():
+            yield loader.get_event()
+    finally:
+        loader.dispose()
+
+
+def _build(text: str, doc: Document) -> Any:
+    """Turn the event stream into data, filling ``doc.spans``; raise _LoadError."""
+    stack: list[_Frame] = []
+    anchors: dict[str, tuple[Any, int, Span]] = {}
+    open_anchors: set[str] = set()
+    aliases = 0
+    total = 0
+    root: Any = None
+    documents = 0
+
+    def child_path() -> Path_ | None:
+        """The path of the value about to be added to the innermost collection."""
+        if not stack:
+            return ()
+        top = stack[-1]
+        if top.kind == "seq":
+            return (*top.path, len(top.value))
+        if not top.has_key:
+            return None  # this value is a key
+        return (*top.path, top.pending_key)
+
+    def add(value: Any, span: Span, size: int) -> None:
+        nonlocal root
+        if not stack:
+            root = value
+            doc.spans[()] = span
+            return
+        top = stack[-1]
+        top.size += size
+        if top.kind == "seq":
+            doc.spans[(*top.path, len(top.value))] = span
+            top.value.append(value)
+            return
+        if not top.has_key:
+            if isinstance(value, (dict, list)):
+                raise _LoadError(
+                    "wrong-type",
+                    "a mapping key must be a plain value, not a mapping or list",
+                    span,
+                    "write keys as plain names",
+                )
+            if value in top.seen_keys:
+                first = top.seen_keys[value]
+                raise _LoadError(
+                    "duplicate-key",
+                    f"duplicate key '{value}' (first defined at line {first.line})",
+                    span,
+                    "each key may appear once in a mapping: remove or rename one of them",
+                )
+            top.seen_keys[value] = span
+            top.pending_key, top.pending_key_span, top.has_key = value, span, True
+            doc.key_spans[(*top.path, value)] = span
+            return
+        doc.spans[(*top.path, top.pending_key)] = span
+        top.value[top.pending_key] = value
+        top.has_key = False
+
+    for event in _events(text):
+        name = type(event).__name__
+        if name == "DocumentStartEvent":
+            documents += 1
+            if documents > 1:
+                raise _LoadError(
+                    "multiple-documents",
+                    "the file holds more than one YAML document",
+                    _span(event.start_mark, event.end_mark),
+                    "put one spec per file (remove the '---' separator)",
+                )
+            continue
+        if name in ("StreamStartEvent", "StreamEndEvent", "DocumentEndEvent"):
+            continue
+        span = _span(event.start_mark, event.end_mark)
+        if name == "AliasEvent":
+            aliases += 1
+            if event.anchor in open_anchors:
+                raise _LoadError(
+                    "recursive-alias",
+                    f"alias '*{event.anchor}' refers to a collection that contains it",
+                    span,
+                    "a spec must be a tree: remove the self-reference",
+                )
+            if event.anchor not in anchors:
+                raise _LoadError(
+                    "yaml-syntax",
+                    f"alias '*{event.anchor}' refers to an undefined anchor",
+                    span,
+                    f"define '&{event.anchor}' before using it",
+                )
+            if aliases > MAX_ALIASES:
+                raise _LoadError(
+                    "alias-limit",
+                    f"more than {MAX_ALIASES} aliases in one spec",
+                    span,
+                    "write the values out, or use fewer anchors",
+                )
+            value, size, _ = anchors[event.anchor]
+            total += size
+            if total > MAX_VALUES:
+                raise _LoadError(
+                    "alias-limit",
+                    f"aliases expand the spec to more than {MAX_VALUES:,} values (an alias bomb?)",
+                    span,
+                    "nested aliases multiply: write the values out instead",
+                )
+            add(value, span, size)
+            continue
+        if name == "ScalarEvent":
+            total += 1
+            value = _scalar(event, span)
+            if event.anchor:
+                anchors[event.anchor] = (value, 1, span)
+            add(value, span, 1)
+            continue
+        if name in ("MappingStartEvent", "SequenceStartEvent"):
+            total += 1
+            if len(stack) >= MAX_DEPTH:
+                raise _LoadError(
+                    "too-deep",
+                    f"values are nested more than {MAX_DEPTH} levels deep",
+                    span,
+                    "a spec needs only a few levels of nesting: flatten the structure",
+                )
+            tag = event.tag
+            if tag is not None and tag not in (
+                "!",
+                _CORE + ("map" if name == "MappingStartEvent" else "seq"),
+            ):
+                raise _LoadError(
+                    "forbidden-tag",
+                    f"tag '{tag}' is not allowed in a spec",
+                    span,
+                    "specs are data: remove the tag (only standard YAML types are accepted)",
+                )
+            path = child_path()
+            if path is None:
+                raise _LoadError(
+                    "wrong-type",
+                    "a mapping key must be a plain value, not a mapping or list",
+                    span,
+                    "write keys as plain names",
+                )
+            kind = "map" if name == "MappingStartEvent" else "seq"
+            stack.append(_Frame(kind, {} if kind == "map" else [], path, event.start_mark, event.anchor))
+            if event.anchor:
+                open_anchors.add(event.anchor)
+            continue
+        if name in ("MappingEndEvent", "SequenceEndEvent"):
+            frame = stack.pop()
+            full = _span(frame.start, event.end_mark)
+            if frame.anchor:
+                open_anchors.discard(frame.anchor)
+                anchors[frame.anchor] = (frame.value, frame.size, full)
+            add(frame.value, full, frame.size)
+            continue
+    if documents == 0:
+        return None
+    return root
+
+
+def _not_utf8(raw: bytes, err: UnicodeDecodeError) -> Span:
+    before = raw[: err.start]
+    line = before.count(b"\n") + 1
+    col = err.start - (before.rfind(b"\n") + 1) + 1
+    return Span(line, col, line, col + 1)
+
+
+def _json_error(text: str) -> _LoadError | None:
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as e:
+        return _LoadError(
+            "json-syntax",
+            f"invalid JSON: {e.msg}",
+            Span(e.lineno, e.colno, e.lineno, e.colno + 1),
+            "check for a missing comma, quote or bracket near here",
+        )
+    except RecursionError:
+        return _LoadError("too-deep", f"values are nested more than {MAX_DEPTH} levels deep", Span(1, 1, 1, 2))
+    return None
+
+
+def _yaml_error(e: yaml.YAMLError, text: str) -> _LoadError:
+    mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+    problem = getattr(e, "problem", None) or str(e)
+    context = getattr(e, "context", None)
+    span = Span(mark.line + 1, mark.column + 1, mark.line + 1, mark.column + 2) if mark else Span()
+    message = f"invalid YAML: {problem}"
+    if context:
+        cmark = getattr(e, "context_mark", None)
+        where = f" at line {cmark.line + 1}, column {cmark.column + 1}" if cmark and cmark is not mark else ""
+        message += f" ({context}{where})"
+    help_ = "check the indentation and the brackets and quotes near here"
+    if "\t" in problem or "'\\t'" in problem:
+        help_ = "YAML does not allow tab characters for indentation: use spaces"
+    elif "special characters" in problem or "control characters" in problem:
+        help_ = "the file contains bytes that are not text: is this really a spec file?"
+    return _LoadError("yaml-syntax", message, span, help_)
+
+
+def loads(
+    text: str | bytes,
+    file: str = "<spec>",
+    *,
+    format: str | None = None,
+    max_bytes: int | None = None,
+) -> tuple[Document, list[Diagnostic]]:
+    """Parse spec text. Returns the document and any load diagnostics (never raises)."""
+    if max_bytes is None:
+        max_bytes = int(os.environ.get("SPECFORGE_MAX_SPEC_BYTES", DEFAULT_MAX_BYTES))
+    fmt = format or ("json" if str(file).lower().endswith(".json") else "yaml")
+    doc = Document(data=None, file=str(file), format=fmt)
+
+    def fail(err: _LoadError) -> tuple[Document, list[Diagnostic]]:
+        return doc, [Diagnostic(err.code, err.message, "error", doc.file, err.span, err.help)]
+
+    raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else bytes(text)
+    if len(raw) > max_bytes:
+        return fail(
+            _LoadError(
+                "too-large",
+                f"spec is {len(raw):,} bytes, more than the limit of {max_bytes:,}",
+                Span(1, 1, 1, 2),
+                "set SPECFORGE_MAX_SPEC_BYTES to raise the limit if this is intended",
+            )
+        )
+    if isinstance(text, str):
+        decoded = text
+    else:
+        try:
+            decoded = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            return fail(
+                _LoadError(
+                    "not-utf8",
+                    "the file is not UTF-8 text",
+                    _not_utf8(raw, e),
+                    "a spec must be a UTF-8 YAML or JSON text file",
+                )
+            )
+    doc.source = decoded
+    if not decoded.strip():
+        return fail(
+            _LoadError(
+                "empty-file",
+                "the spec is empty",
+                Span(1, 1, 1, 1),
+                "a spec starts with 'specforge: 1'; run 'specforge schema' for the format",
+            )
+        )
+    if "\x00" in decoded:
+        i = decoded.index("\x00")
+        line = decoded.count("\n", 0, i) + 1
+        col = i - (decoded.rfind("\n", 0, i) + 1) + 1
+        return fail(
+            _LoadError(
+                "not-utf8",
+                "the file contains NUL bytes: it is binary, not text",
+                Span(line, col, line, col + 1),
+                "a spec must be a UTF-8 YAML or JSON text file",
+            )
+        )
+    if fmt == "json":
+        err = _json_error(decoded)
+        if err is not None:
+            return fail(err)
+        # Valid JSON: tabs can only be whitespace here, which YAML's parser rejects.
+        decoded_for_events = decoded.replace("\t", " ")
+    else:
+        decoded_for_events = decoded
+    try:
+        doc.data = _build(decoded_for_events, doc)
+    except _LoadError as e:
+        return fail(e)
+    except yaml.YAMLError as e:
+        return fail(_yaml_error(e, decoded))
+    except (RecursionError, MemoryError) as e:  # pragma: no cover - bounded above
+        return fail(_LoadError("too-deep", f"could not load the spec: {type(e).__name__}", Span()))
+    if doc.data is None:
+        return fail(
+            _LoadError(
+                "empty-file",
+                "the spec is empty",
+                Span(1, 1, 1, 1),
+                "a spec starts with 'specforge: 1'; run 'specforge schema' for the format",
+            )
+        )
+    return doc, []
+
+
+class SpecFileError(OSError):
+    """The spec file cannot be read at all (a usage/environment error, exit code 2)."""
+
+
+def load(path: str | os.PathLike[str], *, max_bytes: int | None = None) -> tuple[Document, list[Diagnostic]]:
+    """Read and parse a spec file; an unreadable file raises :class:`SpecFileError`."""
+    p = Path(path)
+    try:
+        if p.is_dir():
+            raise SpecFileError(f"{p}: is a directory, not a spec file")
+        limit = max_bytes if max_bytes is not None else int(
+            os.environ.get("SPECFORGE_MAX_SPEC_BYTES", DEFAULT_MAX_BYTES)
+        )
+        size = p.stat().st_size
+        if size > limit:
+            doc = Document(data=None, file=str(path))
+            return doc, [
+                Diagnostic(
+                    "too-large",
+                    f"spec is {size:,} bytes, more than the limit of {limit:,}",
+                    "error",
+                    str(path),
+                    Span(1, 1, 1, 2),
+                    "set SPECFORGE_MAX_SPEC_BYTES to raise the limit if this is intended",
+                )
+            ]
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise SpecFileError(f"{path}: no such file") from None
+    except PermissionError:
+        raise SpecFileError(f"{path}: permission denied") from None
+    except SpecFileError:
+        raise
+    except OSError as e:
+        raise SpecFileError(f"{path}: {e.strerror or e}") from None
+    return loads(raw, str(path), max_bytes=max_bytes)

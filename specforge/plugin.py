@@ -1,0 +1,241 @@
+"""The public plugin API: everything a plugin imports from specforge.
+
+A plugin is a module (or object) with functions marked ``@hookimpl`` whose names
+are hooks from :mod:`specforge.hookspecs`. Registry hooks receive a
+``register`` callback; call it once per thing the plugin provides::
+
+    from specforge.plugin import hookimpl, NodeType, ParamCount
+
+    class Dropout(NodeType):
+        name = "Dropout"
+        ...
+
+    @hookimpl
+    def register_node_types(register):
+        register(Dropout())
+
+The built-in node types, backends, datasets and preprocessors use exactly this
+API (see ``specforge/default_plugins/``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import pluggy
+from pydantic import BaseModel, ConfigDict
+
+#: Version of the plugin API. A plugin may declare ``SPECFORGE_API = 1`` at module
+#: level; a plugin declaring a newer major version than this is refused with a clear
+#: message instead of failing in obscure ways.
+API_VERSION = 1
+
+hookimpl = pluggy.HookimplMarker("specforge")
+
+Shape = tuple[int, ...]
+
+
+class Params(BaseModel):
+    """Base for every parameter model in a spec: strict types, no unknown keys, immutable."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class NoParams(Params):
+    """For node types that take no parameters."""
+
+
+@dataclass(frozen=True)
+class ParamCount:
+    """Number of weights a node owns."""
+
+    trainable: int = 0
+    non_trainable: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.trainable + self.non_trainable
+
+    def __add__(self, other: ParamCount) -> ParamCount:
+        return ParamCount(self.trainable + other.trainable, self.non_trainable + other.non_trainable)
+
+
+class ShapeError(ValueError):
+    """Raised by a node type's shape inference when its inputs do not fit.
+
+    ``param`` names the parameter at fault (the diagnostic then points at it);
+    without it, the diagnostic points at the node's inputs.
+    """
+
+    def __init__(self, message: str, *, help: str | None = None, param: str | None = None):
+        super().__init__(message)
+        self.message, self.help, self.param = message, help, param
+
+
+class NodeType:
+    """A kind of node a spec can use (``type: Dense``).
+
+    Subclasses set ``name`` and ``Params`` and implement :meth:`output_shape` and
+    :meth:`param_count`. Both receive validated parameters and the static shapes
+    (batch axis excluded) of the node's inputs, in order. Backends lower node types
+    through the ``register_lowerings`` hook, so a node type knows nothing about Keras.
+    """
+
+    name: ClassVar[str]
+    Params: ClassVar[type[BaseModel]] = NoParams
+    #: Fewest and most inputs the node accepts (None: no upper bound).
+    min_inputs: ClassVar[int] = 1
+    max_inputs: ClassVar[int | None] = 1
+    #: One line for `specforge plugins` and the docs.
+    description: ClassVar[str] = ""
+    #: Parameter names whose values are activation / initializer names, checked
+    #: against the registries (with did-you-mean) before shape inference.
+    activation_params: ClassVar[tuple[str, ...]] = ()
+    initializer_params: ClassVar[tuple[str, ...]] = ()
+
+    def output_shape(self, params: Any, input_shapes: Sequence[Shape]) -> Shape:
+        raise NotImplementedError
+
+    def param_count(self, params: Any, input_shapes: Sequence[Shape]) -> ParamCount:
+        return ParamCount()
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An activation function name usable in node parameters."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    #: False for functions like the step function, whose gradient is zero almost
+    #: everywhere: gradient-based backends refuse to train through them.
+    differentiable: bool = True
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A loss function name usable in ``outputs[].loss``."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A metric name usable in ``outputs[].metrics``."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    description: str = ""
+
+
+class OptimizerParams(Params):
+    learning_rate: float | None = None
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    """An optimizer usable as ``optimizer.type``, with its parameter model."""
+
+    name: str
+    params: type[BaseModel] = OptimizerParams
+    aliases: tuple[str, ...] = ()
+    #: Default learning rate (Keras's), filled into the resolved spec.
+    default_learning_rate: float = 0.001
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Initializer:
+    """A weight initializer name usable in node parameters."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    description: str = ""
+
+
+class Backend:
+    """A compilation target. See ``register_backends`` in :mod:`specforge.hookspecs`.
+
+    ``build(graph, seed=None)`` lowers a resolved :class:`specforge.graph.Graph` into the
+    backend's model object; ``save(model, path)`` writes it (atomically);
+    ``requires`` lists importable module names the backend needs, so that a missing
+    dependency is reported as an environment error before any work starts.
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+    file_suffix: ClassVar[str] = ""
+    requires: ClassVar[tuple[str, ...]] = ()
+
+    def build(self, graph: Any, *, seed: int | None = None) -> Any:
+        raise NotImplementedError
+
+    def save(self, model: Any, path: str) -> None:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class DatasetType:
+    """A dataset loader usable as ``data.dataset.type``.
+
+    ``load(params)`` returns a :class:`specforge.data.readers.Dataset`; ``params`` is an
+    instance of ``params_model``, validated with positioned diagnostics.
+    """
+
+    name: str
+    params_model: type[BaseModel]
+    load: Any
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class PreprocessorType:
+    """A preprocessor usable in ``data.preprocess``.
+
+    ``create(params)`` returns an object with ``fit(x)``, ``transform(x)``,
+    ``get_state() -> dict`` (JSON/array data only, never pickled) and
+    ``set_state(state)``.
+    """
+
+    name: str
+    params_model: type[BaseModel]
+    create: Any
+    description: str = ""
+    #: "features" (default) or "targets".
+    applies_to: str = "features"
+
+
+def freeze(value: Any) -> Any:
+    """A hashable, immutable copy of plain spec data (for the IR)."""
+    if isinstance(value, Mapping):
+        from types import MappingProxyType
+
+        return MappingProxyType({k: freeze(v) for k, v in value.items()})
+    if isinstance(value, (list, tuple)):
+        return tuple(freeze(v) for v in value)
+    return value
+
+
+__all__ = [
+    "API_VERSION",
+    "Activation",
+    "Backend",
+    "DatasetType",
+    "Initializer",
+    "Loss",
+    "Metric",
+    "NoParams",
+    "NodeType",
+    "Optimizer",
+    "OptimizerParams",
+    "ParamCount",
+    "Params",
+    "PreprocessorType",
+    "Shape",
+    "ShapeError",
+    "hookimpl",
+]

@@ -1,0 +1,126 @@
+"""The JSON Schema (draft 2020-12) of the spec format, generated from the pydantic models.
+
+Node parameters come from each registered node type's ``Params`` model and
+optimizer parameters from each optimizer's model, so the schema always matches
+what the installed plugins accept. Editors use it for completion and
+inline errors; the checker stays the authority (it also checks references,
+cycles and shapes, which a schema cannot express).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel
+
+from .plugins import Registry, get_registry
+from .spec import NAME_PATTERN, InputSpec, OutputSpec, SpecHeader
+
+SCHEMA_ID = "urn:specforge:spec:1"
+
+#: Schemas of the optional sections, filled in by the modules that own them.
+SECTION_SCHEMAS: dict[str, Callable[[Registry], dict[str, Any]]] = {}
+
+
+def _model_schema(model: type[BaseModel]) -> dict[str, Any]:
+    schema = model.model_json_schema(mode="validation")
+    schema.pop("title", None)
+    for prop in schema.get("properties", {}).values():
+        prop.pop("title", None)
+    return schema
+
+
+def _names(reg: Registry, kind: str) -> list[str]:
+    return sorted(reg.names(kind, with_aliases=True))
+
+
+def _node_schema(reg: Registry) -> dict[str, Any]:
+    name = {"type": "string", "pattern": NAME_PATTERN}
+    inputs = {
+        "description": "Names this node reads; default: the node above (the first node reads the only input).",
+        "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}],
+    }
+    branches = []
+    for type_name, node_type in sorted(reg.node_types.items()):
+        params = _model_schema(node_type.Params)
+        props = {"name": name, "type": {"const": type_name}, "inputs": inputs}
+        for pname, pschema in params.get("properties", {}).items():
+            pschema = copy.deepcopy(pschema)
+            if pname in node_type.activation_params:
+                pschema["enum"] = _names(reg, "activation")
+            if pname in node_type.initializer_params:
+                pschema["enum"] = _names(reg, "initializer")
+            props[pname] = pschema
+        then: dict[str, Any] = {"properties": props, "additionalProperties": False}
+        required = params.get("required", [])
+        if required:
+            then["required"] = ["name", "type", *required]
+        if params.get("$defs"):
+            then["$defs"] = params["$defs"]
+        branches.append(
+            {
+                "if": {"properties": {"type": {"const": type_name}}, "required": ["type"]},
+                "then": then,
+                "description": node_type.description,
+            }
+        )
+    return {
+        "type": "object",
+        "required": ["name", "type"],
+        "properties": {
+            "name": name,
+            "type": {"enum": sorted(reg.node_types), "description": "Node type."},
+            "inputs": inputs,
+        },
+        "allOf": branches,
+    }
+
+
+def _optimizer_schema(reg: Registry) -> dict[str, Any]:
+    branches = []
+    for opt_name, opt in sorted(reg.items["optimizer"].items()):
+        params = _model_schema(opt.params)
+        props = {"type": {"enum": [opt_name, *opt.aliases]}, **params.get("properties", {})}
+        branches.append(
+            {
+                "if": {"properties": {"type": {"enum": [opt_name, *opt.aliases]}}, "required": ["type"]},
+                "then": {"properties": props, "additionalProperties": False},
+            }
+        )
+    return {
+        "type": "object",
+        "required": ["type"],
+        "properties": {"type": {"enum": _names(reg, "optimizer")}},
+        "allOf": branches,
+    }
+
+
+def json_schema(registry: Registry | None = None) -> dict[str, Any]:
+    """The JSON Schema of spec format 1 for the installed plugins."""
+    reg = registry or get_registry()
+    header = _model_schema(SpecHeader)
+    inputs = _model_schema(InputSpec)
+    outputs = _model_schema(OutputSpec)
+    outputs["properties"]["loss"]["enum"] = _names(reg, "loss")
+    outputs["properties"]["metrics"]["items"]["enum"] = _names(reg, "metric")
+    props = header["properties"]
+    props["specforge"] = {"const": 1, "description": props["specforge"].get("description", "")}
+    props["description"] = {"type": "string"}
+    props["inputs"] = {"type": "array", "minItems": 1, "items": inputs}
+    props["nodes"] = {"type": "array", "minItems": 1, "items": _node_schema(reg)}
+    props["outputs"] = {"type": "array", "minItems": 1, "items": outputs}
+    props["optimizer"] = _optimizer_schema(reg)
+    for section in ("data", "train"):
+        builder = SECTION_SCHEMAS.get(section)
+        props[section] = builder(reg) if builder else {"type": "object", "description": props[section].get("description", "")}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "specforge model spec, format 1",
+        "type": "object",
+        "required": header.get("required", []),
+        "properties": props,
+        "additionalProperties": False,
+    }
