@@ -157,24 +157,90 @@ class Initializer:
     description: str = ""
 
 
+class TrainingCallback:
+    """Hooks a backend calls during ``fit``; the training pipeline implements them.
+
+    Return True from a method to stop training (after the current batch for
+    ``on_batch_end``, after the current epoch for ``on_epoch_end``). ``logs``
+    hold the running figures under the history's key names.
+    """
+
+    def on_epoch_begin(self, epoch: int) -> None:  # epoch is 0-based
+        return None
+
+    def on_batch_end(self, epoch: int, batch: int, logs: Mapping[str, float]) -> bool:
+        return False
+
+    def on_epoch_end(self, epoch: int, logs: Mapping[str, float]) -> bool:
+        return False
+
+
 class Backend:
     """A compilation target. See ``register_backends`` in :mod:`specforge.hookspecs`.
 
-    ``build(graph, seed=None)`` lowers a resolved :class:`specforge.graph.Graph` into the
-    backend's model object; ``save(model, path)`` writes it (atomically);
-    ``requires`` lists importable module names the backend needs, so that a missing
-    dependency is reported as an environment error before any work starts.
+    Data crosses this interface as dicts of NumPy arrays: ``x`` keyed by input
+    name, ``y`` keyed by output name (the output's node name). Histories and
+    evaluation results use Keras's key names, for every backend alike:
+
+    * one output: ``loss``, then each metric by name (``accuracy``);
+    * several outputs: ``loss`` (the weighted total), ``<output>_loss`` for each
+      output, ``<output>_<metric>`` for each metric;
+    * validation figures: the same keys prefixed with ``val_``.
+
+    Weights cross it as ``{node_name: [array, ...]}`` in Keras's order for that
+    node type (Dense: kernel of shape (in, units), then bias), so that weights
+    can move between backends.
     """
 
     name: ClassVar[str]
     description: ClassVar[str] = ""
+    #: Default file suffix of saved models (".keras", ".npz").
     file_suffix: ClassVar[str] = ""
+    #: Importable modules the backend needs: a missing one is an environment error (exit 2).
     requires: ClassVar[tuple[str, ...]] = ()
 
     def build(self, graph: Any, *, seed: int | None = None) -> Any:
+        """Lower a resolved Graph into a compiled, trainable model."""
         raise NotImplementedError
 
     def save(self, model: Any, path: str) -> None:
+        """Write the model to ``path`` atomically."""
+        raise NotImplementedError
+
+    def load(self, path: str, graph: Any) -> Any:
+        """Read a model written by :meth:`save` (safely: no code execution)."""
+        raise NotImplementedError
+
+    def fit(
+        self,
+        model: Any,
+        x: Mapping[str, Any],
+        y: Mapping[str, Any],
+        *,
+        epochs: int,
+        batch_size: int = 32,
+        shuffle: bool = True,
+        seed: int | None = None,
+        validation_data: tuple[Mapping[str, Any], Mapping[str, Any]] | None = None,
+        callbacks: Sequence[TrainingCallback] = (),
+    ) -> dict[str, list[float]]:
+        """Train; return the history (one value per completed epoch per key)."""
+        raise NotImplementedError
+
+    def evaluate(
+        self, model: Any, x: Mapping[str, Any], y: Mapping[str, Any], *, batch_size: int = 32
+    ) -> dict[str, float]:
+        """Loss and metrics on the given data, under the history's key names."""
+        raise NotImplementedError
+
+    def predict(self, model: Any, x: Mapping[str, Any], *, batch_size: int = 32) -> dict[str, Any]:
+        """Outputs keyed by output name."""
+        raise NotImplementedError
+
+    def get_weights(self, model: Any) -> dict[str, list[Any]]:
+        raise NotImplementedError
+
+    def set_weights(self, model: Any, weights: Mapping[str, Sequence[Any]]) -> None:
         raise NotImplementedError
 
 
@@ -237,5 +303,6 @@ __all__ = [
     "PreprocessorType",
     "Shape",
     "ShapeError",
+    "TrainingCallback",
     "hookimpl",
 ]
