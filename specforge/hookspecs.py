@@ -134,8 +134,10 @@ def register_lowerings(register: Callable[..., None]) -> None:
 
     :param register: call ``register(backend, kind, name, implementation)``:
         ``backend`` is a backend name (``keras``), ``kind`` one of ``node``,
-        ``activation``, ``loss``, ``optimizer``, ``metric``, ``initializer``,
-        ``name`` the registered name, and ``implementation`` whatever that
+        ``activation``, ``loss``, ``optimizer``, ``metric``, ``initializer``
+        or ``import`` (a rule turning the backend's saved layer, named by its
+        class name, back into a spec node), ``name`` the registered name, and
+        ``implementation`` whatever that
         backend documents for that kind (the Keras backend expects, for a node,
         a callable ``(node, inputs) -> keras tensor``). Registering the same
         (backend, kind, name) twice is an error naming both plugins.

@@ -57,7 +57,7 @@ _KINDS: dict[str, tuple[str, type]] = {
     "register_datasets": ("dataset", DatasetType),
     "register_preprocessors": ("preprocessor", PreprocessorType),
 }
-LOWERING_KINDS = ("node", "activation", "loss", "optimizer", "metric", "initializer")
+LOWERING_KINDS = ("node", "activation", "loss", "optimizer", "metric", "initializer", "import")
 
 
 @dataclass
