@@ -84,22 +84,62 @@ def _as_float(x: Any) -> Array:
 # ---------------------------------------------------------------------------
 
 # erf(x) = x T(x^2) / U(x^2) for |x| < 1
-_ERF_T = (9.60497373987051638749e0, 9.00260197203842689217e1, 2.23200534594684319226e3,
-          7.00332514112805075473e3, 5.55923013010394962768e4)
-_ERF_U = (1.0, 3.35617141647503099647e1, 5.21357949780152679795e2, 4.59432382970980127987e3,
-          2.26290000613890934246e4, 4.92673942608635921086e4)
+_ERF_T = (
+    9.60497373987051638749e0,
+    9.00260197203842689217e1,
+    2.23200534594684319226e3,
+    7.00332514112805075473e3,
+    5.55923013010394962768e4,
+)
+_ERF_U = (
+    1.0,
+    3.35617141647503099647e1,
+    5.21357949780152679795e2,
+    4.59432382970980127987e3,
+    2.26290000613890934246e4,
+    4.92673942608635921086e4,
+)
 # erfc(a) = exp(-a^2) P(a) / Q(a) for 1 <= a < 8
-_ERFC_P = (2.46196981473530512524e-10, 5.64189564831068821977e-1, 7.46321056442269912687e0,
-           4.86371970985681366614e1, 1.96520832956077098242e2, 5.26445194995477358631e2,
-           9.34528527171957607540e2, 1.02755188689515710272e3, 5.57535335369399327526e2)
-_ERFC_Q = (1.0, 1.32281951154744992508e1, 8.67072140885989742329e1, 3.54937778887819891062e2,
-           9.75708501743205489753e2, 1.82390916687909736289e3, 2.24633760818710981792e3,
-           1.65666309194161350182e3, 5.57535340817727675546e2)
+_ERFC_P = (
+    2.46196981473530512524e-10,
+    5.64189564831068821977e-1,
+    7.46321056442269912687e0,
+    4.86371970985681366614e1,
+    1.96520832956077098242e2,
+    5.26445194995477358631e2,
+    9.34528527171957607540e2,
+    1.02755188689515710272e3,
+    5.57535335369399327526e2,
+)
+_ERFC_Q = (
+    1.0,
+    1.32281951154744992508e1,
+    8.67072140885989742329e1,
+    3.54937778887819891062e2,
+    9.75708501743205489753e2,
+    1.82390916687909736289e3,
+    2.24633760818710981792e3,
+    1.65666309194161350182e3,
+    5.57535340817727675546e2,
+)
 # erfc(a) = exp(-a^2) R(a) / S(a) for a >= 8
-_ERFC_R = (5.64189583547755073984e-1, 1.27536670759978104416e0, 5.01905042251180477414e0,
-           6.16021097993053585195e0, 7.40974269950448939160e0, 2.97886665372100240670e0)
-_ERFC_S = (1.0, 2.26052863220117276590e0, 9.39603524938001434673e0, 1.20489539808096656605e1,
-           1.70814450747565897222e1, 9.60896809063285878198e0, 3.36907645100081516050e0)
+_ERFC_R = (
+    5.64189583547755073984e-1,
+    1.27536670759978104416e0,
+    5.01905042251180477414e0,
+    6.16021097993053585195e0,
+    7.40974269950448939160e0,
+    2.97886665372100240670e0,
+)
+_ERFC_S = (
+    1.0,
+    2.26052863220117276590e0,
+    9.39603524938001434673e0,
+    1.20489539808096656605e1,
+    1.70814450747565897222e1,
+    9.60896809063285878198e0,
+    3.36907645100081516050e0,
+)
 
 
 def _polyval(coeffs: tuple[float, ...], x: Array) -> Array:
@@ -120,8 +160,11 @@ def _erf_and_erfc(x: Array) -> tuple[Array, Array]:
     erf_small = xs * _polyval(_ERF_T, z) / _polyval(_ERF_U, z)
     a = np.clip(np.abs(x), 1.0, 27.0)  # erfc(27) underflows even float64
     ea = np.exp(-(a * a))
-    tail = np.where(a < 8.0, ea * _polyval(_ERFC_P, a) / _polyval(_ERFC_Q, a),
-                    ea * _polyval(_ERFC_R, a) / _polyval(_ERFC_S, a))  # erfc(|x|)
+    tail = np.where(
+        a < 8.0,
+        ea * _polyval(_ERFC_P, a) / _polyval(_ERFC_Q, a),
+        ea * _polyval(_ERFC_R, a) / _polyval(_ERFC_S, a),
+    )  # erfc(|x|)
     small = np.abs(x) < 1.0
     erf_v = np.where(small, erf_small, np.where(x < 0, tail - 1.0, 1.0 - tail))
     erfc_v = np.where(small, 1.0 - erf_small, np.where(x < 0, 2.0 - tail, tail))
@@ -129,7 +172,7 @@ def _erf_and_erfc(x: Array) -> tuple[Array, Array]:
 
 
 def erf(x: Array) -> Array:
-    """Vectorised error function (relative error ~1e-16 in float64, ~1 ulp in float32)."""
+    """Vectorised error function (abs. error ~1e-16 in float64, ~1e-7 in float32)."""
     return _erf_and_erfc(x)[0]
 
 
@@ -151,6 +194,7 @@ class Activation:
     derivative is cheapest in terms of the output (sigmoid, tanh, softmax, elu, ...)
     need not recompute it. The derivative at kinks follows TensorFlow's gradient
     kernels (e.g. relu'(0) = 0, relu6' is 0 at 0 and 6), not a mathematical choice.
+    Outputs are fresh arrays except ``linear``, which returns its input (as Keras does).
     """
 
     name: str
@@ -216,6 +260,11 @@ def _swish(x: Array) -> Array:
     return x * _sigmoid(x)
 
 
+def _swish_grad(x: Array, y: Array, g: Array) -> Array:
+    s = _sigmoid(x)
+    return g * (s * (1.0 + x * (1.0 - s)))
+
+
 def _gelu(x: Array) -> Array:
     x = _as_float(x)
     return 0.5 * x * erfc(-x * _INV_SQRT2)
@@ -277,11 +326,7 @@ ACTIVATIONS: dict[str, Activation] = {
         ),
         Activation("softplus", _softplus, lambda x, y, g: g * _sigmoid(x)),
         Activation("softsign", _softsign, lambda x, y, g: g / np.square(1.0 + np.abs(x))),
-        Activation(
-            "swish",
-            _swish,
-            lambda x, y, g: g * (lambda s: s * (1.0 + x * (1.0 - s)))(_sigmoid(x)),
-        ),
+        Activation("swish", _swish, _swish_grad),
         Activation("gelu", _gelu, _gelu_grad),
         Activation("exponential", lambda x: np.exp(_as_float(x)), lambda x, y, g: g * y),
         Activation("hard_sigmoid", _hard_sigmoid, _hard_sigmoid_grad),
@@ -362,7 +407,9 @@ def _prep(y_true: Any, y_pred: Any) -> tuple[Array, Array]:
     y_true = np.asarray(y_true).astype(y_pred.dtype, copy=False)
     t, p = _squeeze_or_expand(y_true, y_pred)
     if t.shape != p.shape:
-        raise ValueError(f"y_true shape {y_true.shape} is incompatible with y_pred shape {y_pred.shape}")
+        raise ValueError(
+            f"y_true shape {y_true.shape} is incompatible with y_pred shape {y_pred.shape}"
+        )
     return t, p
 
 
@@ -464,7 +511,9 @@ def _sparse_labels(y_true: Any, y_pred: Array) -> Array:
     labels = labels.astype(np.int64)
     n_classes = y_pred.shape[-1]
     if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
-        raise ValueError(f"sparse labels must lie in [0, {n_classes}); got {labels.min()}..{labels.max()}")
+        raise ValueError(
+            f"sparse labels must lie in [0, {n_classes}); got {labels.min()}..{labels.max()}"
+        )
     return labels
 
 
@@ -515,7 +564,9 @@ LOSSES: dict[str, Loss] = {
         ),
         _elementwise_loss("binary_crossentropy", _bce_elem, _bce_delem),
         Loss("categorical_crossentropy", _categorical_value, _categorical_grad),
-        Loss("sparse_categorical_crossentropy", _sparse_categorical_value, _sparse_categorical_grad),
+        Loss(
+            "sparse_categorical_crossentropy", _sparse_categorical_value, _sparse_categorical_grad
+        ),
         _elementwise_loss("huber", _huber_elem, _huber_delem),
         _elementwise_loss(
             "mean_squared_logarithmic_error",
@@ -763,8 +814,9 @@ def _sample_dtype(dtype: Any) -> type:
     return np.float32 if np.dtype(dtype) == np.float32 else np.float64
 
 
-def _normal(shape: Sequence[int], rng: np.random.Generator, dtype: Any, stddev: float,
-            truncated: bool) -> Array:
+def _normal(
+    shape: Sequence[int], rng: np.random.Generator, dtype: Any, stddev: float, truncated: bool
+) -> Array:
     sdt = _sample_dtype(dtype)
     z = rng.standard_normal(tuple(shape), dtype=sdt)
     if truncated:  # re-draw anything beyond 2 std, like tf.random.truncated_normal
@@ -853,8 +905,16 @@ def get_initializer(name: str) -> Initializer:
 # ---------------------------------------------------------------------------
 
 
-def _check_number(opt: str, name: str, value: Any, lo: float | None = None,
-                  hi: float | None = None, *, lo_open: bool = False, hi_open: bool = False) -> float:
+def _check_number(
+    opt: str,
+    name: str,
+    value: Any,
+    lo: float | None = None,
+    hi: float | None = None,
+    *,
+    lo_open: bool = False,
+    hi_open: bool = False,
+) -> float:
     """Validate a hyper-parameter, naming the optimizer and the allowed range on failure."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise ValueError(f"{opt}: {name} must be a number, got {value!r}")
@@ -894,12 +954,16 @@ class Optimizer:
     ) -> None:
         self.learning_rate = learning_rate
         n = self.name
-        self.weight_decay = None if weight_decay is None else _check_number(n, "weight_decay", weight_decay, 0.0)
+        self.weight_decay = (
+            None if weight_decay is None else _check_number(n, "weight_decay", weight_decay, 0.0)
+        )
         clips = {"clipnorm": clipnorm, "clipvalue": clipvalue, "global_clipnorm": global_clipnorm}
         if sum(v is not None for v in clips.values()) > 1:
             raise ValueError(f"{n}: only one of clipnorm, clipvalue and global_clipnorm can be set")
         for key, val in clips.items():
-            setattr(self, key, None if val is None else _check_number(n, key, val, 0.0, lo_open=True))
+            setattr(
+                self, key, None if val is None else _check_number(n, key, val, 0.0, lo_open=True)
+            )
         self.iterations = 0
         self._slots: list[dict[str, Array]] | None = None
         self._shapes: list[tuple[tuple[int, ...], np.dtype]] = []
@@ -935,15 +999,24 @@ class Optimizer:
 
     def step(self, params: Sequence[Array], grads: Sequence[Array]) -> None:
         """Apply one update to ``params`` in place."""
+        if not params and not grads:
+            self.iterations += 1
+            return
         if len(params) != len(grads):
-            raise ValueError(f"{self.name}: got {len(params)} parameters but {len(grads)} gradients")
+            raise ValueError(
+                f"{self.name}: got {len(params)} parameters but {len(grads)} gradients"
+            )
         for i, p in enumerate(params):
             if not isinstance(p, np.ndarray) or not np.issubdtype(p.dtype, np.floating):
-                raise TypeError(f"{self.name}: parameter {i} must be a floating numpy array updated in place")
+                raise TypeError(
+                    f"{self.name}: parameter {i} must be a floating numpy array updated in place"
+                )
         gs = [np.asarray(g).astype(p.dtype, copy=False) for p, g in zip(params, grads, strict=True)]
         for i, (p, g) in enumerate(zip(params, gs, strict=True)):
             if g.shape != p.shape:
-                raise ValueError(f"{self.name}: gradient {i} has shape {g.shape}, parameter has {p.shape}")
+                raise ValueError(
+                    f"{self.name}: gradient {i} has shape {g.shape}, parameter has {p.shape}"
+                )
         if self._slots is None:
             self._slots = [self._make_slots(p) for p in params]
             self._shapes = [(p.shape, p.dtype) for p in params]
@@ -993,8 +1066,13 @@ class SGD(Optimizer):
 
     name = "sgd"
 
-    def __init__(self, learning_rate: float = 0.01, momentum: float = 0.0, nesterov: bool = False,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        learning_rate: float = 0.01,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(learning_rate, **kwargs)
         self.momentum = _check_number(self.name, "momentum", momentum, 0.0, 1.0)
         if not isinstance(nesterov, (bool, np.bool_)):
@@ -1029,8 +1107,15 @@ class Adam(Optimizer):
 
     name = "adam"
 
-    def __init__(self, learning_rate: float = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
-                 epsilon: float = 1e-7, amsgrad: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        amsgrad: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(learning_rate, **kwargs)
         self.beta_1 = _check_number(self.name, "beta_1", beta_1, 0.0, 1.0, hi_open=True)
         self.beta_2 = _check_number(self.name, "beta_2", beta_2, 0.0, 1.0, hi_open=True)
@@ -1040,8 +1125,12 @@ class Adam(Optimizer):
         self.amsgrad = bool(amsgrad)
 
     def _own_hyperparameters(self) -> dict[str, Any]:
-        return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
-                "amsgrad": self.amsgrad}
+        return {
+            "beta_1": self.beta_1,
+            "beta_2": self.beta_2,
+            "epsilon": self.epsilon,
+            "amsgrad": self.amsgrad,
+        }
 
     def _make_slots(self, p: Array) -> dict[str, Array]:
         slots = {"m": np.zeros_like(p), "v": np.zeros_like(p)}
@@ -1071,13 +1160,21 @@ class AdamW(Adam):
 
     name = "adamw"
 
-    def __init__(self, learning_rate: float = 0.001, weight_decay: float = 0.004,
-                 beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7,
-                 amsgrad: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        weight_decay: float = 0.004,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        amsgrad: bool = False,
+        **kwargs: Any,
+    ) -> None:
         if weight_decay is None:
             raise ValueError("adamw: weight_decay must be a float, got None")
-        super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad,
-                         weight_decay=weight_decay, **kwargs)
+        super().__init__(
+            learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay=weight_decay, **kwargs
+        )
 
 
 class RMSprop(Optimizer):
@@ -1085,8 +1182,15 @@ class RMSprop(Optimizer):
 
     name = "rmsprop"
 
-    def __init__(self, learning_rate: float = 0.001, rho: float = 0.9, momentum: float = 0.0,
-                 epsilon: float = 1e-7, centered: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        rho: float = 0.9,
+        momentum: float = 0.0,
+        epsilon: float = 1e-7,
+        centered: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(learning_rate, **kwargs)
         self.rho = _check_number(self.name, "rho", rho, 0.0, 1.0)
         self.momentum = _check_number(self.name, "momentum", momentum, 0.0, 1.0)
@@ -1096,8 +1200,12 @@ class RMSprop(Optimizer):
         self.centered = bool(centered)
 
     def _own_hyperparameters(self) -> dict[str, Any]:
-        return {"rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon,
-                "centered": self.centered}
+        return {
+            "rho": self.rho,
+            "momentum": self.momentum,
+            "epsilon": self.epsilon,
+            "centered": self.centered,
+        }
 
     def _make_slots(self, p: Array) -> dict[str, Array]:
         slots = {"velocity": np.zeros_like(p)}
@@ -1134,16 +1242,24 @@ class Adagrad(Optimizer):
 
     name = "adagrad"
 
-    def __init__(self, learning_rate: float = 0.001, initial_accumulator_value: float = 0.1,
-                 epsilon: float = 1e-7, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        initial_accumulator_value: float = 0.1,
+        epsilon: float = 1e-7,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(learning_rate, **kwargs)
         self.initial_accumulator_value = _check_number(
-            self.name, "initial_accumulator_value", initial_accumulator_value, 0.0)
+            self.name, "initial_accumulator_value", initial_accumulator_value, 0.0
+        )
         self.epsilon = _check_number(self.name, "epsilon", epsilon, 0.0)
 
     def _own_hyperparameters(self) -> dict[str, Any]:
-        return {"initial_accumulator_value": self.initial_accumulator_value,
-                "epsilon": self.epsilon}
+        return {
+            "initial_accumulator_value": self.initial_accumulator_value,
+            "epsilon": self.epsilon,
+        }
 
     def _make_slots(self, p: Array) -> dict[str, Array]:
         return {"accumulator": np.full_like(p, self.initial_accumulator_value)}
@@ -1159,8 +1275,14 @@ class Nadam(Optimizer):
 
     name = "nadam"
 
-    def __init__(self, learning_rate: float = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
-                 epsilon: float = 1e-7, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(learning_rate, **kwargs)
         self.beta_1 = _check_number(self.name, "beta_1", beta_1, 0.0, 1.0, hi_open=True)
         self.beta_2 = _check_number(self.name, "beta_2", beta_2, 0.0, 1.0, hi_open=True)
@@ -1205,8 +1327,14 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
     cls.name: cls for cls in (SGD, Adam, RMSprop, Adagrad, AdamW, Nadam)
 }
 
-_OPTIMIZER_ALIASES = {"SGD": "sgd", "Adam": "adam", "RMSprop": "rmsprop", "Adagrad": "adagrad",
-                      "AdamW": "adamw", "Nadam": "nadam"}
+_OPTIMIZER_ALIASES = {
+    "SGD": "sgd",
+    "Adam": "adam",
+    "RMSprop": "rmsprop",
+    "Adagrad": "adagrad",
+    "AdamW": "adamw",
+    "Nadam": "nadam",
+}
 
 
 def get_optimizer(name: str, **hyperparameters: Any) -> Optimizer:
@@ -1245,16 +1373,22 @@ def perceptron_update(
     Returns the number of (sample, output) pairs that produced an update.
     """
     if not isinstance(bias, np.ndarray) or not isinstance(weights, np.ndarray):
-        raise TypeError("perceptron_update: weights and bias must be numpy arrays (updated in place)")
+        raise TypeError(
+            "perceptron_update: weights and bias must be numpy arrays (updated in place)"
+        )
     x = np.asarray(x_batch, dtype=weights.dtype)
     if x.ndim != 2 or x.shape[1] != weights.shape[0]:
-        raise ValueError(f"perceptron_update: x_batch shape {x.shape} does not match weights {weights.shape}")
+        raise ValueError(
+            f"perceptron_update: x_batch shape {x.shape} does not match weights {weights.shape}"
+        )
     single = weights.ndim == 1
     w2 = weights[:, None] if single else weights  # views: updates reach the caller's arrays
     y = np.asarray(y_true, dtype=weights.dtype).reshape(x.shape[0], w2.shape[1])
     b = bias.reshape(w2.shape[1]) if bias.size == w2.shape[1] else None
     if b is None or not np.shares_memory(b, bias):
-        raise ValueError(f"perceptron_update: bias of shape {bias.shape} must hold {w2.shape[1]} contiguous values")
+        raise ValueError(
+            f"perceptron_update: bias of shape {bias.shape} must hold {w2.shape[1]} contiguous values"
+        )
     eta_ = weights.dtype.type(eta)
     if y_pred is not None:
         err = y - np.asarray(y_pred, dtype=weights.dtype).reshape(y.shape)
