@@ -22,7 +22,7 @@ from .graph import (
     OptimizerConfig,
     topological_order,
 )
-from .loader import Document
+from .loader import Document, gc_paused
 from .plugin import NodeType, ParamCount, ShapeError, freeze
 from .plugins import Registry, get_registry
 from .spec import (
@@ -56,6 +56,10 @@ class _State:
     # name -> (index in spec, node type or None, params or None, input names or None)
     nodes: dict[str, tuple[int, NodeType | None, Any, list[str] | None]] = field(default_factory=dict)
     node_order: list[str] = field(default_factory=list)
+    #: Nodes whose 'inputs' were already reported as unusable (no second diagnostic).
+    bad_inputs: set[str] = field(default_factory=set)
+    #: Where each input or node name was first defined (for duplicate-name help).
+    first_defined: dict[str, int] = field(default_factory=dict)
     outputs: list[tuple[int, OutputSpec]] = field(default_factory=list)
     optimizer: OptimizerConfig | None = None
     broken: bool = False  # a section failed structurally: skip whole-graph checks
@@ -83,7 +87,9 @@ def _unknown_name_help(reg: Registry, kind: str, name: object) -> str | None:
 def _check_top(s: _State, data: Any) -> bool:
     doc = s.doc
     if not isinstance(data, dict):
-        what = "a list" if isinstance(data, list) else f"a {type(data).__name__} value"
+        from .spec import _describe_value
+
+        what = _describe_value(data)
         s.add(
             doc.diagnostic(
                 "not-a-mapping",
@@ -130,25 +136,37 @@ def _check_inputs(s: _State, items: Any) -> None:
             s.broken = True
             if isinstance(name, str):
                 s.input_names.add(name)
+                _define(s, name, ("inputs", i, "name"))
             continue
         if spec.name in s.input_names:
             s.add(_duplicate(s, spec.name, ("inputs", i, "name"), "input"))
             continue
         s.input_names.add(spec.name)
+        _define(s, spec.name, ("inputs", i, "name"))
         s.inputs.append(GraphInput(spec.name, tuple(spec.shape), spec.dtype, s.doc.span(("inputs", i))))
 
 
 def _duplicate(s: _State, name: str, path: tuple[Any, ...], what: str) -> Diagnostic:
+    line = s.first_defined.get(name)
+    where = f" (first defined at line {line})" if line is not None else ""
     return s.doc.diagnostic(
         "duplicate-name",
-        f"{what} name '{name}' is already used",
+        f"{what} name '{name}' is already used{where}",
         path,
         help="names of inputs and nodes must be unique: rename one of them",
     )
 
 
-def _node_inputs(s: _State, i: int, raw: Any, where: str) -> list[str] | None:
-    """The names a node reads, with the spec's defaults applied."""
+def _define(s: _State, name: str, path: tuple[Any, ...]) -> None:
+    s.first_defined.setdefault(name, s.doc.span(path).line)
+
+
+def _node_inputs(s: _State, i: int, name: str, raw: Any, where: str) -> list[str] | None:
+    """The names a node reads, with the spec's defaults applied.
+
+    None means "the node above" (the caller knows it). A problem is reported here
+    and the node is put in ``s.bad_inputs``, so the graph pass does not report it again.
+    """
     path = ("nodes", i, "inputs")
     if raw is None:
         if i > 0:
@@ -164,11 +182,13 @@ def _node_inputs(s: _State, i: int, raw: Any, where: str) -> list[str] | None:
                     help="say which input it reads: inputs: [" + ", ".join(sorted(s.input_names)) + "]",
                 )
             )
+        s.bad_inputs.add(name)
         return []
     if isinstance(raw, str):
         return [raw]
     if isinstance(raw, list) and raw and all(isinstance(x, str) for x in raw):
         return list(raw)
+    s.bad_inputs.add(name)
     if isinstance(raw, list) and not raw:
         s.add(s.doc.diagnostic("invalid-value", f"{where}: 'inputs' is empty", path, help="name at least one input or node, or remove 'inputs' to read the node above"))
         return []
@@ -183,7 +203,7 @@ def _check_nodes(s: _State, items: Any) -> None:
     if not isinstance(items, list):
         return
     doc, reg = s.doc, s.reg
-    previous: str | None = None
+    previous: str | None = None  # the node above; None if there is none or it is broken
     for i, item in enumerate(items):
         name = item.get("name") if isinstance(item, dict) else None
         where = f"node '{name}'" if isinstance(name, str) else f"nodes[{i}]"
@@ -197,18 +217,23 @@ def _check_nodes(s: _State, items: Any) -> None:
         except ValidationError as e:
             s.extend(pydantic_diagnostics(doc, e, ("nodes", i), where=where))
             s.broken = True
-            if isinstance(name, str) and name not in s.nodes:
+            if isinstance(name, str) and name not in s.nodes and name not in s.input_names:
                 s.nodes[name] = (i, None, None, None)
                 s.node_order.append(name)
+                _define(s, name, ("nodes", i, "name"))
             previous = name if isinstance(name, str) else None
             continue
         if header.name in s.nodes or header.name in s.input_names:
             s.add(_duplicate(s, header.name, ("nodes", i, "name"), "node"))
-            previous = header.name
+            previous = header.name if header.name in s.nodes else None
             continue
-        inputs = _node_inputs(s, i, header.inputs, where)
+        inputs = _node_inputs(s, i, header.name, header.inputs, where)
         if inputs is None:
-            inputs = [previous] if previous is not None else []
+            if previous is not None:
+                inputs = [previous]
+            else:  # the node above is broken and was reported: do not guess
+                inputs = []
+                s.bad_inputs.add(header.name)
         node_type = reg.get("node_type", header.type)
         params = None
         if node_type is None:
@@ -232,6 +257,7 @@ def _check_nodes(s: _State, items: Any) -> None:
                 params = _check_names_in_params(s, i, where, node_type, params)
         s.nodes[header.name] = (i, node_type, params, inputs)
         s.node_order.append(header.name)
+        _define(s, header.name, ("nodes", i, "name"))
         previous = header.name
 
 
@@ -269,7 +295,7 @@ def _check_names_in_params(s: _State, i: int, where: str, node_type: NodeType, p
 def _check_outputs(s: _State, items: Any) -> None:
     if not isinstance(items, list):
         return
-    doc, reg = s.doc, s.reg
+    doc = s.doc
     seen: dict[str, int] = {}
     for i, item in enumerate(items):
         where = f"outputs[{i}]"
@@ -297,9 +323,8 @@ def _check_outputs(s: _State, items: Any) -> None:
             continue
         seen[out.node] = i
         if not names_ok:
-            s.broken = True
-            continue
-        s.outputs.append((i, out.model_copy(update={"loss": loss, "metrics": metrics})))
+            s.broken = True  # reported; the node it names is still checked below
+        s.outputs.append((i, out.model_copy(update={"loss": loss or out.loss, "metrics": metrics})))
 
 
 def _check_output_names(s: _State, i: int, where: str, item: dict[str, Any]) -> tuple[str | None, list[str], bool]:
@@ -371,32 +396,44 @@ def _check_optimizer(s: _State, raw: Any) -> None:
     s.optimizer = OptimizerConfig(opt.name, params)
 
 
-def _check_graph(s: _State) -> list[GraphNode] | None:
-    """References, cycles, shapes and parameter counts, in topological order."""
+def _inputs_path(doc: Document, i: int) -> tuple[Any, ...]:
+    return ("nodes", i, "inputs") if ("nodes", i, "inputs") in doc.spans else ("nodes", i)
+
+
+def _check_graph(s: _State) -> tuple[list[GraphNode], bool]:
+    """References, cycles, shapes and parameter counts, in topological order.
+
+    Returns the nodes that resolved, in topological order, and whether the whole
+    graph did. A broken node only stops the nodes that read it, so one run
+    reports a bad reference, a cycle elsewhere and a shape mismatch elsewhere.
+    """
     doc = s.doc
     known = s.input_names | set(s.nodes)
-    refs_ok = True
+    unresolved: set[str] = set()
+    edges: dict[str, list[str]] = {}
     for name in s.node_order:
         i, node_type, params, inputs = s.nodes[name]
-        if inputs is None:
+        if inputs is None:  # the node itself is broken (reported)
+            unresolved.add(name)
+            edges[name] = []
             continue
+        ok = name not in s.bad_inputs
         for j, ref in enumerate(inputs):
-            if ref in known:
-                if ref == name:
-                    s.add(doc.diagnostic("cycle", f"node '{name}' reads itself", _ref_path(doc, i, j), help="a node must read inputs or other nodes"))
-                    refs_ok = False
-                continue
-            refs_ok = False
-            s.add(
-                doc.diagnostic(
-                    "unknown-reference",
-                    f"node '{name}' reads '{ref}', which is not defined",
-                    _ref_path(doc, i, j),
-                    help=did_you_mean(ref, sorted(known - {name}))
-                    or "inputs name model inputs or nodes: " + ", ".join(sorted(known - {name})),
+            if ref == name:
+                s.add(doc.diagnostic("cycle", f"node '{name}' reads itself", _ref_path(doc, i, j), help="a node must read inputs or other nodes"))
+                ok = False
+            elif ref not in known:
+                ok = False
+                others = sorted(known - {name})
+                s.add(
+                    doc.diagnostic(
+                        "unknown-reference",
+                        f"node '{name}' reads '{ref}', which is not defined",
+                        _ref_path(doc, i, j),
+                        help=did_you_mean(ref, others) or "inputs name model inputs or nodes: " + ", ".join(others),
+                    )
                 )
-            )
-        if node_type is not None:
+        if node_type is not None and name not in s.bad_inputs:
             n = len(inputs)
             lo, hi = node_type.min_inputs, node_type.max_inputs
             if n < lo or (hi is not None and n > hi):
@@ -405,14 +442,14 @@ def _check_graph(s: _State) -> list[GraphNode] | None:
                     doc.diagnostic(
                         "input-count",
                         f"node '{name}' ({node_type.name}) takes {want} input{'s' if (hi or lo) != 1 else ''}, got {n}",
-                        ("nodes", i, "inputs") if ("nodes", i, "inputs") in doc.spans else ("nodes", i),
+                        _inputs_path(doc, i),
                         help="list the inputs it joins: inputs: [a, b]" if lo > 1 else None,
                     )
                 )
-                refs_ok = False
-    if not refs_ok:
-        return None
-    edges = {name: (s.nodes[name][3] or []) for name in s.node_order}
+                ok = False
+        if not ok:
+            unresolved.add(name)
+        edges[name] = [r for r in inputs if r != name]  # a self-reference is reported above
     order, cycles = topological_order(s.node_order, edges)
     for cycle in cycles:
         first = min(cycle, key=lambda n: s.nodes[n][0])
@@ -422,25 +459,24 @@ def _check_graph(s: _State) -> list[GraphNode] | None:
             doc.diagnostic(
                 "cycle",
                 f"nodes form a cycle: {loop}",
-                ("nodes", i, "inputs") if ("nodes", i, "inputs") in doc.spans else ("nodes", i),
+                _inputs_path(doc, i),
                 help="a model is a directed acyclic graph: one of these nodes must read something else",
             )
         )
-    if cycles or s.broken:
-        return None
     shapes: dict[str, tuple[int, ...] | None] = {inp.name: inp.shape for inp in s.inputs}
+    dense_on_rank: set[str] = set()
     built: list[GraphNode] = []
     for name in order:
         i, node_type, params, inputs = s.nodes[name]
-        in_shapes = [shapes.get(r) for r in inputs or []]
-        if node_type is None or params is None or any(sh is None for sh in in_shapes):
-            shapes[name] = None
+        in_shapes = [shapes.get(r) for r in inputs or ()]
+        if name in unresolved or node_type is None or params is None or None in in_shapes:
+            shapes[name] = None  # the cause is reported already
             continue
         try:
             out_shape = tuple(int(d) for d in node_type.output_shape(params, in_shapes))  # type: ignore[arg-type]
             count = node_type.param_count(params, in_shapes)  # type: ignore[arg-type]
         except ShapeError as e:
-            path = ("nodes", i, e.param) if e.param else (("nodes", i, "inputs") if ("nodes", i, "inputs") in doc.spans else ("nodes", i))
+            path = ("nodes", i, e.param) if e.param else _inputs_path(doc, i)
             s.add(doc.diagnostic("shape-mismatch", f"node '{name}': {e.message}", path, help=e.help))
             shapes[name] = None
             continue
@@ -460,16 +496,20 @@ def _check_graph(s: _State) -> list[GraphNode] | None:
             shapes[name] = None
             continue
         if node_type.name == "Dense" and len(in_shapes[0]) > 1:  # type: ignore[arg-type]
-            s.add(
-                doc.diagnostic(
-                    "dense-on-rank",
-                    f"node '{name}' applies Dense to an input of shape {in_shapes[0]}: it acts on the last axis only, "
-                    f"giving output shape {out_shape}",
-                    ("nodes", i),
-                    help="insert a Flatten node before it if each sample should be one vector",
-                    severity="warning",
+            # Warn once per chain: the Dense nodes after the first follow from it.
+            follows = bool(inputs) and inputs[0] in dense_on_rank  # type: ignore[index]
+            dense_on_rank.add(name)
+            if not follows:
+                s.add(
+                    doc.diagnostic(
+                        "dense-on-rank",
+                        f"node '{name}' applies Dense to an input of shape {in_shapes[0]}: it acts on the last axis only, "
+                        f"giving output shape {out_shape}",
+                        ("nodes", i),
+                        help="insert a Flatten node before it if each sample should be one vector",
+                        severity="warning",
+                    )
                 )
-            )
         shapes[name] = out_shape
         built.append(
             GraphNode(
@@ -483,9 +523,8 @@ def _check_graph(s: _State) -> list[GraphNode] | None:
                 span=doc.span(("nodes", i)),
             )
         )
-    if len(built) != len(order):
-        return None
-    return built
+    complete = not s.broken and not cycles and len(built) == len(s.node_order)
+    return built, complete
 
 
 def _ref_path(doc: Document, i: int, j: int) -> tuple[Any, ...]:
@@ -495,11 +534,11 @@ def _ref_path(doc: Document, i: int, j: int) -> tuple[Any, ...]:
     return ("nodes", i)
 
 
-def _check_outputs_against_graph(s: _State, nodes: list[GraphNode] | None) -> list[GraphOutput]:
+def _check_outputs_against_graph(s: _State, nodes: list[GraphNode]) -> list[GraphOutput]:
     doc = s.doc
     outs: list[GraphOutput] = []
     node_names = set(s.nodes)
-    by_name = {n.name: n for n in nodes or []}
+    by_name = {n.name: n for n in nodes}
     for i, out in s.outputs:
         if out.node not in node_names:
             if out.node in s.input_names:
@@ -566,7 +605,13 @@ def _check_reachability(s: _State, nodes: list[GraphNode], outputs: list[GraphOu
 
 def check(doc: Document, registry: Registry | None = None) -> tuple[Graph | None, list[Diagnostic]]:
     """Check a loaded document; return its Graph (None if any error) and all diagnostics."""
-    s = _State(doc, registry or get_registry())
+    reg = registry or get_registry()  # outside the pause: plugins may import modules
+    with gc_paused():
+        return _check(doc, reg)
+
+
+def _check(doc: Document, reg: Registry) -> tuple[Graph | None, list[Diagnostic]]:
+    s = _State(doc, reg)
     data = doc.data
     if not _check_top(s, data):
         return None, s.diags
@@ -580,12 +625,12 @@ def check(doc: Document, registry: Registry | None = None) -> tuple[Graph | None
                 s.extend(checker(doc, data[section], s.reg))
             except Exception as e:  # a plugin's validation failed: report, don't crash
                 s.add(doc.diagnostic("plugin-error", f"checking '{section}' failed: {type(e).__name__}: {e}", (section,)))
-    nodes = _check_graph(s) if s.nodes else None
+    nodes, complete = _check_graph(s) if s.nodes else ([], False)
     outputs = _check_outputs_against_graph(s, nodes)
-    if nodes is not None and outputs and len(outputs) == len(s.outputs):
+    if complete and outputs and len(outputs) == len(s.outputs):
         _check_reachability(s, nodes, outputs)
     s.diags.sort(key=lambda d: (d.span.line, d.span.column))
-    if any(d.is_error for d in s.diags) or nodes is None or s.optimizer is None or not outputs:
+    if any(d.is_error for d in s.diags) or not complete or s.optimizer is None or not outputs:
         if not any(d.is_error for d in s.diags):  # pragma: no cover - defensive
             s.add(doc.diagnostic("invalid-spec", "the spec could not be resolved", ()))
         return None, s.diags

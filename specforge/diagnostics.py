@@ -12,7 +12,7 @@ import difflib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Severity = Literal["error", "warning", "note"]
 
@@ -20,9 +20,12 @@ Severity = Literal["error", "warning", "note"]
 MAX_PRINTED = 50
 
 
-@dataclass(frozen=True)
-class Span:
-    """A 1-based, end-exclusive region of a source file."""
+class Span(NamedTuple):
+    """A 1-based, end-exclusive region of a source file.
+
+    A named tuple rather than a dataclass: the loader makes one per value, and a
+    10,000-node spec has over 100,000 of them.
+    """
 
     line: int = 1
     column: int = 1
@@ -109,7 +112,8 @@ def render_one(d: Diagnostic, lines: Sequence[str] | None) -> str:
     out = [f"{d.file}:{d.span.line}:{d.span.column}: {d.severity}[{d.code}]: {d.message}"]
     if lines is not None and 1 <= d.span.line <= len(lines):
         src = lines[d.span.line - 1].rstrip("\r\n")
-        if src.strip() and len(src) <= 400 and src.isprintable() or (src and "\t" in src):
+        # Show the line unless it is blank, huge, or holds control characters (tabs are fine).
+        if src.strip() and len(src) <= 400 and src.replace("\t", " ").isprintable():
             out.append("    " + src)
             out.append("    " + _caret_line(src, d.span))
     if d.help:

@@ -38,9 +38,14 @@ Shape = tuple[int, ...]
 
 
 class Params(BaseModel):
-    """Base for every parameter model in a spec: strict types, no unknown keys, immutable."""
+    """Base for every parameter model in a spec: strict types, no unknown keys, immutable.
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    Validators are built on first use (``defer_build``): a registry holds many
+    parameter models and a spec uses a few, so ``validate`` does not pay at
+    start-up for the models of node types and optimizers it never meets.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
 
 class NoParams(Params):
@@ -72,6 +77,20 @@ class ShapeError(ValueError):
     def __init__(self, message: str, *, help: str | None = None, param: str | None = None):
         super().__init__(message)
         self.message, self.help, self.param = message, help, param
+
+
+class BackendError(Exception):
+    """A backend problem the user can fix, reported without a traceback (exit 2).
+
+    Raise it from a :class:`Backend` method for an unsupported operation
+    (``fit`` on an inference-only backend), a node type or activation the
+    backend has no lowering for, an unreadable or mismatched model file, or a
+    missing framework. ``help`` is printed as a ``help:`` line under the message.
+    """
+
+    def __init__(self, message: str, *, help: str | None = None):
+        super().__init__(message)
+        self.message, self.help = message, help
 
 
 class NodeType:
@@ -290,6 +309,7 @@ __all__ = [
     "API_VERSION",
     "Activation",
     "Backend",
+    "BackendError",
     "DatasetType",
     "Initializer",
     "Loss",

@@ -43,6 +43,10 @@ DISABLE_ENV = "SPECFORGE_DISABLE_PLUGINS"
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "specforge.default_plugins.vocabulary",
     "specforge.default_plugins.node_types",
+    "specforge.default_plugins.datasets",
+    "specforge.default_plugins.preprocessors",
+    "specforge.default_plugins.keras_backend",
+    "specforge.default_plugins.numpy_backend",
 )
 
 #: Registry kinds: hook name -> (kind, expected class).
@@ -57,6 +61,7 @@ _KINDS: dict[str, tuple[str, type]] = {
     "register_datasets": ("dataset", DatasetType),
     "register_preprocessors": ("preprocessor", PreprocessorType),
 }
+_HOOK_OF_KIND: dict[str, str] = {kind: hook for hook, (kind, _) in _KINDS.items()}
 LOWERING_KINDS = ("node", "activation", "loss", "optimizer", "metric", "initializer", "import")
 
 
@@ -76,14 +81,34 @@ class PluginProblem:
     """A plugin that failed to load, raised in a hook, or registered a clashing name."""
 
     plugin: str
+    #: Where it failed: ``import``, ``validate`` (API version, hook names),
+    #: ``register`` (plugin manager), ``hook <name>`` (a registry hook raised or
+    #: registered something invalid) or ``duplicate`` (a name another plugin has).
     stage: str
     message: str
     traceback: str | None = None
     #: (kind, name) pairs this plugin tried to provide but could not.
     lost: list[tuple[str, str]] = field(default_factory=list)
+    #: The distribution the plugin comes from, and its version, when known.
+    distribution: str | None = None
+    version: str | None = None
 
     def render(self) -> str:
-        return f"plugin '{self.plugin}' ({self.stage}): {self.message}"
+        origin = f" from {self.distribution} {self.version or ''}".rstrip() if self.distribution else ""
+        return f"plugin '{self.plugin}'{origin} ({self.stage}): {self.message}"
+
+    def to_dict(self, *, debug: bool = False) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "plugin": self.plugin,
+            "distribution": self.distribution,
+            "version": self.version,
+            "stage": self.stage,
+            "message": self.message,
+            "lost": [{"kind": k, "name": n} for k, n in self.lost],
+        }
+        if debug:
+            data["traceback"] = self.traceback
+        return data
 
 
 class Registry:
@@ -96,6 +121,10 @@ class Registry:
         self.lowerings: dict[tuple[str, str, str], Any] = {}
         self.plugins: list[PluginInfo] = []
         self.problems: list[PluginProblem] = []
+        #: Third-party plugins skipped on purpose (SPECFORGE_DISABLE_PLUGINS, --no-plugins).
+        self.disabled: list[str] = []
+        #: True when every third-party plugin was turned off.
+        self.third_party_disabled: bool = False
 
     # -- lookups ---------------------------------------------------------
     @property
@@ -143,17 +172,49 @@ class Registry:
         return None
 
     def failed_plugins_hint(self, kind: str, name: str) -> str | None:
-        """A help line for an unknown name: which broken plugin may provide it."""
+        """A help line for an unknown name: which broken plugin may provide it.
+
+        Exact when the plugin's hook registered the name before raising; otherwise
+        the plugins that failed to load, or whose hook for this kind raised, are
+        named as the likely providers.
+        """
         exact = self.failed_provider(kind, name)
         if exact is not None:
             return f"plugin '{exact.plugin}' would provide it but failed: {exact.message}"
-        failed = sorted({p.plugin for p in self.problems if p.stage in ("import", "validate")})
+        hook_stage = f"hook {_HOOK_OF_KIND.get(kind, '')}"
+        failed = [
+            p for p in self.problems if p.stage in ("import", "validate") or p.stage == hook_stage
+        ]
+        if len(failed) == 1:
+            p = failed[0]
+            return f"plugin '{p.plugin}' may provide it but failed ({p.stage}): {p.message}"
         if failed:
-            return "it may come from a plugin that failed to load: " + ", ".join(failed)
+            names = sorted({p.plugin for p in failed})
+            return "it may come from a plugin that failed to load: " + ", ".join(f"'{n}'" for n in names)
         return None
 
 
+#: Set by the CLI's ``--no-plugins`` flag (see :func:`disable_third_party`).
+_FORCE_DISABLED = False
+#: Plugins registered as if installed (see :func:`specforge.testing.plugins_installed`).
+_EXTRA_PLUGINS: tuple[tuple[str, Any], ...] = ()
+
+
+def disable_third_party(disabled: bool = True) -> None:
+    """Turn every third-party plugin off (or back on) for this process.
+
+    What ``--no-plugins`` does; the cached registry is rebuilt on next use when
+    the setting changes.
+    """
+    global _FORCE_DISABLED
+    if disabled != _FORCE_DISABLED:
+        _FORCE_DISABLED = disabled
+        reset()
+
+
 def _disabled() -> tuple[bool, set[str]]:
+    if _FORCE_DISABLED:
+        return True, set()
     value = os.environ.get(DISABLE_ENV, "").strip()
     if value.lower() in ("1", "all", "*", "true", "yes"):
         return True, set()
@@ -194,15 +255,25 @@ def _version() -> str:
     return __version__
 
 
+def _norm(name: str) -> str:
+    """Distribution names compare like pip compares them (PEP 503)."""
+    import re
+
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
 def make_plugin_manager(
     extra_plugins: Iterable[tuple[str, Any]] = (),
     *,
     entry_points: bool = True,
+    disabled: list[str] | None = None,
 ) -> tuple[pluggy.PluginManager, list[PluginInfo], list[PluginProblem]]:
     """A plugin manager with the built-ins, the entry-point plugins and ``extra_plugins``.
 
     ``extra_plugins`` are (name, plugin object) pairs registered as if they came
-    from entry points; tests use it to load broken plugins on the fly.
+    from entry points; tests use it to load broken plugins on the fly. Names of
+    plugins skipped because of ``SPECFORGE_DISABLE_PLUGINS`` are appended to
+    ``disabled`` when given.
     """
     pm = pluggy.PluginManager("specforge")
     pm.add_hookspecs(hookspecs)
@@ -214,34 +285,54 @@ def make_plugin_manager(
         infos.append(PluginInfo(module_name, "specforge", _version(), True))
 
     all_off, skip = _disabled()
+    skip_norm = {_norm(s) for s in skip}
+    skipped = disabled if disabled is not None else []
     candidates: list[tuple[str, Callable[[], Any], tuple[str, str]]] = []
-    if entry_points and not all_off:
-        for ep in _entry_points():
+    if entry_points:
+        try:
+            eps = _entry_points()
+        except Exception as exc:  # broken metadata on sys.path must not stop specforge
+            problems.append(PluginProblem("<entry points>", "import", _describe(exc), _format_exc(exc)))
+            eps = []
+        for ep in eps:
             dist = _dist_of(ep)
-            if ep.name in skip or dist[0] in skip:
+            if all_off or ep.name in skip or _norm(dist[0]) in skip_norm:
+                skipped.append(ep.name)
                 continue
             candidates.append((ep.name, ep.load, dist))
     for name, plugin in extra_plugins:
-        if not all_off and name not in skip:
-            candidates.append((name, lambda plugin=plugin: plugin, (name, "?")))
+        if all_off or name in skip:
+            skipped.append(name)
+            continue
+        candidates.append((name, lambda plugin=plugin: plugin, (name, "?")))
 
     for name, load, (dist_name, dist_version) in candidates:
+        where = {"distribution": dist_name, "version": dist_version}
         try:
             plugin = load()
-        except Exception as exc:  # a broken plugin must not take the others down
-            problems.append(PluginProblem(name, "import", _describe(exc), _format_exc(exc)))
+        except (Exception, SystemExit) as exc:  # a broken plugin must not take the others down
+            problems.append(PluginProblem(name, "import", _describe(exc), _format_exc(exc), **where))
             continue
         api_problem = _check_api(plugin)
         if api_problem:
-            problems.append(PluginProblem(name, "validate", api_problem))
+            problems.append(PluginProblem(name, "validate", api_problem, **where))
+            continue
+        wrapper = _registry_wrapper(plugin)
+        if wrapper:
+            problems.append(PluginProblem(name, "validate", wrapper, **where))
             continue
         try:
             pm.register(plugin, name=name)
         except ValueError as exc:
-            problems.append(PluginProblem(name, "register", _describe(exc), _format_exc(exc)))
+            other = pm.get_plugin(name)
+            if other is not None and other is not plugin:
+                message = f"another plugin is already registered under the name '{name}'; this one is ignored"
+            else:
+                message = f"the same plugin object is already registered ({_describe(exc)})"
+            problems.append(PluginProblem(name, "register", message, _format_exc(exc), **where))
             continue
         except pluggy.PluginValidationError as exc:
-            problems.append(PluginProblem(name, "validate", str(exc)))
+            problems.append(PluginProblem(name, "validate", str(exc), **where))
             continue
         infos.append(PluginInfo(name, dist_name, dist_version, False))
 
@@ -253,9 +344,45 @@ def make_plugin_manager(
         except pluggy.PluginValidationError as exc:
             bad = pm.get_name(exc.plugin) or "?"
             pm.unregister(exc.plugin)
-            problems.append(PluginProblem(bad, "validate", str(exc)))
+            info = next((i for i in infos if i.name == bad), None)
+            problems.append(
+                PluginProblem(
+                    bad,
+                    "validate",
+                    _unknown_hook_message(exc),
+                    distribution=info.distribution if info else None,
+                    version=info.version if info else None,
+                )
+            )
             infos = [i for i in infos if i.name != bad]
     return pm, infos, problems
+
+
+def _unknown_hook_message(exc: pluggy.PluginValidationError) -> str:
+    import difflib
+
+    unknown = [
+        attr
+        for attr in dir(exc.plugin)
+        if hasattr(getattr(exc.plugin, attr, None), "specforge_impl") and not hasattr(hookspecs, attr)
+    ]
+    if not unknown:
+        return str(exc)
+    parts = []
+    for attr in unknown:
+        close = difflib.get_close_matches(attr, hookspecs.REGISTRY_HOOKS, n=1)
+        parts.append(f"unknown hook '{attr}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
+    return "; ".join(parts) + "; the plugin is not loaded"
+
+
+def _registry_wrapper(plugin: Any) -> str | None:
+    """Registry hooks are called directly, one plugin at a time: wrappers make no sense."""
+    for hook_name in hookspecs.REGISTRY_HOOKS:
+        function = getattr(plugin, hook_name, None)
+        opts = getattr(function, "specforge_impl", None)
+        if isinstance(opts, dict) and (opts.get("hookwrapper") or opts.get("wrapper")):
+            return f"{hook_name} is declared as a hook wrapper; registry hooks must be plain @hookimpl functions"
+    return None
 
 
 def _check_item(kind: str, expected: type, item: Any) -> str | None:
@@ -268,6 +395,11 @@ def _check_item(kind: str, expected: type, item: Any) -> str | None:
         params = getattr(item, "Params", None)
         if not (isinstance(params, type) and issubclass(params, BaseModel)):
             return f"node type '{name}' has no pydantic Params model"
+        if type(item).output_shape is NodeType.output_shape:
+            return f"node type '{name}' does not implement output_shape()"
+        lo, hi = item.min_inputs, item.max_inputs
+        if not isinstance(lo, int) or lo < 0 or (hi is not None and (not isinstance(hi, int) or hi < lo)):
+            return f"node type '{name}' has invalid min_inputs/max_inputs ({lo!r}, {hi!r})"
     if kind in ("dataset", "preprocessor"):
         model = item.params_model
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
@@ -283,6 +415,18 @@ def build_registry(
     reg.plugins = infos
     reg.problems = problems
     by_name = {i.name: i for i in infos}
+
+    def problem(plugin_name: str, stage: str, message: str, tb: str | None = None, lost=()) -> PluginProblem:
+        info = by_name.get(plugin_name)
+        return PluginProblem(
+            plugin_name,
+            stage,
+            message,
+            tb,
+            lost=list(lost),
+            distribution=None if info is None or info.builtin else info.distribution,
+            version=None if info is None or info.builtin else info.version,
+        )
 
     for hook_name in hookspecs.REGISTRY_HOOKS:
         hook = getattr(pm.hook, hook_name)
@@ -311,9 +455,11 @@ def build_registry(
 
             try:
                 impl.function(register=register)
-            except Exception as exc:
+            except (Exception, SystemExit) as exc:
+                # All or nothing: what the hook registered before raising is dropped,
+                # and remembered so that a spec using it is told which plugin failed.
                 problems.append(
-                    PluginProblem(
+                    problem(
                         plugin_name,
                         f"hook {hook_name}",
                         _describe(exc),
@@ -323,19 +469,29 @@ def build_registry(
                 )
                 continue
             for message in errors:
-                problems.append(PluginProblem(plugin_name, f"hook {hook_name}", message))
+                problems.append(problem(plugin_name, f"hook {hook_name}", message))
             info = by_name.get(plugin_name)
             for kind, name, item, aliases in staged:
                 key = (kind, name)
+                what = kind.replace("_", " ")
                 if key in reg.owner:
-                    what = kind.replace("_", " ")
                     problems.append(
-                        PluginProblem(
+                        problem(
                             plugin_name,
                             "duplicate",
                             f"registers {what} '{name}', which plugin '{reg.owner[key]}' already provides; "
                             f"the second registration is ignored",
-                            lost=[],
+                        )
+                    )
+                    continue
+                if kind != "lowering" and name in reg.aliases[kind]:
+                    target = reg.aliases[kind][name]
+                    problems.append(
+                        problem(
+                            plugin_name,
+                            "duplicate",
+                            f"registers {what} '{name}', which plugin '{reg.owner[(kind, target)]}' already "
+                            f"provides as an alias of '{target}'; the second registration is ignored",
                         )
                     )
                     continue
@@ -349,8 +505,20 @@ def build_registry(
                     continue
                 reg.items[kind][name] = item
                 for alias in aliases:
-                    if alias != name and alias not in reg.items[kind]:
-                        reg.aliases[kind].setdefault(alias, name)
+                    if alias == name:
+                        continue
+                    taken = reg.aliases[kind].get(alias) or (alias if alias in reg.items[kind] else None)
+                    if taken is None:
+                        reg.aliases[kind][alias] = name
+                    elif reg.owner.get((kind, taken)) != plugin_name:
+                        problems.append(
+                            problem(
+                                plugin_name,
+                                "duplicate",
+                                f"registers '{alias}' as an alias of {what} '{name}', but '{alias}' already "
+                                f"means '{taken}' (plugin '{reg.owner[(kind, taken)]}'); the alias is ignored",
+                            )
+                        )
                 if info is not None:
                     info.provides.setdefault(kind, []).append(name)
     return reg
@@ -371,16 +539,29 @@ def get_registry() -> Registry:
     """The process-wide registry, built on first use."""
     global _REGISTRY, _PM
     if _REGISTRY is None:
-        pm, infos, problems = make_plugin_manager()
+        pm, reg = _load(_EXTRA_PLUGINS, entry_points=True)
         _PM = pm
-        _REGISTRY = build_registry(pm, infos, problems)
+        _REGISTRY = reg
     return _REGISTRY
 
 
+def _load(extra_plugins: Iterable[tuple[str, Any]], *, entry_points: bool) -> tuple[pluggy.PluginManager, Registry]:
+    disabled: list[str] = []
+    pm, infos, problems = make_plugin_manager(extra_plugins, entry_points=entry_points, disabled=disabled)
+    reg = build_registry(pm, infos, problems)
+    reg.disabled = disabled
+    reg.third_party_disabled = _disabled()[0]
+    return pm, reg
+
+
 def load_registry(extra_plugins: Iterable[tuple[str, Any]] = (), *, entry_points: bool = True) -> Registry:
-    """A fresh registry (not cached): for tests and for tools that load plugins explicitly."""
-    pm, infos, problems = make_plugin_manager(extra_plugins, entry_points=entry_points)
-    return build_registry(pm, infos, problems)
+    """A fresh registry (not cached): for tests and for tools that load plugins explicitly.
+
+    ``extra_plugins`` are (name, plugin) pairs treated like installed third-party
+    plugins; ``entry_points=False`` leaves out the installed ones, so a test sees
+    the built-ins and its own plugins only.
+    """
+    return _load(extra_plugins, entry_points=entry_points)[1]
 
 
 def reset() -> None:

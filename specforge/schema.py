@@ -83,10 +83,16 @@ def _optimizer_schema(reg: Registry) -> dict[str, Any]:
     for opt_name, opt in sorted(reg.items["optimizer"].items()):
         params = _model_schema(opt.params)
         props = {"type": {"enum": [opt_name, *opt.aliases]}, **params.get("properties", {})}
+        then: dict[str, Any] = {"properties": props, "additionalProperties": False}
+        if params.get("required"):
+            then["required"] = ["type", *params["required"]]
+        if params.get("$defs"):
+            then["$defs"] = params["$defs"]
         branches.append(
             {
                 "if": {"properties": {"type": {"enum": [opt_name, *opt.aliases]}}, "required": ["type"]},
-                "then": {"properties": props, "additionalProperties": False},
+                "then": then,
+                "description": opt.description,
             }
         )
     return {
@@ -115,7 +121,7 @@ def json_schema(registry: Registry | None = None) -> dict[str, Any]:
     for section in ("data", "train"):
         builder = SECTION_SCHEMAS.get(section)
         props[section] = builder(reg) if builder else {"type": "object", "description": props[section].get("description", "")}
-    return {
+    schema: dict[str, Any] = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
         "title": "specforge model spec, format 1",
@@ -124,3 +130,60 @@ def json_schema(registry: Registry | None = None) -> dict[str, Any]:
         "properties": props,
         "additionalProperties": False,
     }
+    return hoist_defs(schema)
+
+
+_LOCAL_REF = "#/$defs/"
+
+
+def hoist_defs(schema: dict[str, Any]) -> dict[str, Any]:
+    """Move every nested ``$defs`` to the root and rewrite the references to them.
+
+    pydantic writes each model's schema as if it were a whole document: its
+    nested models go in its own ``$defs`` and are referenced as
+    ``#/$defs/Name``, which is relative to the *root*. Once a parameter model's
+    schema is embedded in the spec schema, those references would point at
+    nothing, so each nested ``$defs`` is merged into the root one (a name taken
+    by a different definition gets a numeric suffix) and the references under
+    it are rewritten.
+    """
+    root_defs: dict[str, Any] = dict(schema.pop("$defs", {}))
+
+    def unique(name: str, definition: Any) -> str:
+        candidate, n = name, 1
+        while candidate in root_defs and root_defs[candidate] != definition:
+            n += 1
+            candidate = f"{name}_{n}"
+        return candidate
+
+    def rewrite(node: Any, renames: dict[str, str]) -> Any:
+        if isinstance(node, list):
+            return [rewrite(v, renames) for v in node]
+        if not isinstance(node, dict):
+            return node
+        if "$defs" in node:
+            local = node["$defs"]
+            scope = dict(renames)
+            # Names first (definitions may refer to each other), then bodies.
+            for name in local:
+                scope[name] = unique(name, None) if name in root_defs else name
+                root_defs.setdefault(scope[name], None)
+            for name, definition in local.items():
+                root_defs[scope[name]] = rewrite(definition, scope)
+            renames = scope
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if key == "$defs":
+                continue
+            if key == "$ref" and isinstance(value, str) and value.startswith(_LOCAL_REF):
+                name = value[len(_LOCAL_REF) :]
+                out[key] = _LOCAL_REF + renames.get(name, name)
+            else:
+                out[key] = rewrite(value, renames)
+        return out
+
+    top_scope = {name: name for name in root_defs}
+    result = rewrite(schema, top_scope)
+    if root_defs:
+        result["$defs"] = dict(sorted(root_defs.items()))
+    return result

@@ -182,6 +182,15 @@ def pydantic_diagnostics(
                 f"not {_describe_value(err.get('input'))}",
                 path,
             )
+        elif kind == "too_short" and isinstance(err.get("input"), list):
+            need = (err.get("ctx") or {}).get("min_length", 1)
+            got = len(err["input"])
+            yield doc.diagnostic(
+                "invalid-value",
+                f"{where}: '{field_text}' needs at least {need} item{'s' * (need != 1)}, "
+                + (f"got {got}" if got else "but it is empty"),
+                path,
+            )
         else:
             msg = err["msg"].replace("Input should", "must").replace("String should", "must")
             if kind == "finite_number":
@@ -195,6 +204,13 @@ def pydantic_diagnostics(
             )
 
 
+#: YAML 1.1 spellings of booleans, which YAML 1.2 (and so a spec) reads as strings.
+_YAML11_BOOLEANS = {
+    "yes": "true", "y": "true", "on": "true", "true": "true",
+    "no": "false", "n": "false", "off": "false", "false": "false",
+}
+
+
 def _type_help(expected: str, value: Any) -> str | None:
     if expected == "int" and isinstance(value, str) and value.strip().lstrip("-").isdigit():
         return f"remove the quotes: {value.strip()}"
@@ -205,7 +221,12 @@ def _type_help(expected: str, value: Any) -> str | None:
             return None
         return f"remove the quotes: {value.strip()}"
     if expected == "bool" and isinstance(value, str):
+        word = _YAML11_BOOLEANS.get(value.strip().lower())
+        if word is not None:
+            return f"specs are YAML 1.2, where '{value}' is a string: write {word}"
         return "write true or false (without quotes)"
     if expected in ("list", "tuple"):
         return "write a list: [a, b] or one item per line starting with '- '"
+    if expected in ("dict", "model") and isinstance(value, str):
+        return f"write a mapping, for example {{type: {value}}}" if value.isidentifier() else "write a mapping: {key: value}"
     return None

@@ -59,7 +59,10 @@ def summary_text(graph: Graph) -> str:
     lines += [fmt(r) for r in rows[1:]]
     lines.append("━" * total_width)
     outs = ", ".join(
-        f"{o.node} ({o.loss}" + (f", weight {o.weight:g}" if len(graph.outputs) > 1 or o.weight != 1 else "") + ")"
+        f"{o.node} ({o.loss}"
+        + (f", weight {o.weight:g}" if len(graph.outputs) > 1 or o.weight != 1 else "")
+        + (f", metrics {' '.join(o.metrics)}" if o.metrics else "")
+        + ")"
         for o in graph.outputs
     )
     lines += [

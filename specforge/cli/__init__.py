@@ -21,14 +21,19 @@ from .. import __version__
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 #: Command modules, imported when the CLI is built.
-COMMANDS = ("validate", "summary", "schema", "plugins")
+COMMANDS = ("validate", "summary", "schema", "plugins", "train", "evaluate", "predict", "build", "import_")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", prog_name="specforge")
 @click.option("--debug", is_flag=True, envvar="SPECFORGE_DEBUG", help="Show Python tracebacks for internal errors.")
+@click.option(
+    "--no-plugins",
+    is_flag=True,
+    help="Load the built-in plugins only (like SPECFORGE_DISABLE_PLUGINS=1), to rule out a broken plugin.",
+)
 @click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
+def cli(ctx: click.Context, debug: bool, no_plugins: bool) -> None:
     """specforge: compile declarative model specs (YAML/JSON) to Keras or NumPy models.
 
     \b
@@ -39,6 +44,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.obj["debug"] = debug
     if debug:
         os.environ["SPECFORGE_DEBUG"] = "1"
+    from ..plugins import disable_third_party
+
+    disable_third_party(no_plugins)
 
 
 for _name in COMMANDS:

@@ -23,11 +23,31 @@ def usage_error(message: str, hint: str | None = None) -> click.exceptions.Exit:
 
 
 def plugin_warnings() -> None:
-    """Report broken plugins on every command (to stderr), without stopping it."""
+    """Report broken plugins on every command (to stderr), without stopping it.
+
+    Once per command, however often it is called; with ``--debug`` each
+    problem's traceback follows it.
+    """
     from ..plugins import get_registry
 
-    for problem in get_registry().problems:
+    ctx = click.get_current_context(silent=True)
+    root = ctx.find_root() if ctx is not None else None
+    if root is not None:
+        if root.meta.get("specforge.plugin_warnings_shown"):
+            return
+        root.meta["specforge.plugin_warnings_shown"] = True
+    debug = bool((root.obj or {}).get("debug")) if root is not None and isinstance(root.obj, dict) else False
+    problems = get_registry().problems
+    for problem in problems:
         click.echo(f"warning: {problem.render()}", err=True)
+        if debug and problem.traceback:
+            click.echo("  " + problem.traceback.rstrip().replace("\n", "\n  "), err=True)
+    if problems and not debug:
+        click.echo(
+            "  help: the other plugins still work; rerun with --debug for tracebacks, "
+            "`specforge plugins` for details, or --no-plugins to load the built-ins only",
+            err=True,
+        )
 
 
 def load_checked(path: str) -> CheckResult:

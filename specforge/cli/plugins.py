@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
@@ -10,11 +11,24 @@ from . import cli
 from .common import FORMATS
 
 
-def plugins_data() -> dict:
-    from ..plugins import get_registry
+def plugins_data(*, debug: bool = False) -> dict[str, Any]:
+    """Everything ``specforge plugins --format json`` prints.
+
+    ``plugins``: each loaded plugin (built-ins first, then third-party ones in
+    entry-point name order) with its distribution, version and what it adds,
+    by kind (``node_type``, ``backend``, ``dataset``, ``lowerings[keras]``...);
+    ``failed``: each problem, with the plugin's name, the stage that failed and
+    the reason (``traceback`` too with ``--debug``); ``disabled``: third-party
+    plugins skipped on purpose.
+    """
+    from .. import __version__
+    from ..plugin import API_VERSION
+    from ..plugins import DISABLE_ENV, get_registry
 
     reg = get_registry()
     return {
+        "specforge": __version__,
+        "api_version": API_VERSION,
         "plugins": [
             {
                 "name": p.name,
@@ -25,33 +39,60 @@ def plugins_data() -> dict:
             }
             for p in reg.plugins
         ],
-        "failed": [
-            {"plugin": p.plugin, "stage": p.stage, "message": p.message} for p in reg.problems
-        ],
+        "failed": [p.to_dict(debug=debug) for p in reg.problems],
+        "disabled": {
+            "all_third_party": reg.third_party_disabled,
+            "plugins": list(reg.disabled),
+            "how": f"--no-plugins or {DISABLE_ENV}",
+        },
     }
+
+
+def _origin(p: dict[str, Any]) -> str:
+    if p["builtin"]:
+        return f"built-in, specforge {p['version']}"
+    if p["version"] == "?":
+        return "not installed: registered in-process"
+    return f"{p['distribution']} {p['version']}"
 
 
 @cli.command("plugins")
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True, help="Output format.")
 @click.pass_context
 def plugins_command(ctx: click.Context, fmt: str) -> None:
-    """List loaded plugins (built-in and third-party), what each adds, and failures."""
-    from ..plugins import get_registry
+    """List loaded plugins (built-in and third-party), what each adds, and failures.
 
-    data = plugins_data()
+    Exit code 0 even when a plugin failed: the failures are part of the listing.
+    """
+    debug = bool((ctx.obj or {}).get("debug"))
+    data = plugins_data(debug=debug)
     if fmt == "json":
         click.echo(json.dumps(data, indent=2))
         return
     for p in data["plugins"]:
-        origin = "built-in" if p["builtin"] else f"{p['distribution']} {p['version']}"
-        click.echo(f"{p['name']} ({origin})")
+        click.echo(f"{p['name']} ({_origin(p)})")
         for kind, names in p["provides"].items():
             click.echo(f"  {kind}: {', '.join(names)}")
+        if not p["provides"]:
+            click.echo("  (adds nothing)")
+    disabled = data["disabled"]
+    if disabled["all_third_party"]:
+        click.echo("")
+        click.echo(f"third-party plugins are disabled ({disabled['how']})")
+    elif disabled["plugins"]:
+        click.echo("")
+        click.echo(f"disabled ({disabled['how']}): {', '.join(disabled['plugins'])}")
     if data["failed"]:
         click.echo("")
         click.echo("failed:")
-        debug = (ctx.obj or {}).get("debug")
+        from ..plugins import get_registry
+
         for problem in get_registry().problems:
             click.echo(f"  {problem.render()}")
+            if problem.lost:
+                lost = ", ".join(f"{k.replace('_', ' ')} {n}" for k, n in problem.lost)
+                click.echo(f"    not available: {lost}")
             if debug and problem.traceback:
-                click.echo("    " + problem.traceback.replace("\n", "\n    "))
+                click.echo("    " + problem.traceback.rstrip().replace("\n", "\n    "))
+        if not debug:
+            click.echo("  (rerun as `specforge --debug plugins` for tracebacks)")

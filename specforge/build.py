@@ -1,0 +1,106 @@
+"""``specforge.build``: a spec in, a compiled backend model out.
+
+The notebook form of ``specforge build``::
+
+    import specforge
+    model = specforge.build("specs/wide_deep_aux.yaml", seed=42)   # a compiled keras.Model
+    model.fit({"wide_input": X_wide, "deep_input": X_deep}, {"output": y, "aux_output": y}, epochs=20)
+
+Nothing here imports a framework until a backend builds a model.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .api import CheckResult, check_data, check_file
+from .diagnostics import Diagnostic, SpecError, did_you_mean
+from .graph import Graph
+from .plugin import Backend, BackendError
+from .plugins import Registry, get_registry
+
+SpecInput = str | os.PathLike[str] | Mapping[str, Any] | Graph | CheckResult
+
+
+def select_backend(name: str, registry: Registry | None = None) -> Backend:
+    """The registered backend ``name`` with its framework importable, else a :class:`BackendError`."""
+    reg = registry or get_registry()
+    backend = reg.backends.get(name)
+    if backend is None:
+        known = ", ".join(sorted(reg.backends)) or "none"
+        hint = reg.failed_plugins_hint("backend", name) or did_you_mean(name, reg.backends)
+        raise BackendError(f"unknown backend '{name}' (installed: {known})", help=hint)
+    missing = []
+    for module in backend.requires:
+        try:
+            found = importlib.util.find_spec(module.split(".")[0]) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            missing.append(module)
+    if missing:
+        raise BackendError(
+            f"backend '{name}' needs {', '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} not installed",
+            help="install it with pip install 'specforge[tensorflow]'" if name == "keras" else None,
+        )
+    return backend
+
+
+def backend_diagnostics(backend: Backend, result: CheckResult, registry: Registry | None = None) -> list[Diagnostic]:
+    """What ``backend`` cannot build in a valid spec (a backend with a ``check`` method says)."""
+    check = getattr(backend, "check", None)
+    if check is None or result.graph is None:
+        return []
+    return list(check(result.graph, registry=registry, document=result.document))
+
+
+def _checked(spec: SpecInput, registry: Registry) -> CheckResult | Graph:
+    if isinstance(spec, CheckResult | Graph):
+        return spec
+    if isinstance(spec, Mapping):
+        return check_data(spec, registry=registry)
+    return check_file(Path(spec), registry=registry)
+
+
+def default_seed(graph: Graph) -> int | None:
+    """``train.seed`` of the spec, if it sets one."""
+    seed = (graph.train or {}).get("seed")
+    return seed if isinstance(seed, int) and not isinstance(seed, bool) else None
+
+
+def build(spec_or_path: SpecInput, backend: str = "keras", seed: int | None = None, *, registry: Registry | None = None) -> Any:
+    """Check a spec and compile it with ``backend``; return the backend's model.
+
+    :param spec_or_path: a spec file path, spec data (a dict), or an already
+        resolved :class:`Graph` / :class:`CheckResult`.
+    :param backend: a registered backend name; ``keras`` returns a compiled
+        ``keras.Model``.
+    :param seed: makes the initial weights reproducible; defaults to the spec's
+        ``train.seed``.
+    :raises SpecError: the spec is invalid, or uses something the backend
+        cannot lower (diagnostics with positions).
+    :raises BackendError: unknown backend, or its framework is not installed.
+    """
+    reg = registry or get_registry()
+    checked = _checked(spec_or_path, reg)
+    if isinstance(checked, CheckResult):
+        if not checked.ok or checked.graph is None:
+            raise SpecError(checked.diagnostics)
+        graph = checked.graph
+    else:
+        graph = checked
+    be = select_backend(backend, reg)
+    if isinstance(checked, CheckResult):
+        diagnostics = backend_diagnostics(be, checked, reg)
+        if diagnostics:
+            raise SpecError(diagnostics)
+    if seed is None:
+        seed = default_seed(graph)
+    if "registry" in inspect.signature(be.build).parameters:
+        return be.build(graph, seed=seed, registry=reg)
+    return be.build(graph, seed=seed)

@@ -1,0 +1,1 @@
+"""``specforge import``: placeholder while the decompiler is written."""

@@ -1,0 +1,242 @@
+"""Built-in preprocessors for ``data.preprocess``, registered like any plugin's.
+
+The contract (see :class:`specforge.plugin.PreprocessorType`):
+
+* ``fit`` sees the training split only. A *features* preprocessor receives a
+  2-D float array, one row per sample and one column per feature, images
+  flattened (the chapter's flatten → scale → reshape pipeline: the training
+  pipeline flattens before and reshapes after). A *targets* preprocessor
+  receives the target array as the dataset has it.
+* ``get_state`` returns plain data: numbers, strings, lists and numpy arrays.
+  The run directory stores arrays in an ``.npz`` read without pickle and the
+  rest as JSON, so loading a run never executes code.
+
+numpy is imported inside the methods: ``validate`` never pays for it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Field, field_validator
+from pydantic_core import PydanticCustomError
+
+from specforge.plugin import Params, PreprocessorType, hookimpl
+
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+
+
+def _tiny_to_one(scale):
+    """scikit-learn's ``_handle_zeros_in_scale``: a (near) constant feature is left unscaled."""
+    import numpy as np
+
+    scale = scale.copy()
+    scale[scale < 10 * np.finfo(scale.dtype).eps] = 1.0
+    return scale
+
+
+class _Stateful:
+    """Shared plumbing: state is a dict of named arrays, ``transform`` needs a ``fit`` first."""
+
+    type_name = ""
+    state: dict[str, Any] | None = None
+
+    def get_state(self) -> dict[str, Any]:
+        if self.state is None:
+            raise RuntimeError(f"{self.type_name} was not fitted")
+        return dict(self.state)
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.state = dict(state)
+
+    def _fitted(self) -> dict[str, Any]:
+        if self.state is None:
+            raise RuntimeError(f"{self.type_name}: transform before fit")
+        return self.state
+
+    def _check_width(self, x, width: int) -> None:
+        if x.shape[1] != width:
+            from specforge.data.readers import DataError
+
+            raise DataError(
+                f"{self.type_name} was fitted on {width} feature(s) but got {x.shape[1]}",
+                hint="the data must have the same columns as the data the run was trained on",
+            )
+
+
+# ---------------------------------------------------------------- standard_scaler
+
+
+class StandardScalerParams(Params):
+    with_mean: bool = Field(True, description="Subtract each feature's mean.")
+    with_std: bool = Field(True, description="Divide by each feature's standard deviation.")
+
+
+class StandardScaler(_Stateful):
+    """(x - mean) / std per feature, like scikit-learn's StandardScaler."""
+
+    type_name = "standard_scaler"
+
+    def __init__(self, params: StandardScalerParams):
+        self.params = params
+
+    def fit(self, x) -> None:
+        import numpy as np
+
+        x64 = np.asarray(x, dtype=np.float64)
+        mean = x64.mean(axis=0) if self.params.with_mean else np.zeros(x64.shape[1])
+        scale = _tiny_to_one(np.sqrt(x64.var(axis=0))) if self.params.with_std else np.ones(x64.shape[1])
+        self.state = {"mean": mean, "scale": scale}
+
+    def transform(self, x):
+        import numpy as np
+
+        state = self._fitted()
+        self._check_width(x, len(state["mean"]))
+        out = (np.asarray(x, dtype=np.float64) - state["mean"]) / state["scale"]
+        return out.astype(np.float32)
+
+
+# ---------------------------------------------------------------- minmax_scaler
+
+
+class MinMaxScalerParams(Params):
+    feature_range: list[Finite] = Field(
+        [0.0, 1.0], min_length=2, max_length=2, description="Range [low, high] each feature is mapped to."
+    )
+
+    @field_validator("feature_range")
+    @classmethod
+    def _ordered(cls, value: list[float]) -> list[float]:
+        low, high = value
+        if not low < high:
+            raise PydanticCustomError("invalid_range", "must be [low, high] with low < high")
+        return value
+
+
+class MinMaxScaler(_Stateful):
+    """Maps each feature's training minimum and maximum onto ``feature_range``
+    (scikit-learn's MinMaxScaler arithmetic: ``x * scale + min``)."""
+
+    type_name = "minmax_scaler"
+
+    def __init__(self, params: MinMaxScalerParams):
+        self.params = params
+
+    def fit(self, x) -> None:
+        import numpy as np
+
+        x64 = np.asarray(x, dtype=np.float64)
+        low, high = self.params.feature_range
+        data_min, data_max = x64.min(axis=0), x64.max(axis=0)
+        scale = (high - low) / _tiny_to_one(data_max - data_min)
+        self.state = {"scale": scale, "min": low - data_min * scale}
+
+    def transform(self, x):
+        import numpy as np
+
+        state = self._fitted()
+        self._check_width(x, len(state["scale"]))
+        out = np.asarray(x, dtype=np.float64) * state["scale"] + state["min"]
+        return out.astype(np.float32)
+
+
+# ---------------------------------------------------------------- scale
+
+
+class ScaleParams(Params):
+    factor: Finite = Field(description="Constant every feature is multiplied by, e.g. 0.00392156862745098 (1/255).")
+
+
+class Scale(_Stateful):
+    """Multiplies every feature by a constant: nothing to fit."""
+
+    type_name = "scale"
+
+    def __init__(self, params: ScaleParams):
+        self.params = params
+        self.state = {}
+
+    def fit(self, x) -> None:
+        self.state = {}
+
+    def transform(self, x):
+        import numpy as np
+
+        return (np.asarray(x, dtype=np.float32) * np.float32(self.params.factor)).astype(np.float32)
+
+
+# ---------------------------------------------------------------- one_hot
+
+
+class OneHotParams(Params):
+    num_classes: Annotated[int, Field(gt=0)] | None = Field(
+        None, description="Number of classes; default: the largest label in the training split + 1."
+    )
+
+
+class OneHot(_Stateful):
+    """Class indices → one-hot rows (for categorical_crossentropy)."""
+
+    type_name = "one_hot"
+
+    def __init__(self, params: OneHotParams):
+        self.params = params
+
+    def _labels(self, y):
+        import numpy as np
+
+        from specforge.data.readers import DataError
+
+        a = np.asarray(y)
+        if a.ndim == 2 and a.shape[1] == 1:
+            a = a[:, 0]
+        if a.ndim != 1 or a.dtype.kind not in "iuf" or (a.dtype.kind == "f" and not np.all(a == np.round(a))):
+            raise DataError(
+                f"one_hot needs one integer class index per sample, got an array of shape {a.shape} ({a.dtype})",
+                hint="one_hot applies to classification targets",
+            )
+        return a.astype(np.int64)
+
+    def fit(self, y) -> None:
+        labels = self._labels(y)
+        k = self.params.num_classes or (int(labels.max()) + 1 if labels.size else 1)
+        self.state = {"num_classes": int(k)}
+
+    def transform(self, y):
+        import numpy as np
+
+        from specforge.data.readers import DataError
+
+        k = int(self._fitted()["num_classes"])
+        labels = self._labels(y)
+        if labels.size and (labels.min() < 0 or labels.max() >= k):
+            raise DataError(
+                f"one_hot: label {int(labels.max() if labels.max() >= k else labels.min())} is outside 0..{k - 1}",
+                hint=f"set num_classes in the one_hot preprocessor (it is {k}, from the training split)",
+            )
+        return np.eye(k, dtype=np.float32)[labels]
+
+
+PREPROCESSORS = [
+    PreprocessorType(
+        "standard_scaler",
+        StandardScalerParams,
+        StandardScaler,
+        "(x - mean) / std per feature, fitted on the training split",
+    ),
+    PreprocessorType(
+        "minmax_scaler",
+        MinMaxScalerParams,
+        MinMaxScaler,
+        "maps each feature's training min/max onto feature_range (default [0, 1]); images per pixel",
+    ),
+    PreprocessorType("scale", ScaleParams, Scale, "multiplies features by a constant factor"),
+    PreprocessorType("one_hot", OneHotParams, OneHot, "class indices → one-hot target rows", applies_to="targets"),
+]
+
+
+@hookimpl
+def register_preprocessors(register):
+    for preprocessor in PREPROCESSORS:
+        register(preprocessor)

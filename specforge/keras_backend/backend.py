@@ -1,0 +1,324 @@
+"""The ``keras`` backend: build, save, load, fit, evaluate, predict, weights.
+
+Data crosses the :class:`~specforge.plugin.Backend` interface as dicts keyed
+by input and output names; Keras receives them in the model's own input and
+output order, so a functional model with several inputs is called exactly as
+the chapter calls it by hand.
+"""
+
+from __future__ import annotations
+
+import os
+import weakref
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..atomic import atomic_path
+from ..diagnostics import SpecError
+from ..graph import Graph
+from ..plugin import Backend, BackendError, TrainingCallback
+from ..plugins import Registry
+from .deep import run_deep
+from .lowering import ModelInfo, check, import_keras, lower_graph, model_info_for, using_registry
+
+#: Facts about models this backend built or loaded (Keras models are weak-referenceable).
+_INFO: weakref.WeakKeyDictionary[Any, ModelInfo] = weakref.WeakKeyDictionary()
+
+
+def _depth(model: Any) -> int:
+    return len(getattr(model, "layers", ()))
+
+
+def model_info(model: Any) -> ModelInfo:
+    """The info recorded when the model was built or loaded, else what the model tells."""
+    info = _INFO.get(model)
+    if info is not None:
+        return info
+    inputs = tuple(getattr(t, "name", f"input_{i}") for i, t in enumerate(model.inputs))
+    outputs = tuple(model.output_names)
+    losses = model.loss if isinstance(model.loss, Mapping) else {outputs[0]: model.loss} if len(outputs) == 1 else {}
+    info = ModelInfo(inputs, outputs, dict(losses), {})
+    _INFO[model] = info
+    return info
+
+
+def _feed(names: Sequence[str], data: Mapping[str, Any], what: str) -> Any:
+    if not isinstance(data, Mapping):
+        raise TypeError(f"{what} must be a dict keyed by {what} name ({', '.join(names)}), not {type(data).__name__}")
+    missing = [n for n in names if n not in data]
+    if missing:
+        raise ValueError(
+            f"no data for {what} {', '.join(repr(n) for n in missing)} (got {', '.join(repr(k) for k in data) or 'nothing'})"
+        )
+    extra = [k for k in data if k not in names]
+    if extra:
+        raise ValueError(f"unknown {what} {', '.join(repr(k) for k in extra)} (the model has {', '.join(names)})")
+    arrays = [data[n] for n in names]
+    return arrays[0] if len(arrays) == 1 else arrays
+
+
+def _rename(info: ModelInfo, logs: Mapping[str, Any] | None) -> dict[str, float]:
+    import numpy as np
+
+    out: dict[str, float] = {}
+    for key, value in (logs or {}).items():
+        base, prefix = (key[4:], "val_") if key.startswith("val_") else (key, "")
+        out[prefix + info.rename.get(base, base)] = float(np.asarray(value))
+    return out
+
+
+def _adapter(keras: Any, callbacks: Sequence[TrainingCallback], info: ModelInfo) -> Any:
+    """A Keras callback that drives specforge TrainingCallbacks (and stops when one asks)."""
+
+    class EpochAdapter(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.epoch = 0
+
+        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+            self.epoch = epoch
+            for cb in callbacks:
+                cb.on_epoch_begin(epoch)
+
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            named = _rename(info, logs)
+            stops = [bool(cb.on_epoch_end(epoch, named)) for cb in callbacks]
+            if any(stops):
+                self.model.stop_training = True
+
+    class BatchAdapter(EpochAdapter):
+        def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+            named = _rename(info, logs)
+            stops = [bool(cb.on_batch_end(self.epoch, batch, named)) for cb in callbacks]
+            if any(stops):
+                self.model.stop_training = True
+
+    # Keras skips per-batch work (and the device sync it costs) when no callback
+    # has batch hooks: only add them when a callback needs them.
+    wants_batches = any(type(cb).on_batch_end is not TrainingCallback.on_batch_end for cb in callbacks)
+    return BatchAdapter() if wants_batches else EpochAdapter()
+
+
+def _first_len(data: Any) -> int:
+    first = data[0] if isinstance(data, list) else data
+    return len(first)
+
+
+class KerasBackend(Backend):
+    """Keras 3 functional models, saved as ``.keras`` files that load without specforge."""
+
+    name = "keras"
+    description = "Keras 3 functional models (TensorFlow), saved as .keras files"
+    file_suffix = ".keras"
+    requires = ("keras",)
+
+    # -- compile ----------------------------------------------------------
+    def check(self, graph: Graph, *, registry: Registry | None = None, document: Any = None) -> list[Any]:
+        """Diagnostics for what in ``graph`` Keras cannot build or train (see ``lowering.check``)."""
+        return check(graph, registry=registry, document=document)
+
+    def build(self, graph: Graph, *, seed: int | None = None, registry: Registry | None = None) -> Any:
+        """Lower ``graph`` to a compiled ``keras.Model``.
+
+        :raises SpecError: something in the graph has no Keras lowering, or Keras
+            rejected a node (diagnostics name the node and its line).
+        :raises BackendError: keras/tensorflow cannot be imported.
+        """
+        keras = import_keras()
+        with using_registry(registry) as reg:
+            diagnostics = check(graph, registry=reg)
+            if diagnostics:
+                raise SpecError(diagnostics)
+
+            def work() -> tuple[Any, ModelInfo]:
+                if seed is not None:
+                    keras.utils.set_random_seed(int(seed))
+                return lower_graph(graph)
+
+            model, info = run_deep(work, len(graph.nodes))
+        _INFO[model] = info
+        return model
+
+    # -- files ------------------------------------------------------------
+    def save(self, model: Any, path: str | os.PathLike[str]) -> None:
+        """Write ``model`` to ``path`` (a ``.keras`` file) atomically.
+
+        A failure or an interrupt leaves ``path`` as it was (absent, or the
+        previous complete file) and no temporary file behind.
+        """
+        import_keras()
+        target = Path(path)
+        if target.suffix != ".keras":
+            raise BackendError(
+                f"{target}: Keras saves models to files ending in .keras",
+                help=f"use -o {target.with_suffix('.keras').name}",
+            )
+
+        def work() -> None:
+            with atomic_path(target) as tmp:
+                model.save(str(tmp))
+
+        run_deep(work, _depth(model))
+
+    def load(self, path: str | os.PathLike[str], graph: Graph) -> Any:
+        """Read a ``.keras`` file in safe mode (no code is executed) and check it fits ``graph``."""
+        keras = import_keras()
+        target = Path(path)
+        if not target.is_file():
+            raise BackendError(f"{target}: no such model file")
+        try:
+            model = run_deep(
+                lambda: keras.models.load_model(str(target), safe_mode=True, compile=True),
+                len(graph.nodes),
+            )
+        except (KeyboardInterrupt, RecursionError):
+            raise
+        except Exception as exc:
+            raise BackendError(
+                f"{target} is not a Keras model this backend can load: {type(exc).__name__}: {exc}",
+                help="models are loaded in safe mode: files with Lambda layers or custom code are refused",
+            ) from None
+        want_in = [i.name for i in graph.inputs]
+        want_out = [o.name for o in graph.outputs]
+        got_in = [getattr(t, "name", "?") for t in model.inputs]
+        got_out = list(model.output_names)
+        if got_in != want_in or got_out != want_out:
+            raise BackendError(
+                f"{target} does not match spec '{graph.name}': the model has inputs {got_in} and outputs "
+                f"{got_out}, the spec inputs {want_in} and outputs {want_out}",
+                help="load the model with the spec it was built from",
+            )
+        with using_registry(None):
+            _INFO[model] = model_info_for(graph)
+        return model
+
+    # -- run --------------------------------------------------------------
+    def fit(
+        self,
+        model: Any,
+        x: Mapping[str, Any],
+        y: Mapping[str, Any],
+        *,
+        epochs: int,
+        batch_size: int = 32,
+        shuffle: bool = True,
+        seed: int | None = None,
+        validation_data: tuple[Mapping[str, Any], Mapping[str, Any]] | None = None,
+        callbacks: Sequence[TrainingCallback] = (),
+    ) -> dict[str, list[float]]:
+        """Train with ``model.fit(verbose=0)``; return the history under the documented key names.
+
+        Keras 3.15 averages each output's loss (``<output>_loss``) over batches
+        without weighting the batches by size (the total ``loss`` is weighted),
+        so when ``batch_size`` does not divide the number of samples the
+        per-output figures of a multi-output history are slightly off their
+        exact means; :meth:`evaluate` corrects them.
+        """
+        keras = import_keras()
+        info = model_info(model)
+        xs, ys = _feed(info.inputs, x, "input"), _feed(info.outputs, y, "output")
+        val = None
+        if validation_data is not None:
+            vx, vy = validation_data
+            val = (_feed(info.inputs, vx, "input"), _feed(info.outputs, vy, "output"))
+        keras_callbacks = [_adapter(keras, callbacks, info)] if callbacks else []
+
+        def work() -> Any:
+            if seed is not None:
+                keras.utils.set_random_seed(int(seed))
+            return model.fit(
+                xs,
+                ys,
+                epochs=epochs,
+                batch_size=batch_size,
+                shuffle=shuffle,
+                validation_data=val,
+                callbacks=keras_callbacks,
+                verbose=0,
+            )
+
+        history = run_deep(work, _depth(model))
+        out: dict[str, list[float]] = {}
+        for key, values in history.history.items():
+            base, prefix = (key[4:], "val_") if key.startswith("val_") else (key, "")
+            out[prefix + info.rename.get(base, base)] = [float(v) for v in values]
+        return out
+
+    def evaluate(
+        self, model: Any, x: Mapping[str, Any], y: Mapping[str, Any], *, batch_size: int = 32
+    ) -> dict[str, float]:
+        """Loss and metrics over all of ``x``/``y``, each an exact mean over the samples."""
+        import_keras()
+        info = model_info(model)
+        xs, ys = _feed(info.inputs, x, "input"), _feed(info.outputs, y, "output")
+
+        def work() -> dict[str, float]:
+            results = model.evaluate(xs, ys, batch_size=batch_size, verbose=0, return_dict=True)
+            named = _rename(info, results)
+            n = _first_len(xs)
+            if len(info.outputs) > 1 and n % batch_size:
+                named.update(self._exact_output_losses(model, info, xs, ys, batch_size))
+            return named
+
+        return run_deep(work, _depth(model))
+
+    @staticmethod
+    def _exact_output_losses(model: Any, info: ModelInfo, xs: Any, ys: Any, batch_size: int) -> dict[str, float]:
+        """Each output's loss over all samples (Keras weights a short last batch like a full one)."""
+        import numpy as np
+
+        keras = import_keras()
+        preds = model.predict(xs, batch_size=batch_size, verbose=0)
+        out = {}
+        for name, y_true, y_pred in zip(info.outputs, ys, preds):
+            ident = info.losses.get(name)
+            if ident is None:
+                continue
+            fn = keras.losses.get(ident) if isinstance(ident, str | dict) else ident
+            if not isinstance(fn, keras.losses.Loss):  # a plain function: as compile() wraps it
+                fn = keras.losses.LossFunctionWrapper(fn)
+            out[f"{name}_loss"] = float(np.asarray(keras.ops.convert_to_numpy(fn(y_true, y_pred))))
+        return out
+
+    def predict(self, model: Any, x: Mapping[str, Any], *, batch_size: int = 32) -> dict[str, Any]:
+        import numpy as np
+
+        import_keras()
+        info = model_info(model)
+        xs = _feed(info.inputs, x, "input")
+        preds = run_deep(lambda: model.predict(xs, batch_size=batch_size, verbose=0), _depth(model))
+        if len(info.outputs) == 1:
+            return {info.outputs[0]: np.asarray(preds)}
+        if isinstance(preds, Mapping):
+            return {name: np.asarray(preds[name]) for name in info.outputs}
+        return {name: np.asarray(p) for name, p in zip(info.outputs, preds)}
+
+    # -- weights ----------------------------------------------------------
+    def get_weights(self, model: Any) -> dict[str, list[Any]]:
+        """``{node: [kernel, bias]}`` for every node that has weights, in Keras's order."""
+        import numpy as np
+
+        return {
+            layer.name: [np.asarray(w) for w in layer.get_weights()]
+            for layer in model.layers
+            if layer.weights
+        }
+
+    def set_weights(self, model: Any, weights: Mapping[str, Sequence[Any]]) -> None:
+        import numpy as np
+
+        names = {layer.name for layer in model.layers}
+        unknown = [n for n in weights if n not in names]
+        if unknown:
+            raise ValueError(f"the model has no node {', '.join(repr(n) for n in unknown)}")
+        for name, arrays in weights.items():
+            layer = model.get_layer(name)
+            if not layer.weights and not arrays:
+                continue
+            expected = [tuple(w.shape) for w in layer.weights]
+            got = [tuple(np.shape(a)) for a in arrays]
+            if expected != got:
+                raise ValueError(f"node '{name}': weights of shapes {got} given, the layer has {expected}")
+            layer.set_weights([np.asarray(a) for a in arrays])
+

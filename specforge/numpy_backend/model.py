@@ -1,0 +1,634 @@
+"""The NumPy model: a resolved Graph lowered to arrays and the registered NumPy lowerings.
+
+:class:`NumpyModel` is what the ``numpy`` backend's ``build`` returns. It holds the
+weights (``{node: [arrays in Keras order]}``, float32 by default), runs the graph
+forward and backward through the node lowerings registered for backend ``numpy``
+(built-ins and plugins alike, see :mod:`specforge.numpy_backend.lowering`), and trains
+with the optimizer named by the spec.
+
+Semantics follow Keras 3 where they are observable:
+
+* the loss of each output is the mean over the batch of the per-sample loss; the total
+  is the sum of the outputs' losses times their ``weight``;
+* a crossentropy right after a softmax/sigmoid activation is computed from the
+  activation's input (logits), as Keras does inside ``fit``/``evaluate`` (``predict``
+  still returns probabilities);
+* history figures are means over the epoch weighted by batch size, under Keras's key
+  names (see :class:`specforge.plugin.Backend`); validation figures come from a pass
+  in inference mode at the end of each epoch.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..diagnostics import Diagnostic, Span, SpecError
+from ..plugin import TrainingCallback
+from .lowering import BACKEND, using_registry
+
+Array = np.ndarray
+
+
+@dataclass
+class _Step:
+    """One node of the plan, with everything the hot loop needs bound in advance."""
+
+    index: int
+    name: str
+    node: Any
+    inputs: tuple[str, ...]
+    weights: list[Array]
+    trainable: list[bool]
+    forward: Callable[..., Any]
+    backward: Callable[..., Any] | None
+    forward_kw: dict[str, Any]
+    backward_kw: dict[str, Any] = field(default_factory=dict)
+    activation: str | None = None
+    act_forward: Callable[[Array], Array] | None = None
+    act_backward: Callable[[Array, Array, Array], Array] | None = None
+    update_state: Callable[..., None] | None = None
+    reaches_output: bool = False
+    do_backward: bool = False
+    needs: tuple[bool, ...] = ()
+    #: (weight index, position in the flat parameter list) of each trained weight
+    slots: list[tuple[int, int]] = field(default_factory=list)
+
+
+@dataclass
+class _Output:
+    name: str
+    node: str
+    step: int
+    weight: float
+    value: Callable[[Array, Array], Array]
+    grad: Callable[[Array, Array], Array]
+    fused: bool
+    sparse: bool
+    shape: tuple[int, ...]
+    metrics: list[tuple[str, Any]]
+
+
+def _accepts(fn: Any, keyword: str) -> bool:
+    try:
+        return keyword in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+class NumpyModel:
+    """A Graph compiled for the NumPy backend.
+
+    :param graph: the resolved :class:`specforge.graph.Graph`.
+    :param seed: seeds the weight initialisers and the training randomness (shuffling,
+        stochastic layers); None draws fresh entropy.
+    :param registry: the plugin registry to lower with (default: the process-wide one).
+    :param dtype: floating dtype of weights and activations (float32 like Keras; float64
+        is useful for gradient checks).
+    :raises SpecError: if the graph names something the NumPy backend cannot run, or
+        the optimizer cannot train it (e.g. a step activation under SGD).
+    """
+
+    def __init__(self, graph: Any, *, seed: int | None = None, registry: Any = None, dtype: Any = "float32"):
+        if registry is None:
+            from ..plugins import get_registry
+
+            registry = get_registry()
+        self.graph = graph
+        self.registry = registry
+        self.dtype = np.dtype(dtype)
+        if self.dtype.kind != "f":
+            raise ValueError(f"dtype must be a floating type, got {self.dtype}")
+        self.seed = seed
+        init_seq, run_seq = np.random.SeedSequence(seed).spawn(2)
+        self._rng_kw: dict[str, Any] = {"rng": np.random.default_rng(run_seq)}
+        self.weights: dict[str, list[Array]] = {}
+        self.trainable: dict[str, list[bool]] = {}
+        self._plan: list[_Step] = []
+        self._outputs: list[_Output] = []
+        self._params: list[Array] = []
+        self._grads: list[Array | None] = []
+        self.optimizer: Any = None
+        self._rule: Any = None
+        with using_registry(registry):
+            diags = self._lower(np.random.default_rng(init_seq))
+        errors = [d for d in diags if d.is_error]
+        if errors:
+            raise SpecError(diags)
+        self._keys, self._finalizers = self._history_keys()
+
+    # ------------------------------------------------------------------ lowering
+    def _diag(self, code: str, message: str, span: Span | None, help: str | None = None) -> Diagnostic:
+        return Diagnostic(code, message, "error", self.graph.file, span or Span(), help)
+
+    def _providers(self, kind: str) -> str:
+        names = sorted(name for (backend, k, name) in self.registry.lowerings if backend == BACKEND and k == kind)
+        return ", ".join(names)
+
+    def _lower(self, rng: np.random.Generator) -> list[Diagnostic]:
+        graph, reg = self.graph, self.registry
+        diags: list[Diagnostic] = []
+        output_nodes = {o.node for o in graph.outputs}
+
+        for index, node in enumerate(graph.nodes):
+            lowering = reg.lowering(BACKEND, "node", node.type)
+            if lowering is None:
+                diags.append(
+                    self._diag(
+                        "unsupported-node",
+                        f"node '{node.name}' has type '{node.type}', which the numpy backend cannot run",
+                        node.span,
+                        f"node types with a NumPy lowering: {self._providers('node')}; "
+                        "install a plugin that registers one, or use another backend",
+                    )
+                )
+                continue
+            act_name = None
+            act = None
+            raw_act = getattr(node.params, "activation", None)
+            if isinstance(raw_act, str) and not getattr(lowering, "applies_activation", False):
+                act_name = reg.canonical("activation", raw_act) or raw_act
+                act = reg.lowering(BACKEND, "activation", act_name)
+                if act is None:
+                    diags.append(
+                        self._diag(
+                            "unsupported-activation",
+                            f"node '{node.name}' uses activation '{raw_act}', which the numpy backend does not implement",
+                            node.span,
+                            f"activations with a NumPy lowering: {self._providers('activation')}",
+                        )
+                    )
+                    continue
+            try:
+                weights = [np.ascontiguousarray(w, dtype=self.dtype) for w in lowering.init(node, rng)]
+            except KeyError as e:  # e.g. an initializer without a NumPy lowering
+                diags.append(self._diag("unsupported-initializer", f"node '{node.name}': {e.args[0]}", node.span))
+                continue
+            try:
+                flags = [bool(f) for f in lowering.trainable(node)]
+            except (AttributeError, NotImplementedError):
+                flags = [True] * len(weights)
+            if len(flags) != len(weights):
+                raise ValueError(
+                    f"numpy lowering of {node.type}: trainable() gave {len(flags)} flags for {len(weights)} weights"
+                )
+            self.weights[node.name] = weights
+            self.trainable[node.name] = flags
+            step = _Step(
+                index=len(self._plan),
+                name=node.name,
+                node=node,
+                inputs=tuple(node.inputs),
+                weights=weights,
+                trainable=flags,
+                forward=lowering.forward,
+                backward=getattr(lowering, "backward", None),
+                forward_kw=self._rng_kw if _accepts(lowering.forward, "rng") else {},
+                activation=act_name,
+                act_forward=act.forward if act is not None else None,
+                act_backward=act.backward if act is not None else None,
+                update_state=getattr(lowering, "update_state", None),
+            )
+            self._plan.append(step)
+        if diags:
+            return diags
+
+        # Which values carry a gradient (depend on a trained weight), which nodes feed an output.
+        requires: dict[str, bool] = {}
+        for st in self._plan:
+            requires[st.name] = any(st.trainable) or any(requires.get(n, False) for n in st.inputs)
+        reaches: set[str] = set(output_nodes)
+        for st in reversed(self._plan):
+            if st.name in reaches:
+                st.reaches_output = True
+                reaches.update(st.inputs)
+        for st in self._plan:
+            st.needs = tuple(requires.get(n, False) for n in st.inputs)
+            st.do_backward = st.reaches_output and (any(st.trainable) or any(st.needs))
+            if st.do_backward and st.backward is not None and _accepts(st.backward, "needs_input_grad"):
+                st.backward_kw = {"needs_input_grad": st.needs}
+            if st.reaches_output:
+                for j, flag in enumerate(st.trainable):
+                    if flag:
+                        st.slots.append((j, len(self._params)))
+                        self._params.append(st.weights[j])
+        self._grads = [None] * len(self._params)
+
+        diags.extend(self._lower_outputs())
+        diags.extend(self._lower_optimizer())
+        return diags
+
+    def _lower_outputs(self) -> list[Diagnostic]:
+        graph, reg = self.graph, self.registry
+        diags: list[Diagnostic] = []
+        index = {st.name: st.index for st in self._plan}
+        for out in graph.outputs:
+            node = graph.node(out.node)
+            loss_name = reg.canonical("loss", out.loss) or out.loss
+            loss = reg.lowering(BACKEND, "loss", loss_name)
+            if loss is None:
+                diags.append(
+                    self._diag(
+                        "unsupported-loss",
+                        f"output '{out.name}' uses loss '{out.loss}', which the numpy backend does not implement",
+                        node.span,
+                        f"losses with a NumPy lowering: {self._providers('loss')}",
+                    )
+                )
+                continue
+            step = self._plan[index[out.node]]
+            act = reg.lowering(BACKEND, "activation", step.activation) if step.activation else None
+            logits_loss = getattr(loss, "from_logits", None)
+            fused = bool(act is not None and getattr(act, "produces_logits", False) and logits_loss is not None)
+            source = logits_loss if fused else loss
+            metrics = []
+            for m in out.metrics:
+                metric_name = reg.canonical("metric", m) or m
+                impl = reg.lowering(BACKEND, "metric", metric_name)
+                if impl is None:
+                    diags.append(
+                        self._diag(
+                            "unsupported-metric",
+                            f"output '{out.name}' asks for metric '{m}', which the numpy backend does not implement",
+                            node.span,
+                            f"metrics with a NumPy lowering: {self._providers('metric')}",
+                        )
+                    )
+                    continue
+                metrics.append((m, impl))
+            self._outputs.append(
+                _Output(
+                    name=out.name,
+                    node=out.node,
+                    step=index[out.node],
+                    weight=float(out.weight),
+                    value=source.value,
+                    grad=source.grad,
+                    fused=fused,
+                    sparse=bool(getattr(loss, "sparse", False)),
+                    shape=tuple(node.output_shape),
+                    metrics=metrics,
+                )
+            )
+        return diags
+
+    def _lower_optimizer(self) -> list[Diagnostic]:
+        graph, reg = self.graph, self.registry
+        opt = graph.optimizer
+        name = reg.canonical("optimizer", opt.type) or opt.type
+        factory = reg.lowering(BACKEND, "optimizer", name)
+        if factory is None:
+            return [
+                self._diag(
+                    "unsupported-optimizer",
+                    f"optimizer '{opt.type}' is not implemented by the numpy backend",
+                    None,
+                    f"optimizers with a NumPy lowering: {self._providers('optimizer')}",
+                )
+            ]
+        self.optimizer = factory(dict(opt.params.model_dump()))
+        check = getattr(self.optimizer, "check", None)
+        diags = list(check(graph, reg)) if check is not None else []
+        if hasattr(self.optimizer, "train_step"):
+            self._rule = self.optimizer
+            return diags
+        for st in self._plan:
+            if not (st.activation and st.do_backward):
+                continue
+            info = reg.get("activation", st.activation)
+            if info is not None and not info.differentiable:
+                diags.append(
+                    self._diag(
+                        "non-differentiable",
+                        f"node '{st.name}' uses activation '{st.activation}', which has no gradient, "
+                        f"so optimizer '{opt.type}' cannot train through it",
+                        st.node.span,
+                        "train one layer of step units with optimizer: {type: perceptron}, "
+                        "or use a differentiable activation such as sigmoid",
+                    )
+                )
+        return diags
+
+    def _history_keys(self) -> tuple[list[str], list[Callable[[float], float]]]:
+        identity: Callable[[float], float] = float
+        keys, fins = ["loss"], [identity]
+        single = len(self._outputs) == 1
+        for o in self._outputs:
+            if not single:
+                keys.append(f"{o.name}_loss")
+                fins.append(identity)
+            for m, impl in o.metrics:
+                keys.append(m if single else f"{o.name}_{m}")
+                fins.append(getattr(impl, "result", identity))
+        return keys, fins
+
+    # ------------------------------------------------------------------ data
+    def _prepare(
+        self, x: Any, y: Any | None
+    ) -> tuple[dict[str, Array], dict[str, Array], int]:
+        graph = self.graph
+        if not isinstance(x, Mapping):
+            if len(graph.inputs) != 1:
+                raise ValueError(
+                    f"x must be a dict keyed by input name ({', '.join(i.name for i in graph.inputs)})"
+                )
+            x = {graph.inputs[0].name: x}
+        missing = [i.name for i in graph.inputs if i.name not in x]
+        extra = sorted(set(x) - {i.name for i in graph.inputs})
+        if missing or extra:
+            raise ValueError(
+                "x must have one array per model input: "
+                + (f"missing {', '.join(missing)}" if missing else "")
+                + ("; " if missing and extra else "")
+                + (f"unknown {', '.join(extra)}" if extra else "")
+                + f" (inputs: {', '.join(i.name for i in graph.inputs)})"
+            )
+        xs: dict[str, Array] = {}
+        n: int | None = None
+        for inp in graph.inputs:
+            a = np.asarray(x[inp.name])
+            if a.ndim == 0 or tuple(a.shape[1:]) != tuple(inp.shape):
+                raise ValueError(f"input '{inp.name}' expects arrays of shape (batch, {', '.join(map(str, inp.shape))}), got {a.shape}")
+            xs[inp.name] = a if (a.dtype == self.dtype and a.flags.c_contiguous) else np.ascontiguousarray(a, dtype=self.dtype)
+            n = a.shape[0] if n is None else n
+            if a.shape[0] != n:
+                raise ValueError(f"inputs have different numbers of samples ({n} and {a.shape[0]} for '{inp.name}')")
+        ys: dict[str, Array] = {}
+        if y is not None:
+            if not isinstance(y, Mapping):
+                if len(self._outputs) != 1:
+                    raise ValueError(f"y must be a dict keyed by output name ({', '.join(o.name for o in self._outputs)})")
+                y = {self._outputs[0].name: y}
+            missing = [o.name for o in self._outputs if o.name not in y]
+            extra = sorted(set(y) - {o.name for o in self._outputs})
+            if missing or extra:
+                raise ValueError(
+                    f"y must have one array per output ({', '.join(o.name for o in self._outputs)}); "
+                    + (f"missing {', '.join(missing)}" if missing else f"unknown {', '.join(extra)}")
+                )
+            for o in self._outputs:
+                a = np.asarray(y[o.name])
+                if o.sparse:
+                    a = a.astype(np.int64, copy=False)
+                else:
+                    a = np.ascontiguousarray(a, dtype=self.dtype)
+                    if a.ndim == 1 and o.shape == (1,):
+                        a = a.reshape(-1, 1)
+                if a.ndim == 0 or a.shape[0] != n:
+                    raise ValueError(f"targets of output '{o.name}' have {a.shape[0] if a.ndim else 0} samples, inputs have {n}")
+                ys[o.name] = a
+        return xs, ys, int(n or 0)
+
+    # ------------------------------------------------------------------ passes
+    def _forward(self, feeds: Mapping[str, Array], training: bool) -> tuple[dict[str, Array], list[Any]]:
+        values = dict(feeds)
+        caches: list[Any] = [None] * len(self._plan)
+        for st in self._plan:
+            out, cache = st.forward(st.node, st.weights, [values[n] for n in st.inputs], training, **st.forward_kw)
+            if st.act_forward is not None:
+                pre = out
+                out = st.act_forward(pre)
+                caches[st.index] = (cache, pre, out)
+            else:
+                caches[st.index] = (cache, None, out)
+            values[st.name] = out
+        return values, caches
+
+    def _losses(
+        self, values: Mapping[str, Array], caches: list[Any], ys: Mapping[str, Array], grads: bool
+    ) -> tuple[list[float], dict[str, Array], dict[str, Array]]:
+        """Per-batch figures in key order, and d total / d output (or pre-activation)."""
+        logs = [0.0]
+        total = 0.0
+        single = len(self._outputs) == 1
+        g_out: dict[str, Array] = {}
+        g_pre: dict[str, Array] = {}
+        for o in self._outputs:
+            t = ys[o.name]
+            pred = values[o.node]
+            src = caches[o.step][1] if o.fused else pred
+            loss = float(np.mean(o.value(t, src)))
+            total += o.weight * loss
+            if not single:
+                logs.append(loss)
+            for _, metric in o.metrics:
+                logs.append(float(metric(t, pred)))
+            if grads:
+                g = o.grad(t, src)
+                if o.weight != 1.0:
+                    g = g * o.weight
+                into = g_pre if o.fused else g_out
+                into[o.node] = into[o.node] + g if o.node in into else g
+        logs[0] = total
+        return logs, g_out, g_pre
+
+    def _backward(self, caches: list[Any], g_out: dict[str, Array], g_pre: dict[str, Array]) -> None:
+        grads = g_out
+        params_grads = self._grads
+        for st in reversed(self._plan):
+            g = grads.pop(st.name, None)
+            gp = g_pre.pop(st.name, None)
+            if not st.do_backward or (g is None and gp is None):
+                continue
+            cache, pre, out = caches[st.index]
+            if st.act_backward is not None:
+                gz = st.act_backward(pre, out, g) if g is not None else None
+                if gp is not None:
+                    gz = gp if gz is None else gz + gp
+            else:
+                gz = g
+            grad_inputs, grad_weights = st.backward(st.node, st.weights, cache, gz, **st.backward_kw)
+            for j, pos in st.slots:
+                params_grads[pos] = grad_weights[j]
+            for name, need, gi in zip(st.inputs, st.needs, grad_inputs, strict=False):
+                if need and gi is not None:
+                    grads[name] = grads[name] + gi if name in grads else gi
+
+    def _train_batch(self, xb: Mapping[str, Array], yb: Mapping[str, Array]) -> list[float]:
+        values, caches = self._forward(xb, True)
+        rule = self._rule
+        logs, g_out, g_pre = self._losses(values, caches, yb, grads=rule is None)
+        if rule is not None:
+            rule.train_step(self, xb, yb, values)
+        else:
+            self._backward(caches, g_out, g_pre)
+        for st in self._plan:
+            if st.update_state is not None:
+                st.update_state(st.node, st.weights, caches[st.index][0])
+        if rule is None:
+            missing = [i for i, g in enumerate(self._grads) if g is None]
+            if missing:
+                raise RuntimeError(f"no gradient reached {len(missing)} trainable weight(s)")
+            self.optimizer.step(self._params, self._grads)
+            self._grads = [None] * len(self._params)
+        return logs
+
+    def _finalize(self, sums: Sequence[float], count: int) -> dict[str, float]:
+        c = max(count, 1)
+        return {k: fin(s / c) for k, fin, s in zip(self._keys, self._finalizers, sums, strict=True)}
+
+    # ------------------------------------------------------------------ public API
+    @property
+    def history_keys(self) -> list[str]:
+        """Keys of ``fit``'s history (without the ``val_`` ones) and of ``evaluate``."""
+        return list(self._keys)
+
+    def forward(self, x: Any, *, training: bool = False) -> dict[str, Array]:
+        """Every value of the graph (inputs and node outputs) for one batch, by name."""
+        xs, _, _ = self._prepare(x, None)
+        return self._forward(xs, training)[0]
+
+    def loss_and_gradients(self, x: Any, y: Any, *, training: bool = True) -> tuple[dict[str, float], dict[str, list[Array | None]]]:
+        """The batch's figures (history keys) and d total loss / d weight for every node.
+
+        Nothing is updated. Non-trainable weights and nodes that reach no output get None.
+        """
+        xs, ys, n = self._prepare(x, y)
+        values, caches = self._forward(xs, training)
+        logs, g_out, g_pre = self._losses(values, caches, ys, grads=True)
+        self._grads = [None] * len(self._params)
+        self._backward(caches, g_out, g_pre)
+        grads: dict[str, list[Array | None]] = {}
+        for st in self._plan:
+            per: list[Array | None] = [None] * len(st.weights)
+            for j, pos in st.slots:
+                per[j] = self._grads[pos]
+            grads[st.name] = per
+        self._grads = [None] * len(self._params)
+        return self._finalize(logs, 1), grads
+
+    def train_on_batch(self, x: Any, y: Any) -> dict[str, float]:
+        """One training step on one batch; returns its figures (before the update)."""
+        xs, ys, _ = self._prepare(x, y)
+        return self._finalize(self._train_batch(xs, ys), 1)
+
+    def fit(
+        self,
+        x: Any,
+        y: Any,
+        *,
+        epochs: int = 1,
+        batch_size: int = 32,
+        shuffle: bool = True,
+        seed: int | None = None,
+        validation_data: tuple[Any, Any] | None = None,
+        callbacks: Sequence[TrainingCallback] = (),
+    ) -> dict[str, list[float]]:
+        """Train with mini-batches; return the history (one value per completed epoch per key)."""
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        xs, ys, n = self._prepare(x, y)
+        val = self._prepare(*validation_data) if validation_data is not None else None
+        if seed is not None:
+            shuffle_seq, layer_seq = np.random.SeedSequence(seed).spawn(2)
+            rng = np.random.default_rng(shuffle_seq)
+            self._rng_kw["rng"] = np.random.default_rng(layer_seq)
+        else:
+            rng = self._rng_kw["rng"]
+        history: dict[str, list[float]] = {k: [] for k in self._keys}
+        if val is not None:
+            history.update({f"val_{k}": [] for k in self._keys})
+        callbacks = list(callbacks)
+        # Gather buffers for shuffled batches, reused across batches (np.take(out=...)).
+        size = min(batch_size, n)
+        xbuf = {k: np.empty((size, *a.shape[1:]), a.dtype) for k, a in xs.items()}
+        ybuf = {k: np.empty((size, *a.shape[1:]), a.dtype) for k, a in ys.items()}
+        nkeys = len(self._keys)
+        for epoch in range(epochs):
+            for cb in callbacks:
+                cb.on_epoch_begin(epoch)
+            order = rng.permutation(n) if shuffle else None
+            sums = [0.0] * nkeys
+            seen = 0
+            stop = False
+            for batch, start in enumerate(range(0, n, batch_size)):
+                end = min(start + batch_size, n)
+                m = end - start
+                if order is None:
+                    xb = {k: a[start:end] for k, a in xs.items()}
+                    yb = {k: a[start:end] for k, a in ys.items()}
+                else:
+                    idx = order[start:end]
+                    xb = {k: np.take(a, idx, axis=0, out=xbuf[k][:m], mode="clip") for k, a in xs.items()}
+                    yb = {k: np.take(a, idx, axis=0, out=ybuf[k][:m], mode="clip") for k, a in ys.items()}
+                logs = self._train_batch(xb, yb)
+                for j in range(nkeys):
+                    sums[j] += logs[j] * m
+                seen += m
+                if callbacks:
+                    running = self._finalize(sums, seen)
+                    stop = any([cb.on_batch_end(epoch, batch, running) for cb in callbacks])
+                    if stop:
+                        break
+            if stop:
+                break  # an unfinished epoch is not recorded
+            epoch_logs = self._finalize(sums, n)
+            if val is not None:
+                val_logs = self._evaluate(*val, batch_size=batch_size)
+                epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            for k, v in epoch_logs.items():
+                history[k].append(v)
+            if callbacks and any([cb.on_epoch_end(epoch, dict(epoch_logs)) for cb in callbacks]):
+                break
+        return history
+
+    def _evaluate(self, xs: dict[str, Array], ys: dict[str, Array], n: int, *, batch_size: int) -> dict[str, float]:
+        sums = [0.0] * len(self._keys)
+        for start in range(0, n, batch_size):
+            end = min(start + batch_size, n)
+            values, caches = self._forward({k: a[start:end] for k, a in xs.items()}, False)
+            logs, _, _ = self._losses(values, caches, {k: a[start:end] for k, a in ys.items()}, grads=False)
+            for j, v in enumerate(logs):
+                sums[j] += v * (end - start)
+        return self._finalize(sums, n)
+
+    def evaluate(self, x: Any, y: Any, *, batch_size: int = 32) -> dict[str, float]:
+        """Loss and metrics on the given data (inference mode), under the history's key names."""
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        xs, ys, n = self._prepare(x, y)
+        return self._evaluate(xs, ys, n, batch_size=batch_size)
+
+    def predict(self, x: Any, *, batch_size: int = 32) -> dict[str, Array]:
+        """Outputs keyed by output name (inference mode)."""
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        xs, _, n = self._prepare(x, None)
+        graph = self.graph
+        out = {o.name: np.empty((n, *graph.node(o.node).output_shape), self.dtype) for o in graph.outputs}
+        for start in range(0, n, batch_size):
+            end = min(start + batch_size, n)
+            values, _ = self._forward({k: a[start:end] for k, a in xs.items()}, False)
+            for o in graph.outputs:
+                out[o.name][start:end] = values[o.node]
+        return out
+
+    def get_weights(self) -> dict[str, list[Array]]:
+        """Copies of every node's weights, ``{node: [arrays in Keras order]}`` (nodes without weights omitted)."""
+        return {name: [w.copy() for w in ws] for name, ws in self.weights.items() if ws}
+
+    def set_weights(self, weights: Mapping[str, Sequence[Any]]) -> None:
+        """Copy weights in (cast to the model's dtype); nodes not named keep theirs."""
+        unknown = sorted(set(weights) - set(self.weights))
+        if unknown:
+            raise ValueError(f"set_weights: no node named {', '.join(unknown)} in '{self.graph.name}'")
+        staged = []
+        for name, new in weights.items():
+            mine = self.weights[name]
+            new = list(new)
+            if len(new) != len(mine):
+                raise ValueError(f"set_weights: node '{name}' has {len(mine)} weight array(s), got {len(new)}")
+            for j, (w, v) in enumerate(zip(mine, new, strict=True)):
+                v = np.asarray(v)
+                if v.shape != w.shape:
+                    raise ValueError(f"set_weights: node '{name}' weight {j} has shape {w.shape}, got {v.shape}")
+                staged.append((w, v))
+        for w, v in staged:  # all checked first: no half-applied update
+            w[...] = v
+
+    def __repr__(self) -> str:
+        return f"NumpyModel({self.graph.name!r}, {sum(w.size for ws in self.weights.values() for w in ws):,} weights, {self.dtype})"

@@ -1,0 +1,436 @@
+"""Train a spec, evaluate a run, predict with a run: the API behind ``specforge train``,
+``specforge evaluate`` and ``specforge predict``.
+
+A run is deterministic: the same spec, seed, backend and machine give the same
+``history.csv``, and :func:`evaluate_run` rebuilds the run's splits from its
+resolved spec and reproduces ``metrics.json``'s figures exactly (the metrics of
+a run are computed on the model as reloaded from the run directory, the very
+code path ``evaluate`` takes).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import os
+import random
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import __version__
+from ..api import CheckResult, check_file
+from ..atomic import atomic_path
+from ..diagnostics import SpecError
+from ..plugin import Backend
+from ..plugins import Registry, get_registry
+from . import plots, rundir
+from .callbacks import Checkpoint, EarlyStopping, Guard, Progress, Recorder, sigint_stops
+from .prepare import (
+    DataInfo,
+    DataMismatch,
+    Prepared,
+    features_to_inputs,
+    is_classification,
+    make_preprocessors,
+    prepare,
+)
+from .sections import DataConfig, resolve_data, resolve_train
+
+#: Exit status of ``specforge train`` for each run status.
+EXIT_CODES = {"completed": 0, "early_stopped": 0, "diverged": 3, "interrupted": 130}
+DEFAULT_BACKEND = "keras"
+
+
+class TrainError(Exception):
+    """A usage or environment problem (exit 2): no data section, no such backend, ..."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message, self.hint = message, hint
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    status: str
+    metrics: dict[str, Any]
+    history: dict[str, list[float]]
+    message: str | None = None
+    artefacts: dict[str, Path] = field(default_factory=dict)
+    #: What to try next, for a run that diverged.
+    hint: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.status]
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def select_backend(name: str, reg: Registry) -> Backend:
+    """The registered backend ``name``, with its framework importable; else a TrainError."""
+    backend = reg.backends.get(name)
+    if backend is None:
+        known = ", ".join(sorted(reg.backends)) or "none"
+        failed = reg.failed_plugins_hint("backend", name)
+        raise TrainError(
+            f"backend '{name}' is not installed (installed backends: {known})",
+            failed or ("use --backend " + sorted(reg.backends)[0] if reg.backends else "install a backend plugin, e.g. pip install -e '.[dev]'"),
+        )
+    missing = [m for m in backend.requires if importlib.util.find_spec(m.split(".")[0]) is None]
+    if missing:
+        others = sorted(n for n in reg.backends if n != name)
+        raise TrainError(
+            f"backend '{name}' needs {', '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} not installed",
+            "pip install 'specforge[tensorflow]'" + (f", or use --backend {others[0]}" if others else ""),
+        )
+    return backend
+
+
+def _seed_everything(seed: int | None) -> None:
+    if seed is not None:
+        random.seed(seed)
+        np.random.seed(seed)
+
+
+def _mismatch(result: CheckResult, m: DataMismatch) -> SpecError:
+    return SpecError([result.document.diagnostic(m.code, m.message, m.path, help=m.help)])
+
+
+def _prepare(result: CheckResult, data_cfg: Any, reg: Registry, **kwargs: Any) -> Prepared:
+    try:
+        return prepare(result.graph, data_cfg, reg, **kwargs)
+    except DataMismatch as m:
+        raise _mismatch(result, m) from None
+
+
+def _output_predictions(graph: Any, prepared: Prepared, preds: dict[str, Any], split: str) -> list[plots.OutputPredictions]:
+    out = []
+    for o in graph.outputs:
+        kind = "classification" if is_classification(o) else "regression"
+        out.append(
+            plots.OutputPredictions(
+                o.name, kind, prepared.y[split][o.name], np.asarray(preds[o.name]), prepared.info.class_names if kind == "classification" else None
+            )
+        )
+    return out
+
+
+def train(
+    spec: str | os.PathLike[str] | CheckResult,
+    *,
+    backend: str | None = None,
+    out: str | os.PathLike[str] | None = None,
+    epochs: int | None = None,
+    seed: int | None = None,
+    progress: str = "auto",
+    runs_root: str | os.PathLike[str] = "runs",
+    registry: Registry | None = None,
+    echo: Callable[[str], None] = _stderr,
+    callbacks: tuple[Any, ...] = (),
+) -> RunResult:
+    """Train ``spec`` and write its run directory.
+
+    :param spec: a spec file, or the :class:`CheckResult` of one.
+    :param backend: a registered backend name (default ``keras``).
+    :param out: the run directory (default ``runs_root/<spec name>-<time>``).
+    :param epochs: overrides ``train.epochs``; ``seed`` overrides ``train.seed``.
+    :param progress: ``auto`` (a bar in a terminal, lines otherwise), ``bar``,
+        ``lines`` or ``quiet``.
+    :param callbacks: extra :class:`~specforge.plugin.TrainingCallback` objects.
+    :raises SpecError: the spec is invalid or does not fit its data.
+    :raises DataError: a data file is missing or malformed.
+    :raises TrainError: no data section, or the backend is not available.
+    """
+    reg = registry or get_registry()
+    result = spec if isinstance(spec, CheckResult) else check_file(spec, registry=reg)
+    if not result.ok or result.graph is None:
+        raise SpecError(result.diagnostics)
+    graph = result.graph
+    if graph.data is None:
+        raise TrainError(
+            f"{graph.file} has no 'data' section, so there is nothing to train on",
+            "add one, e.g.\n    data:\n      dataset: {type: digits}\n      preprocess: [{type: standard_scaler}]\n"
+            "  (docs/data.md lists every dataset and option)",
+        )
+    be = select_backend(backend or DEFAULT_BACKEND, reg)
+    data_cfg = resolve_data(graph.data, reg, Path(graph.file).resolve().parent)
+    train_cfg = resolve_train(graph.train, epochs=epochs, seed=seed if seed is not None else False)
+
+    started = time.perf_counter()
+    prepared = _prepare(result, data_cfg, reg)
+    if prepared.info.own_test_split and "test" in (graph.data.get("split") or {}):
+        echo(f"note: dataset '{data_cfg.dataset}' has its own test split; data.split.test is ignored")
+    _seed_everything(train_cfg.seed)
+    model = be.build(graph, seed=train_cfg.seed)
+
+    suffix = be.file_suffix
+    run_dir = rundir.prepare_out_dir(out, (suffix,)) if out is not None else rundir.new_run_dir(graph.name, runs_root)
+    resolved = graph.to_spec()
+    resolved["data"] = data_cfg.as_dict()
+    resolved["train"] = train_cfg.as_dict()
+    rundir.write_spec(run_dir, resolved, graph.file)
+    rundir.write_json(run_dir / rundir.DATA, prepared.info.to_json())
+    rundir.write_preprocessors(run_dir, prepared.preprocessors)
+
+    outputs = [o.name for o in graph.outputs]
+    recorder, guard = Recorder(), Guard(outputs)
+    n_train = prepared.size("train")
+    bar = Progress(train_cfg.epochs, math.ceil(n_train / train_cfg.batch_size), mode=progress) if progress != "quiet" else None
+    early = EarlyStopping(train_cfg.early_stopping, be, model, echo) if train_cfg.early_stopping else None
+    best_path = run_dir / rundir.best_file(suffix)
+    checkpoint = Checkpoint(train_cfg.checkpoint, be, model, best_path, echo) if train_cfg.checkpoint else None
+    cbs = [c for c in (recorder, bar, guard, early, checkpoint) if c is not None] + list(callbacks)
+    validation = (prepared.x["validation"], prepared.y["validation"]) if "validation" in prepared.x else None
+
+    history: dict[str, list[float]] | None = None
+    with sigint_stops(guard):
+        try:
+            history = be.fit(
+                model,
+                prepared.x["train"],
+                prepared.y["train"],
+                epochs=train_cfg.epochs,
+                batch_size=train_cfg.batch_size,
+                shuffle=train_cfg.shuffle,
+                seed=train_cfg.seed,
+                validation_data=validation,
+                callbacks=cbs,
+            )
+        finally:
+            if bar is not None:
+                bar.close()
+    history = {k: [float(v) for v in vs] for k, vs in (history or recorder.history).items()}
+    epochs_run = max((len(v) for v in history.values()), default=0)
+
+    hint = None
+    if guard.diverged is not None:
+        status, message = "diverged", guard.message()
+        hint = f"lower optimizer.learning_rate (it is {graph.optimizer.learning_rate:g})"
+        if not any(s.applies_to == "features" for s in data_cfg.preprocess):
+            hint += ", or scale the features: data.preprocess: [{type: standard_scaler}]"
+    elif guard.interrupted:
+        epoch, batch = guard.interrupted_at or (epochs_run, None)
+        status, message = "interrupted", f"interrupted by the user at epoch {epoch}" + (f", batch {batch}" if batch else "")
+    elif early is not None and early.stopped_epoch is not None:
+        status = "early_stopped"
+        message = f"stopped early at epoch {early.stopped_epoch}: {early.watch.monitor} did not improve for {early.patience} epoch(s)"
+    else:
+        status, message = "completed", None
+
+    metrics: dict[str, Any] = {
+        "spec": graph.name,
+        "status": status,
+        "message": message,
+        "backend": be.name,
+        "seed": train_cfg.seed,
+        "epochs_requested": train_cfg.epochs,
+        "epochs_run": epochs_run,
+        "batch_size": train_cfg.batch_size,
+        "samples": dict(prepared.info.sizes),
+        "specforge": __version__,
+    }
+    artefacts = {"run_dir": run_dir, "spec": run_dir / rundir.SPEC}
+    if early is not None and early.watch.best_epoch is not None:
+        metrics["best_epoch"] = early.watch.best_epoch
+        metrics["restored_best"] = status in ("completed", "early_stopped") and early.restore(epochs_run)
+    if checkpoint is not None and checkpoint.saved:
+        metrics["checkpoint"] = {"file": best_path.name, "epoch": checkpoint.watch.best_epoch, checkpoint.watch.monitor: checkpoint.watch.best}
+        artefacts["best_model"] = best_path
+
+    rundir.write_history(run_dir, history)
+    artefacts["history"] = run_dir / rundir.HISTORY
+    if status != "diverged":  # diverged weights are NaN: nothing worth keeping
+        model_path = run_dir / rundir.model_file(suffix)
+        be.save(model, str(model_path))
+        artefacts["model"] = model_path
+    if status in ("completed", "early_stopped"):
+        # Evaluate the model as saved: exactly what `specforge evaluate` will load.
+        saved = be.load(str(artefacts["model"]), graph)
+        for split in ("train", "validation", "test"):
+            if split in prepared.x:
+                metrics[split] = be.evaluate(saved, prepared.x[split], prepared.y[split], batch_size=train_cfg.batch_size)
+        preds = be.predict(saved, prepared.x["test"], batch_size=train_cfg.batch_size)
+        fig = plots.predictions(graph.name, _output_predictions(graph, prepared, preds, "test"))
+        plots.save(fig, run_dir / rundir.PREDICTIONS)
+        artefacts["predictions"] = run_dir / rundir.PREDICTIONS
+    if epochs_run:
+        plots.save(plots.learning_curves(history, graph.name, outputs), run_dir / rundir.LEARNING_CURVES)
+        artefacts["learning_curves"] = run_dir / rundir.LEARNING_CURVES
+    metrics["duration_s"] = round(time.perf_counter() - started, 3)
+    rundir.write_json(run_dir / rundir.METRICS, metrics)  # last: its presence marks a finished write
+    artefacts["metrics"] = run_dir / rundir.METRICS
+    return RunResult(run_dir, status, metrics, history, message, artefacts, hint)
+
+
+# ---------------------------------------------------------------- evaluate / predict
+
+
+@dataclass
+class LoadedRun:
+    """A run directory read back: its checked spec, data facts, backend and model."""
+
+    run_dir: Path
+    result: CheckResult
+    metrics: dict[str, Any]
+    info: DataInfo
+    backend: Backend
+    model: Any
+    batch_size: int
+    states: list[dict[str, Any]]
+    data: DataConfig
+    registry: Registry
+
+
+def load_run(run_dir: str | os.PathLike[str], *, registry: Registry | None = None) -> LoadedRun:
+    """Read a run directory (no code is executed: YAML, JSON, CSV and npz only)."""
+    reg = registry or get_registry()
+    path = rundir.check_run_dir(run_dir)
+    result = check_file(path / rundir.SPEC, registry=reg)
+    if not result.ok or result.graph is None:
+        raise SpecError(result.diagnostics)
+    metrics = rundir.read_json(path, rundir.METRICS)
+    be = select_backend(str(metrics.get("backend", DEFAULT_BACKEND)), reg)
+    model_path = path / rundir.model_file(be.file_suffix)
+    if not model_path.is_file():
+        raise rundir.RunDirError(
+            f"{path} has no {model_path.name}: the run's status is '{metrics.get('status')}'",
+            "a run that diverged keeps no model; train again with a lower learning rate",
+        )
+    info = DataInfo.from_json(rundir.read_json(path, rundir.DATA))
+    states = rundir.read_preprocessor_states(path)
+    train_cfg = resolve_train(result.graph.train)
+    data_cfg = resolve_data(result.graph.data, reg, path)
+    model = be.load(str(model_path), result.graph)
+    return LoadedRun(path, result, metrics, info, be, model, train_cfg.batch_size, states, data_cfg, reg)
+
+
+def evaluate_run(run_dir: str | os.PathLike[str], split: str = "test", *, registry: Registry | None = None) -> dict[str, float]:
+    """Recompute a run's split from its resolved spec and evaluate its model on it."""
+    run = load_run(run_dir, registry=registry)
+    prepared = _prepare(run.result, run.data, run.registry, states=run.states, splits=(split,))
+    if split not in prepared.x:
+        raise TrainError(f"the run has no {split} split (data.split.{split} is 0)", "use --split test")
+    return run.backend.evaluate(run.model, prepared.x[split], prepared.y[split], batch_size=run.batch_size)
+
+
+class InputError(Exception):
+    """An input file for ``predict`` that cannot be used (exit 2)."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message, self.hint = message, hint
+
+
+def _read_input_csv(path: Path, names: list[str]) -> np.ndarray:
+    import csv
+
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            rows = [r for r in csv.reader(fh) if r and any(c.strip() for c in r)]
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise InputError(f"cannot read {path}: {e}") from None
+    if not rows:
+        raise InputError(f"{path} is empty", "write one row of feature values per sample")
+
+    def numeric(cell: str) -> bool:
+        try:
+            float(cell)
+        except ValueError:
+            return False
+        return True
+
+    header = None if all(numeric(c) for c in rows[0]) else [c.strip() for c in rows[0]]
+    body = rows[1:] if header is not None else rows
+    order = None
+    if header is not None and all(n in header for n in names):
+        order = [header.index(n) for n in names]  # pick the features by name
+    x = np.empty((len(body), len(order) if order else len(body[0]) if body else 0), dtype=np.float64)
+    for i, row in enumerate(body):
+        cells = [row[j] for j in order] if order else row
+        if len(cells) != x.shape[1]:
+            raise InputError(f"{path}: line {i + 1 + (header is not None)} has {len(cells)} values, the first row has {x.shape[1]}")
+        for j, cell in enumerate(cells):
+            try:
+                x[i, j] = float(cell)
+            except ValueError:
+                raise InputError(f"{path}: line {i + 1 + (header is not None)}, column {j + 1}: {cell.strip()!r} is not a number") from None
+    return x
+
+
+def _read_input_npz(path: Path, key: str | None) -> np.ndarray:
+    from ..data.readers import DataError, read_npz
+
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            keys = list(data.files)
+    except (ValueError, OSError) as e:
+        raise InputError(f"cannot read {path} as an .npz archive: {e}") from None
+    if key is None:
+        key = "x" if "x" in keys or len(keys) != 1 else keys[0]
+    try:
+        return read_npz(path, x_key=key, y_key=None).x
+    except DataError as e:
+        raise InputError(e.message, e.hint) from None
+
+
+def predict_run(
+    run_dir: str | os.PathLike[str],
+    input_path: str | os.PathLike[str],
+    output_path: str | os.PathLike[str],
+    *,
+    key: str | None = None,
+    registry: Registry | None = None,
+) -> tuple[int, list[str]]:
+    """Predict with a run's model on new data; write one CSV column per output unit.
+
+    ``input_path`` is a CSV (one sample per row, the dataset's features in
+    columns, header optional: with a header naming the features they are picked
+    by name) or an ``.npz`` (array ``key``, default ``x``). The run's fitted
+    preprocessors are applied. Returns (rows written, column names).
+    """
+    run = load_run(run_dir, registry=registry)
+    graph = run.result.graph
+    info = run.info
+    src = Path(input_path)
+    if not src.is_file():
+        raise InputError(f"{src}: no such file", "pass a CSV or .npz file of features")
+    x = _read_input_npz(src, key) if src.suffix.lower() == ".npz" else _read_input_csv(src, info.feature_names)
+    width = math.prod(info.sample_shape)
+    flat = x.reshape(len(x), -1) if x.ndim > 1 else x.reshape(len(x), 1)
+    if flat.shape[1] != width:
+        shape = "×".join(map(str, info.sample_shape))
+        names = ", ".join(info.feature_names[:8]) + (", ..." if width > 8 else "")
+        raise InputError(
+            f"{src} has {flat.shape[1]} value(s) per sample, but the run was trained on {width} features ({shape}: {names})",
+            "give exactly the dataset's features, in its order (or a CSV header naming them); leave the target out",
+        )
+    if not np.all(np.isfinite(flat)):
+        row = int(np.argmax(~np.isfinite(flat).all(axis=1)))
+        raise InputError(f"{src}: sample {row} (0-based) holds NaN or infinity", "fill in or drop those values")
+    features = flat.astype(np.float32)
+    for step, obj in make_preprocessors(run.data.preprocess, run.registry, run.states):
+        if step.applies_to == "features":
+            features = np.asarray(obj.transform(features))
+    inputs = features_to_inputs(features, info, graph)
+    preds = run.backend.predict(run.model, inputs, batch_size=run.batch_size)
+    columns: list[str] = []
+    blocks = []
+    for o in graph.outputs:
+        p = np.asarray(preds[o.name]).reshape(len(flat), -1)
+        columns += [o.name] if p.shape[1] == 1 else [f"{o.name}_{k}" for k in range(p.shape[1])]
+        blocks.append(p)
+    table = np.concatenate(blocks, axis=1) if blocks else np.empty((len(flat), 0))
+    lines = [",".join(columns)] + [",".join(repr(float(v)) for v in row) for row in table]
+    with atomic_path(output_path) as tmp:
+        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return len(flat), columns
+
