@@ -10,6 +10,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from .api import CheckResult, check_data, check_file, check_text, resolve
+from .build import build
 from .diagnostics import Diagnostic, Span, SpecError
 from .graph import Graph, GraphInput, GraphNode, GraphOutput
 from .loader import SpecFileError
@@ -26,6 +27,7 @@ __all__ = [
     "SpecError",
     "SpecFileError",
     "__version__",
+    "build",
     "check_data",
     "check_file",
     "check_text",

@@ -58,8 +58,8 @@ class _State:
     node_order: list[str] = field(default_factory=list)
     #: Nodes whose 'inputs' were already reported as unusable (no second diagnostic).
     bad_inputs: set[str] = field(default_factory=set)
-    #: Where each input or node name was first defined (for duplicate-name help).
-    first_defined: dict[str, int] = field(default_factory=dict)
+    #: Where each input or node name was first defined (for duplicate-name messages).
+    first_defined: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     outputs: list[tuple[int, OutputSpec]] = field(default_factory=list)
     optimizer: OptimizerConfig | None = None
     broken: bool = False  # a section failed structurally: skip whole-graph checks
@@ -147,8 +147,8 @@ def _check_inputs(s: _State, items: Any) -> None:
 
 
 def _duplicate(s: _State, name: str, path: tuple[Any, ...], what: str) -> Diagnostic:
-    line = s.first_defined.get(name)
-    where = f" (first defined at line {line})" if line is not None else ""
+    first = s.first_defined.get(name)
+    where = f" (first defined at line {s.doc.span(first).line})" if first is not None else ""
     return s.doc.diagnostic(
         "duplicate-name",
         f"{what} name '{name}' is already used{where}",
@@ -158,7 +158,7 @@ def _duplicate(s: _State, name: str, path: tuple[Any, ...], what: str) -> Diagno
 
 
 def _define(s: _State, name: str, path: tuple[Any, ...]) -> None:
-    s.first_defined.setdefault(name, s.doc.span(path).line)
+    s.first_defined.setdefault(name, path)
 
 
 def _node_inputs(s: _State, i: int, name: str, raw: Any, where: str) -> list[str] | None:

@@ -4,14 +4,20 @@ Every extension of specforge (node types, activations, losses, metrics,
 optimizers, initializers, backends and their lowerings, datasets,
 preprocessors) enters through one of these hooks, and the built-ins use them
 exactly as a third-party plugin does. The docs' hook reference is generated
-from these docstrings (``docs/hooks.md``; a test keeps it in sync).
+from these docstrings (``docs/hooks.md``, by ``python docs/generate_hooks.py``;
+a test fails when it is stale, when a hook lacks a docstring, or when no test
+mentions a hook).
 
 Registry hooks all take one argument, ``register``: a callback to call once per
 thing provided. The host checks what it receives, records which plugin
 provided it, and reports a name registered by two plugins as an error naming
-both. A hook that raises is reported with the plugin's name; the other plugins
-keep working. Registry hooks are called once, the first time specforge needs
-the registry, never at import time.
+both (the first registration wins: built-ins load first, then third-party
+plugins in entry-point name order). A hook that raises is reported with the
+plugin's name; what it registered before raising is dropped and remembered, so
+a spec naming it is told which plugin failed; the other plugins keep working.
+Registry hooks are called once, plugin by plugin, the first time specforge
+needs the registry, never at import time. Hook wrappers are refused: there is
+nothing to wrap.
 
 Phases, in the order specforge uses them:
 
@@ -41,15 +47,28 @@ hookspec = pluggy.HookspecMarker("specforge")
 def register_node_types(register: Callable[[Any], None]) -> None:
     """Register node types that specs can use as ``nodes[].type``.
 
-    Called once when the registry is first built.
+    Called once, when the registry is first built (by every command).
 
     :param register: call ``register(node_type)`` with an instance of a
         :class:`specforge.plugin.NodeType` subclass. Its ``name`` is the spec
         name (``Dense``); its ``Params`` pydantic model validates the node's
-        parameters (unknown keys are errors); ``output_shape`` and
-        ``param_count`` give static shape inference and parameter counts, so
-        ``validate`` and ``summary`` need no framework.
+        parameters (unknown keys are errors, each reported at its line);
+        ``min_inputs``/``max_inputs`` bound the number of inputs;
+        ``output_shape`` and ``param_count`` give static shape inference and
+        parameter counts (raise :class:`specforge.plugin.ShapeError` for inputs
+        that do not fit), so ``validate`` and ``summary`` need no framework.
+        A node type without ``output_shape`` or ``Params`` is refused.
     :return: nothing; the return value is ignored.
+
+    Backends learn to run the node type through ``register_lowerings``; check
+    all of it against Keras with :func:`specforge.testing.check_node_type`.
+
+    Example (``plugins/specforge-layers``)::
+
+        @hookimpl
+        def register_node_types(register):
+            register(Dropout())
+            register(BatchNormalization())
     """
 
 
@@ -57,13 +76,19 @@ def register_node_types(register: Callable[[Any], None]) -> None:
 def register_activations(register: Callable[[Any], None]) -> None:
     """Register activation function names (``activation: relu``).
 
+    Called once, when the registry is first built.
+
     :param register: call ``register(activation)`` with a
         :class:`specforge.plugin.Activation`. ``aliases`` are normalised to
-        ``name`` when a spec is resolved. Set ``differentiable=False`` for
+        ``name`` when a spec is resolved (an alias that already means something
+        else is reported and ignored). Set ``differentiable=False`` for
         functions such as the step function: gradient-based backends then refuse
-        to train through them with a diagnostic. Each backend implements the
-        names it supports through ``register_lowerings`` (kind ``activation``).
+        to train through them with a diagnostic.
     :return: nothing.
+
+    Each backend implements the names it supports through
+    ``register_lowerings`` (kind ``activation``); a name without a lowering is
+    a diagnostic when the spec is built for that backend.
     """
 
 
@@ -71,9 +96,12 @@ def register_activations(register: Callable[[Any], None]) -> None:
 def register_losses(register: Callable[[Any], None]) -> None:
     """Register loss names for ``outputs[].loss``.
 
+    Called once, when the registry is first built.
+
     :param register: call ``register(loss)`` with a :class:`specforge.plugin.Loss`;
         aliases (``mse``) normalise to the canonical name
-        (``mean_squared_error``).
+        (``mean_squared_error``). Backends implement it through
+        ``register_lowerings`` (kind ``loss``).
     :return: nothing.
     """
 
@@ -82,7 +110,12 @@ def register_losses(register: Callable[[Any], None]) -> None:
 def register_metrics(register: Callable[[Any], None]) -> None:
     """Register metric names for ``outputs[].metrics``.
 
-    :param register: call ``register(metric)`` with a :class:`specforge.plugin.Metric`.
+    Called once, when the registry is first built.
+
+    :param register: call ``register(metric)`` with a
+        :class:`specforge.plugin.Metric`. History keys use the canonical name
+        (``accuracy``, ``val_accuracy``, ``<output>_accuracy``). Backends
+        implement it through ``register_lowerings`` (kind ``metric``).
     :return: nothing.
     """
 
@@ -91,9 +124,14 @@ def register_metrics(register: Callable[[Any], None]) -> None:
 def register_optimizers(register: Callable[[Any], None]) -> None:
     """Register optimizers for ``optimizer.type``.
 
+    Called once, when the registry is first built.
+
     :param register: call ``register(optimizer)`` with a
         :class:`specforge.plugin.Optimizer`, whose ``params`` pydantic model
-        validates the optimizer's keys (``learning_rate``, ``momentum``, ...).
+        validates the optimizer's keys (``learning_rate``, ``momentum``, ...)
+        and whose ``default_learning_rate`` is filled into the resolved spec.
+        Backends implement it through ``register_lowerings`` (kind
+        ``optimizer``).
     :return: nothing.
     """
 
@@ -102,8 +140,12 @@ def register_optimizers(register: Callable[[Any], None]) -> None:
 def register_initializers(register: Callable[[Any], None]) -> None:
     """Register weight initializer names (``kernel_initializer: he_normal``).
 
+    Called once, when the registry is first built.
+
     :param register: call ``register(initializer)`` with a
-        :class:`specforge.plugin.Initializer`.
+        :class:`specforge.plugin.Initializer`. Node types list the parameters
+        holding initializer names in ``initializer_params``, so they are checked
+        with did-you-mean like every other name.
     :return: nothing.
     """
 
@@ -115,11 +157,29 @@ def register_initializers(register: Callable[[Any], None]) -> None:
 def register_backends(register: Callable[[Any], None]) -> None:
     """Register backends that compile a resolved graph (``--backend NAME``).
 
+    Called once, when the registry is first built; the backend's methods are
+    called by ``build``, ``train``, ``evaluate`` and ``predict``.
+
     :param register: call ``register(backend)`` with an instance of a
-        :class:`specforge.plugin.Backend` subclass. A backend must import its
-        framework lazily, inside ``build``/``save``, never at module import:
-        ``validate`` and ``summary`` load every plugin and must stay fast.
+        :class:`specforge.plugin.Backend` subclass: ``build``, ``save``,
+        ``load``, ``fit``, ``evaluate``, ``predict``, ``get_weights``,
+        ``set_weights``, with data as dicts of arrays keyed by input and output
+        names and weights as ``{node: [arrays in Keras's order]}``. An optional
+        ``check(graph, registry=, document=)`` method returns positioned
+        diagnostics for what the backend cannot build. Set ``can_train = False``
+        for an inference-only backend, whose ``fit`` raises
+        :class:`specforge.plugin.BackendError`. A backend imports its framework
+        lazily, inside its methods, never at module import: ``validate`` and
+        ``summary`` load every plugin and must stay fast.
     :return: nothing.
+
+    Example (``plugins/specforge-onnx``)::
+
+        @hookimpl
+        def register_backends(register):
+            register(OnnxBackend())
+
+    Check it against the NumPy reference with :func:`specforge.testing.check_backend`.
     """
 
 
@@ -127,21 +187,36 @@ def register_backends(register: Callable[[Any], None]) -> None:
 def register_lowerings(register: Callable[..., None]) -> None:
     """Register how one backend implements one node type, activation, loss or optimizer.
 
-    This is how a node-type plugin teaches an existing backend its node (the
-    ``specforge-layers`` plugin gives Keras and NumPy lowerings for ``Dropout``)
-    and how a backend plugin supports built-in node types (``specforge-onnx``
-    lowers ``Dense``).
+    Called once, after the vocabulary and the backends are registered. This is
+    how a node-type plugin teaches an existing backend its node (the
+    ``specforge-layers`` plugin gives Keras, NumPy and ONNX lowerings for
+    ``Dropout``), and how a backend plugin supports built-in node types
+    (``specforge-onnx`` lowers ``Dense``). A lowering for a backend that is not
+    installed is kept and simply unused.
 
     :param register: call ``register(backend, kind, name, implementation)``:
         ``backend`` is a backend name (``keras``), ``kind`` one of ``node``,
         ``activation``, ``loss``, ``optimizer``, ``metric``, ``initializer``
         or ``import`` (a rule turning the backend's saved layer, named by its
         class name, back into a spec node), ``name`` the registered name, and
-        ``implementation`` whatever that
-        backend documents for that kind (the Keras backend expects, for a node,
-        a callable ``(node, inputs) -> keras tensor``). Registering the same
-        (backend, kind, name) twice is an error naming both plugins.
+        ``implementation`` whatever that backend documents for that kind:
+        the Keras backend a callable ``(node, inputs) -> KerasTensor`` building
+        one layer named ``node.name`` (:mod:`specforge.keras_backend`), the
+        NumPy backend a :class:`specforge.numpy_backend.lowering.NodeLowering`
+        (``init``, ``forward``, ``backward``, optional ``update_state``), the
+        ONNX backend a callable ``(builder, node, inputs) -> value name``
+        (``specforge_onnx.lowering``). Registering the same (backend, kind,
+        name) twice is an error naming both plugins; an unknown ``kind`` is
+        reported.
     :return: nothing.
+
+    Example::
+
+        @hookimpl
+        def register_lowerings(register):
+            register("keras", "node", "Dropout", lower_dropout)
+            register("keras", "import", "Dropout", import_dropout)
+            register("numpy", "node", "Dropout", DropoutLowering())
     """
 
 
@@ -152,12 +227,27 @@ def register_lowerings(register: Callable[..., None]) -> None:
 def register_datasets(register: Callable[[Any], None]) -> None:
     """Register dataset loaders for ``data.dataset.type``.
 
+    Called once, when the registry is first built; ``load`` is called by
+    ``train`` (never by ``validate``, which only validates the parameters).
+
     :param register: call ``register(dataset_type)`` with a
-        :class:`specforge.plugin.DatasetType`. Loaders read local files only
-        (never download at run time) and raise
+        :class:`specforge.plugin.DatasetType`: a ``name``, a pydantic
+        ``params_model`` (every key of ``data.dataset`` but ``type`` is
+        validated by it, with positioned diagnostics), and ``load(params) ->``
+        :class:`specforge.data.readers.Dataset`. Loaders read local files or
+        generate data (never download at run time), are deterministic for
+        given parameters (take a ``seed``), and raise
         :class:`specforge.data.readers.DataError` with a hint when a file is
         missing or malformed.
     :return: nothing.
+
+    Example (``plugins/specforge-synthetic``)::
+
+        @hookimpl
+        def register_datasets(register):
+            register(DatasetType("moons", MoonsParams, load_moons, "two half circles"))
+
+    Check it with :func:`specforge.testing.check_dataset`.
     """
 
 
@@ -165,11 +255,20 @@ def register_datasets(register: Callable[[Any], None]) -> None:
 def register_preprocessors(register: Callable[[Any], None]) -> None:
     """Register preprocessors for ``data.preprocess``.
 
+    Called once, when the registry is first built; the preprocessor objects are
+    created by ``train`` (fitted on the training split only) and again, from
+    their saved state, by ``evaluate`` and ``predict``.
+
     :param register: call ``register(preprocessor_type)`` with a
-        :class:`specforge.plugin.PreprocessorType`. Fitted state must be plain
-        JSON/array data (``get_state``/``set_state``), never pickled, so that
-        loading a run directory never executes code.
+        :class:`specforge.plugin.PreprocessorType`: a ``name``, a pydantic
+        ``params_model``, ``create(params)`` returning an object with
+        ``fit(x)``, ``transform(x)``, ``get_state()`` and ``set_state(state)``,
+        and ``applies_to`` (``features`` or ``targets``). Fitted state must be
+        plain JSON data and numpy arrays, never pickled, so that loading a run
+        directory never executes code.
     :return: nothing.
+
+    Check it with :func:`specforge.testing.check_preprocessor`.
     """
 
 

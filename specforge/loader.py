@@ -25,7 +25,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,29 +71,112 @@ _TRUE = {"true", "True", "TRUE"}
 _FALSE = {"false", "False", "FALSE"}
 
 
+class _SpanTree:
+    """The positions inside one mapping or list, stored next to it.
+
+    ``values[k]`` is the span of the value under key (or index) ``k``,
+    ``keys[k]`` the span of the key itself, ``children[k]`` the tree of a
+    nested collection. Small per-collection tables instead of one table keyed
+    by full paths: nothing is allocated per value but the span itself, and
+    lookups stay local, so loading stays linear for 10,000-node specs.
+    """
+
+    __slots__ = ("children", "keys", "values")
+
+    def __init__(self) -> None:
+        self.values: dict[Any, Span] = {}
+        self.keys: dict[Any, Span] | None = None
+        self.children: dict[Any, _SpanTree] | None = None
+
+
+class _SpanView(Mapping[Path_, Span]):
+    """``Document.spans`` / ``Document.key_spans``: a read-only mapping of path -> span."""
+
+    def __init__(self, doc: Document, keys: bool) -> None:
+        self._doc, self._keys = doc, keys
+
+    def __getitem__(self, path: Path_) -> Span:
+        found = self._doc._lookup(tuple(path), self._keys)
+        if found is None:
+            raise KeyError(path)
+        return found
+
+    def __contains__(self, path: object) -> bool:
+        return isinstance(path, tuple) and self._doc._lookup(path, self._keys) is not None
+
+    def __iter__(self) -> Iterator[Path_]:
+        doc = self._doc
+        if doc._root is not None and not self._keys:
+            yield ()
+        stack: list[tuple[Path_, _SpanTree]] = [((), doc._tree)] if doc._tree is not None else []
+        while stack:
+            prefix, tree = stack.pop()
+            table = tree.keys if self._keys else tree.values
+            for k in table or ():
+                yield (*prefix, k)
+            for k, child in (tree.children or {}).items():
+                stack.append(((*prefix, k), child))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
 @dataclass
 class Document:
-    """A loaded spec: its data, its text, and where each value came from."""
+    """A loaded spec: its data, its text, and where each value came from.
+
+    ``spans[path]`` is the position of the value at ``path`` (a tuple of keys and
+    list indexes, ``()`` for the whole document), ``key_spans[path]`` that of the
+    key naming it; :meth:`span` falls back to the nearest ancestor.
+    """
 
     data: Any
     file: str = "<spec>"
     source: str = ""
     format: str = "yaml"
-    spans: dict[Path_, Span] = field(default_factory=dict)
-    key_spans: dict[Path_, Span] = field(default_factory=dict)
+    _root: Span | None = field(default=None, repr=False)
+    _tree: _SpanTree | None = field(default=None, repr=False)
+
+    @property
+    def spans(self) -> Mapping[Path_, Span]:
+        return _SpanView(self, keys=False)
+
+    @property
+    def key_spans(self) -> Mapping[Path_, Span]:
+        return _SpanView(self, keys=True)
+
+    def _lookup(self, path: Path_, keys: bool) -> Span | None:
+        if not path:
+            return None if keys else self._root
+        tree = self._tree
+        for k in path[:-1]:
+            if tree is None or tree.children is None:
+                return None
+            try:
+                tree = tree.children.get(k)
+            except TypeError:  # an unhashable path element
+                return None
+        if tree is None:
+            return None
+        table = tree.keys if keys else tree.values
+        try:
+            return table.get(path[-1]) if table is not None else None
+        except TypeError:
+            return None
 
     def span(self, path: Path_, *, key: bool = False) -> Span:
         """The span of the value (or key) at ``path``, else of its nearest ancestor."""
         p = tuple(path)
-        if key and p in self.key_spans:
-            return self.key_spans[p]
+        if key:
+            found = self._lookup(p, True)
+            if found is not None:
+                return found
         while p:
-            if p in self.spans:
-                return self.spans[p]
-            if p in self.key_spans:
-                return self.key_spans[p]
+            found = self._lookup(p, False) or self._lookup(p, True)
+            if found is not None:
+                return found
             p = p[:-1]
-        return self.spans.get((), Span(1, 1, 1, 2))
+        return self._root or Span(1, 1, 1, 2)
 
     def diagnostic(
         self,
@@ -239,17 +322,17 @@ def _scalar(event: Any, span: Span) -> Any:
 class _Frame:
     """An open mapping or sequence while the event stream is turned into data."""
 
-    __slots__ = ("anchor", "is_map", "key_path", "path", "seen_keys", "size", "start", "value")
+    __slots__ = ("anchor", "is_map", "key", "seen_keys", "size", "start", "tree", "value")
 
-    def __init__(self, is_map: bool, path: Path_, start: Any, anchor: str | None) -> None:
+    def __init__(self, is_map: bool, start: Any, anchor: str | None) -> None:
         self.is_map = is_map
         self.value: Any = {} if is_map else []
-        self.path = path
+        self.tree = _SpanTree()
         self.start = start
         self.anchor = anchor
         self.size = 1
-        #: In a mapping: the path of the key whose value comes next (None: a key comes next).
-        self.key_path: Path_ | None = None
+        #: In a mapping: the key whose value comes next, in a 1-tuple (None: a key comes next).
+        self.key: tuple[Any] | None = None
         self.seen_keys: dict[Any, Span] = {}
 
 
@@ -272,33 +355,38 @@ def _key_not_plain(span: Span) -> _LoadError:
 
 
 def _build(text: str, doc: Document) -> Any:
-    """Turn the event stream into data, filling ``doc.spans``; raise _LoadError.
+    """Turn the event stream into data, filling ``doc``'s spans; raise _LoadError.
 
     One pass, no recursion, constant work per event: a 10,000-node spec loads in
     linear time.
     """
-    spans, key_spans = doc.spans, doc.key_spans
     stack: list[_Frame] = []
-    anchors: dict[str, tuple[Any, int]] = {}
+    anchors: dict[str, tuple[Any, int, _SpanTree | None]] = {}
     open_anchors: set[str] = set()
     aliases = 0
     total = 0
     root: Any = None
     documents = 0
 
-    def add(value: Any, span: Span, size: int) -> None:
+    def add(value: Any, span: Span, size: int, tree: _SpanTree | None) -> None:
         nonlocal root
         if not stack:
             root = value
-            spans[()] = span
+            doc._root, doc._tree = span, tree
             return
         top = stack[-1]
         top.size += size
+        table = top.tree
         if not top.is_map:
-            spans[(*top.path, len(top.value))] = span
+            index = len(top.value)
+            table.values[index] = span
+            if tree is not None:
+                if table.children is None:
+                    table.children = {}
+                table.children[index] = tree
             top.value.append(value)
             return
-        if top.key_path is None:  # this value is a key
+        if top.key is None:  # this value is a key
             if isinstance(value, (dict, list)):
                 raise _key_not_plain(span)
             first = top.seen_keys.get(value)
@@ -310,13 +398,19 @@ def _build(text: str, doc: Document) -> Any:
                     "each key may appear once in a mapping: remove or rename one of them",
                 )
             top.seen_keys[value] = span
-            top.key_path = key_path = (*top.path, value)
-            key_spans[key_path] = span
+            top.key = (value,)
+            if table.keys is None:
+                table.keys = {}
+            table.keys[value] = span
             return
-        key_path = top.key_path
-        spans[key_path] = span
-        top.value[key_path[-1]] = value
-        top.key_path = None
+        key = top.key[0]
+        table.values[key] = span
+        if tree is not None:
+            if table.children is None:
+                table.children = {}
+            table.children[key] = tree
+        top.value[key] = value
+        top.key = None
 
     for event in _events(text):
         cls = event.__class__
@@ -325,34 +419,25 @@ def _build(text: str, doc: Document) -> Any:
             span = _span(event.start_mark, event.end_mark)
             value = _scalar(event, span)
             if event.anchor:
-                anchors[event.anchor] = (value, 1)
-            add(value, span, 1)
+                anchors[event.anchor] = (value, 1, None)
+            add(value, span, 1, None)
             continue
         if cls is MappingStartEvent or cls is SequenceStartEvent:
             total += 1
             is_map = cls is MappingStartEvent
-            span = _span(event.start_mark, event.end_mark)
             if len(stack) >= MAX_DEPTH:
                 raise _LoadError(
                     "too-deep",
                     f"values are nested more than {MAX_DEPTH} levels deep",
-                    span,
+                    _span(event.start_mark, event.end_mark),
                     "a spec needs only a few levels of nesting: flatten the structure",
                 )
             tag = event.tag
             if tag is not None and tag not in ("!", _CORE + ("map" if is_map else "seq")):
-                raise _forbidden_tag(tag, span)
-            if not stack:
-                path: Path_ = ()
-            else:
-                top = stack[-1]
-                if not top.is_map:
-                    path = (*top.path, len(top.value))
-                elif top.key_path is None:
-                    raise _key_not_plain(span)
-                else:
-                    path = top.key_path
-            stack.append(_Frame(is_map, path, event.start_mark, event.anchor))
+                raise _forbidden_tag(tag, _span(event.start_mark, event.end_mark))
+            if stack and stack[-1].is_map and stack[-1].key is None:
+                raise _key_not_plain(_span(event.start_mark, event.end_mark))
+            stack.append(_Frame(is_map, event.start_mark, event.anchor))
             if event.anchor:
                 open_anchors.add(event.anchor)
             continue
@@ -361,8 +446,8 @@ def _build(text: str, doc: Document) -> Any:
             full = _span(frame.start, event.end_mark)
             if frame.anchor:
                 open_anchors.discard(frame.anchor)
-                anchors[frame.anchor] = (frame.value, frame.size)
-            add(frame.value, full, frame.size)
+                anchors[frame.anchor] = (frame.value, frame.size, frame.tree)
+            add(frame.value, full, frame.size, frame.tree)
             continue
         if cls is AliasEvent:
             span = _span(event.start_mark, event.end_mark)
@@ -388,7 +473,7 @@ def _build(text: str, doc: Document) -> Any:
                     span,
                     "write the values out, or use fewer anchors",
                 )
-            value, size = anchors[event.anchor]
+            value, size, tree = anchors[event.anchor]
             total += size
             if total > MAX_VALUES:
                 raise _LoadError(
@@ -397,7 +482,8 @@ def _build(text: str, doc: Document) -> Any:
                     span,
                     "nested aliases multiply: write the values out instead",
                 )
-            add(value, span, size)
+            # Positions inside an aliased collection are those of the anchored original.
+            add(value, span, size, tree)
             continue
         if cls is DocumentStartEvent:
             documents += 1

@@ -217,6 +217,9 @@ class Backend:
     file_suffix: ClassVar[str] = ""
     #: Importable modules the backend needs: a missing one is an environment error (exit 2).
     requires: ClassVar[tuple[str, ...]] = ()
+    #: False for inference-only backends (``onnx``): ``fit`` raises :class:`BackendError`,
+    #: and ``train`` can refuse before loading any data.
+    can_train: ClassVar[bool] = True
 
     def build(self, graph: Any, *, seed: int | None = None) -> Any:
         """Lower a resolved Graph into a compiled, trainable model."""

@@ -74,6 +74,8 @@ class PluginInfo:
     version: str
     builtin: bool
     provides: dict[str, list[str]] = field(default_factory=dict)
+    #: Registered by a test or tool (``load_registry(extra_plugins=...)``), not installed.
+    in_process: bool = False
 
 
 @dataclass
@@ -198,6 +200,8 @@ class Registry:
 _FORCE_DISABLED = False
 #: Plugins registered as if installed (see :func:`specforge.testing.plugins_installed`).
 _EXTRA_PLUGINS: tuple[tuple[str, Any], ...] = ()
+#: Whether the process-wide registry loads the installed entry points (tests may turn it off).
+_USE_ENTRY_POINTS = True
 
 
 def disable_third_party(disabled: bool = True) -> None:
@@ -287,7 +291,7 @@ def make_plugin_manager(
     all_off, skip = _disabled()
     skip_norm = {_norm(s) for s in skip}
     skipped = disabled if disabled is not None else []
-    candidates: list[tuple[str, Callable[[], Any], tuple[str, str]]] = []
+    candidates: list[tuple[str, Callable[[], Any], tuple[str, str] | None]] = []
     if entry_points:
         try:
             eps = _entry_points()
@@ -304,10 +308,11 @@ def make_plugin_manager(
         if all_off or name in skip:
             skipped.append(name)
             continue
-        candidates.append((name, lambda plugin=plugin: plugin, (name, "?")))
+        candidates.append((name, lambda plugin=plugin: plugin, None))
 
-    for name, load, (dist_name, dist_version) in candidates:
-        where = {"distribution": dist_name, "version": dist_version}
+    for name, load, dist in candidates:
+        dist_name, dist_version = dist or (name, "")
+        where = {"distribution": dist_name, "version": dist_version} if dist else {}
         try:
             plugin = load()
         except (Exception, SystemExit) as exc:  # a broken plugin must not take the others down
@@ -334,7 +339,7 @@ def make_plugin_manager(
         except pluggy.PluginValidationError as exc:
             problems.append(PluginProblem(name, "validate", str(exc), **where))
             continue
-        infos.append(PluginInfo(name, dist_name, dist_version, False))
+        infos.append(PluginInfo(name, dist_name, dist_version, False, in_process=dist is None))
 
     # A misspelt hook name is an error, not silence.
     while True:
@@ -350,8 +355,8 @@ def make_plugin_manager(
                     bad,
                     "validate",
                     _unknown_hook_message(exc),
-                    distribution=info.distribution if info else None,
-                    version=info.version if info else None,
+                    distribution=info.distribution if info and not info.in_process else None,
+                    version=info.version if info and not info.in_process else None,
                 )
             )
             infos = [i for i in infos if i.name != bad]
@@ -424,34 +429,42 @@ def build_registry(
             message,
             tb,
             lost=list(lost),
-            distribution=None if info is None or info.builtin else info.distribution,
-            version=None if info is None or info.builtin else info.version,
+            distribution=None if info is None or info.builtin or info.in_process else info.distribution,
+            version=None if info is None or info.builtin or info.in_process else info.version,
         )
 
     for hook_name in hookspecs.REGISTRY_HOOKS:
         hook = getattr(pm.hook, hook_name)
-        for impl in hook.get_hookimpls():  # registration order: built-ins first
+        # Plugin order, whatever tryfirst/trylast say: built-ins first, so a
+        # third-party plugin can never take a built-in's name.
+        position = {info.name: k for k, info in enumerate(infos)}
+        impls = sorted(hook.get_hookimpls(), key=lambda impl: position.get(impl.plugin_name, len(position)))
+        for impl in impls:
             plugin_name = impl.plugin_name
             staged: list[tuple[str, str, Any, tuple[str, ...]]] = []
             errors: list[str] = []
 
             if hook_name == "register_lowerings":
 
-                def register(backend: str, kind: str, name: str, implementation: Any) -> None:
+                def register(
+                    backend: str, kind: str, name: str, implementation: Any, *, _staged=staged, _errors=errors
+                ) -> None:
                     if kind not in LOWERING_KINDS:
-                        errors.append(f"unknown lowering kind {kind!r} (expected one of {', '.join(LOWERING_KINDS)})")
+                        _errors.append(f"unknown lowering kind {kind!r} (expected one of {', '.join(LOWERING_KINDS)})")
                         return
-                    staged.append(("lowering", f"{backend}:{kind}:{name}", (backend, kind, name, implementation), ()))
+                    _staged.append(("lowering", f"{backend}:{kind}:{name}", (backend, kind, name, implementation), ()))
 
             else:
                 kind, expected = _KINDS[hook_name]
 
-                def register(item: Any, *, _kind: str = kind, _expected: type = expected) -> None:
-                    problem = _check_item(_kind, _expected, item)
-                    if problem:
-                        errors.append(problem)
+                def register(
+                    item: Any, *, _kind: str = kind, _expected: type = expected, _staged=staged, _errors=errors
+                ) -> None:
+                    wrong = _check_item(_kind, _expected, item)
+                    if wrong:
+                        _errors.append(wrong)
                         return
-                    staged.append((_kind, item.name, item, tuple(getattr(item, "aliases", ()))))
+                    _staged.append((_kind, item.name, item, tuple(getattr(item, "aliases", ()))))
 
             try:
                 impl.function(register=register)
@@ -539,7 +552,7 @@ def get_registry() -> Registry:
     """The process-wide registry, built on first use."""
     global _REGISTRY, _PM
     if _REGISTRY is None:
-        pm, reg = _load(_EXTRA_PLUGINS, entry_points=True)
+        pm, reg = _load(_EXTRA_PLUGINS, entry_points=_USE_ENTRY_POINTS)
         _PM = pm
         _REGISTRY = reg
     return _REGISTRY

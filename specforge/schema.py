@@ -112,15 +112,16 @@ def json_schema(registry: Registry | None = None) -> dict[str, Any]:
     outputs["properties"]["loss"]["enum"] = _names(reg, "loss")
     outputs["properties"]["metrics"]["items"]["enum"] = _names(reg, "metric")
     props = header["properties"]
-    props["specforge"] = {"const": 1, "description": props["specforge"].get("description", "")}
-    props["description"] = {"type": "string"}
-    props["inputs"] = {"type": "array", "minItems": 1, "items": inputs}
-    props["nodes"] = {"type": "array", "minItems": 1, "items": _node_schema(reg)}
-    props["outputs"] = {"type": "array", "minItems": 1, "items": outputs}
-    props["optimizer"] = _optimizer_schema(reg)
+    about = {key: prop.get("description", "") for key, prop in props.items()}
+    props["specforge"] = {"const": 1, "description": about["specforge"]}
+    props["description"] = {"type": "string", "description": about["description"]}
+    props["inputs"] = {"type": "array", "minItems": 1, "items": inputs, "description": about["inputs"]}
+    props["nodes"] = {"type": "array", "minItems": 1, "items": _node_schema(reg), "description": about["nodes"]}
+    props["outputs"] = {"type": "array", "minItems": 1, "items": outputs, "description": about["outputs"]}
+    props["optimizer"] = {**_optimizer_schema(reg), "description": about["optimizer"]}
     for section in ("data", "train"):
         builder = SECTION_SCHEMAS.get(section)
-        props[section] = builder(reg) if builder else {"type": "object", "description": props[section].get("description", "")}
+        props[section] = {**(builder(reg) if builder else {"type": "object"}), "description": about[section]}
     schema: dict[str, Any] = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,

@@ -79,13 +79,13 @@ class SpecHeader(_Strict):
     """The top level of a spec (sections validated on their own are typed loosely here)."""
 
     specforge: Literal[1] = Field(description="Format version of the spec language; must be 1.")
-    name: Name
-    description: str | None = None
-    inputs: list[Any] = Field(min_length=1)
-    nodes: list[Any] = Field(min_length=1)
-    outputs: list[Any] = Field(min_length=1)
-    optimizer: dict[str, Any]
-    data: dict[str, Any] | None = Field(None, description="Dataset, split, preprocessing and feeds.")
+    name: Name = Field(description="The model's name.")
+    description: str | None = Field(None, description="Free text: what the model is for.")
+    inputs: list[Any] = Field(min_length=1, description="The model's inputs: {name, shape, dtype?} each.")
+    nodes: list[Any] = Field(min_length=1, description="The graph: {name, type, inputs?, ...parameters} each.")
+    outputs: list[Any] = Field(min_length=1, description="What the model is trained on: {node, loss, weight?, metrics?} each.")
+    optimizer: dict[str, Any] = Field(description="The optimizer: {type, ...parameters}.")
+    data: dict[str, Any] | None = Field(None, description="Dataset, split, preprocessing and feeds (for training).")
     train: dict[str, Any] | None = Field(None, description="Training settings: epochs, batch size, seed, ...")
 
 
@@ -201,6 +201,7 @@ def pydantic_diagnostics(
                 "invalid-value",
                 f"{where}: '{field_text}' {msg}" + (f", got {_describe_value(err.get('input'))}" if kind != "too_short" else ""),
                 path,
+                help="write an ordinary number: .nan, .inf and -.inf are not allowed here" if kind == "finite_number" else None,
             )
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from specforge.api import check_text
 from specforge.cli import cli
-from click.testing import CliRunner
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 SEEDS = sorted(p for p in SPECS.iterdir() if p.suffix in (".yaml", ".json"))
@@ -26,7 +26,9 @@ WORDS = [
     "hidden1", "hidden2", "output", "true", "no", "null", "~", "1e-3", ".nan", "-.inf", "[]", "{}",
 ]
 NUMBERS = ["0", "-1", "1", "2", "0.5", "1e-3", ".nan", ".inf", "-.inf", "99999999999999999999", "1.5", "010", "0x1F", '"3"', "true"]
-NOISE = st.sampled_from(list("\t :-[]{},'\"&*!%#|>?@`\n\\") + ["\x00", "\x07", "é", "😀", "---", "&a", "*a", "!!python/name:os.system "])
+NOISE = st.sampled_from(
+    [*"\t :-[]{},'\"&*!%#|>?@`\n\\", "\x00", "\x07", "é", "😀", "---", "&a", "*a", "!!python/name:os.system "]
+)
 
 
 @st.composite

@@ -6,6 +6,7 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from specforge.api import check_data, resolve
 from specforge.graph import topological_order
@@ -108,7 +109,7 @@ def test_the_graph_is_immutable():
         graph.name = "other"  # type: ignore[misc]
     with pytest.raises(dataclasses.FrozenInstanceError):
         graph.nodes[0].output_shape = (1,)  # type: ignore[misc]
-    with pytest.raises(Exception):  # pydantic: frozen instance
+    with pytest.raises(ValidationError, match="frozen"):
         graph.nodes[0].params.units = 3  # type: ignore[misc]
     assert isinstance(graph.nodes, tuple)
 

@@ -7,7 +7,7 @@ import textwrap
 from pydantic import Field
 
 from specforge.api import check_text
-from specforge.plugin import NodeType, Params, ParamCount, ShapeError, hookimpl
+from specforge.plugin import NodeType, ParamCount, Params, ShapeError, hookimpl
 from specforge.plugins import load_registry
 
 

@@ -21,7 +21,7 @@ from .. import __version__
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 #: Command modules, imported when the CLI is built.
-COMMANDS = ("validate", "summary", "schema", "plugins", "train", "evaluate", "predict", "build", "import_")
+COMMANDS = ("validate", "summary", "schema", "plugins", "train", "evaluate", "predict", "build", "import_", "plot")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

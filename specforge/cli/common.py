@@ -68,7 +68,7 @@ def require_valid(path: str):
     result = load_checked(path)
     if not result.ok:
         print_diagnostics(result)
-        errors, warnings = count(result.diagnostics)
+        errors, _ = count(result.diagnostics)
         click.echo(f"{path}: invalid ({errors} error{'s' * (errors != 1)})", err=True)
         sys.stdout.flush()
         raise click.exceptions.Exit(1)

@@ -35,6 +35,7 @@ def plugins_data(*, debug: bool = False) -> dict[str, Any]:
                 "distribution": p.distribution,
                 "version": p.version,
                 "builtin": p.builtin,
+                "in_process": p.in_process,
                 "provides": {k: sorted(v) for k, v in sorted(p.provides.items())},
             }
             for p in reg.plugins
@@ -51,8 +52,8 @@ def plugins_data(*, debug: bool = False) -> dict[str, Any]:
 def _origin(p: dict[str, Any]) -> str:
     if p["builtin"]:
         return f"built-in, specforge {p['version']}"
-    if p["version"] == "?":
-        return "not installed: registered in-process"
+    if p["in_process"]:
+        return "registered in-process, not installed"
     return f"{p['distribution']} {p['version']}"
 
 

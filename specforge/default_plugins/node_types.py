@@ -12,7 +12,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from specforge.plugin import NodeType, Params, ParamCount, Shape, ShapeError, hookimpl
+from specforge.plugin import NodeType, ParamCount, Params, Shape, ShapeError, hookimpl
 
 
 def _fmt(shape: Shape) -> str:

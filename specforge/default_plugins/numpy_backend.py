@@ -98,10 +98,21 @@ class NumpyBackend(Backend):
     file_suffix = ".npz"
     requires = ("numpy",)
 
-    def build(self, graph: Any, *, seed: int | None = None) -> Any:
+    def check(self, graph: Any, *, registry: Any = None, document: Any = None) -> list[Any]:
+        """Diagnostics for what in ``graph`` the NumPy backend cannot build or train."""
+        from specforge.numpy_backend.check import check
+
+        return check(graph, registry=registry, document=document)
+
+    def build(self, graph: Any, *, seed: int | None = None, registry: Any = None) -> Any:
+        """Lower ``graph`` to a :class:`~specforge.numpy_backend.model.NumpyModel`.
+
+        :raises SpecError: something in the graph has no NumPy lowering, or the
+            optimizer cannot train it (diagnostics name the node and its line).
+        """
         from specforge.numpy_backend.model import NumpyModel
 
-        return NumpyModel(graph, seed=seed)
+        return NumpyModel(graph, seed=seed, registry=registry)
 
     def save(self, model: Any, path: str) -> None:
         from specforge.numpy_backend.io import save
@@ -109,6 +120,10 @@ class NumpyBackend(Backend):
         save(model, path)
 
     def load(self, path: str, graph: Any = None) -> Any:
+        """Read a model written by :meth:`save` (``np.load(allow_pickle=False)``: no code runs).
+
+        Without ``graph``, the resolved spec stored in the file is used.
+        """
         from specforge.numpy_backend.io import load
 
         return load(path, graph)

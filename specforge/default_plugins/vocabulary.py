@@ -78,30 +78,34 @@ METRICS = [
 ]
 
 
+_LR = "Step size of each update."
+_EPS = "Small constant added to denominators for numerical stability."
+
+
 class SGDParams(Params):
-    learning_rate: LearningRate = 0.01
-    momentum: Fraction = 0.0
-    nesterov: bool = False
+    learning_rate: LearningRate = Field(0.01, description=_LR)
+    momentum: Fraction = Field(0.0, description="Fraction of the previous update added to the next one (0: none).")
+    nesterov: bool = Field(False, description="Use Nesterov momentum.")
 
 
 class AdamParams(Params):
-    learning_rate: LearningRate = 0.001
-    beta_1: Fraction = 0.9
-    beta_2: Fraction = 0.999
-    epsilon: Epsilon = 1e-7
-    amsgrad: bool = False
+    learning_rate: LearningRate = Field(0.001, description=_LR)
+    beta_1: Fraction = Field(0.9, description="Decay rate of the first-moment (mean) estimates.")
+    beta_2: Fraction = Field(0.999, description="Decay rate of the second-moment (variance) estimates.")
+    epsilon: Epsilon = Field(1e-7, description=_EPS)
+    amsgrad: bool = Field(False, description="Use the AMSGrad variant.")
 
 
 class RMSpropParams(Params):
-    learning_rate: LearningRate = 0.001
-    rho: Fraction = 0.9
-    momentum: Fraction = 0.0
-    epsilon: Epsilon = 1e-7
-    centered: bool = False
+    learning_rate: LearningRate = Field(0.001, description=_LR)
+    rho: Fraction = Field(0.9, description="Decay rate of the moving average of squared gradients.")
+    momentum: Fraction = Field(0.0, description="Fraction of the previous update added to the next one (0: none).")
+    epsilon: Epsilon = Field(1e-7, description=_EPS)
+    centered: bool = Field(False, description="Normalise by the estimated variance of the gradient.")
 
 
 class PerceptronParams(Params):
-    learning_rate: LearningRate = 1.0
+    learning_rate: LearningRate = Field(1.0, description=_LR)
 
 
 OPTIMIZERS = [

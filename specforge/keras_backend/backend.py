@@ -26,6 +26,16 @@ from .lowering import ModelInfo, check, import_keras, lower_graph, model_info_fo
 _INFO: weakref.WeakKeyDictionary[Any, ModelInfo] = weakref.WeakKeyDictionary()
 
 
+def _file_mode(target: Path) -> int:
+    """The mode a plain ``open(target, "w")`` would give (temporary files are created 0600)."""
+    try:
+        return target.stat().st_mode & 0o777
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
 def _depth(model: Any) -> int:
     return len(getattr(model, "layers", ()))
 
@@ -36,7 +46,7 @@ def model_info(model: Any) -> ModelInfo:
     if info is not None:
         return info
     inputs = tuple(getattr(t, "name", f"input_{i}") for i, t in enumerate(model.inputs))
-    outputs = tuple(model.output_names)
+    outputs = tuple(getattr(model, "output_names", None) or [model.layers[-1].name])
     losses = model.loss if isinstance(model.loss, Mapping) else {outputs[0]: model.loss} if len(outputs) == 1 else {}
     info = ModelInfo(inputs, outputs, dict(losses), {})
     _INFO[model] = info
@@ -158,6 +168,7 @@ class KerasBackend(Backend):
         def work() -> None:
             with atomic_path(target) as tmp:
                 model.save(str(tmp))
+                os.chmod(tmp, _file_mode(target))
 
         run_deep(work, _depth(model))
 
@@ -271,14 +282,21 @@ class KerasBackend(Backend):
         keras = import_keras()
         preds = model.predict(xs, batch_size=batch_size, verbose=0)
         out = {}
-        for name, y_true, y_pred in zip(info.outputs, ys, preds):
+        for name, y_true, y_pred in zip(info.outputs, ys, preds, strict=True):
             ident = info.losses.get(name)
             if ident is None:
                 continue
             fn = keras.losses.get(ident) if isinstance(ident, str | dict) else ident
-            if not isinstance(fn, keras.losses.Loss):  # a plain function: as compile() wraps it
-                fn = keras.losses.LossFunctionWrapper(fn)
-            out[f"{name}_loss"] = float(np.asarray(keras.ops.convert_to_numpy(fn(y_true, y_pred))))
+            y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+            if not isinstance(fn, keras.losses.Loss):
+                # A plain loss function: match ranks as compile() does (targets of shape
+                # (n,) against predictions of shape (n, 1)), then average over samples.
+                if y_pred.ndim == y_true.ndim + 1 and y_pred.shape[-1] == 1:
+                    y_pred = y_pred[..., 0]
+                elif y_true.ndim == y_pred.ndim + 1 and y_true.shape[-1] == 1:
+                    y_true = y_true[..., 0]
+            values = np.asarray(keras.ops.convert_to_numpy(fn(y_true, y_pred)), dtype=np.float64)
+            out[f"{name}_loss"] = float(values.mean())
         return out
 
     def predict(self, model: Any, x: Mapping[str, Any], *, batch_size: int = 32) -> dict[str, Any]:
@@ -292,7 +310,7 @@ class KerasBackend(Backend):
             return {info.outputs[0]: np.asarray(preds)}
         if isinstance(preds, Mapping):
             return {name: np.asarray(preds[name]) for name in info.outputs}
-        return {name: np.asarray(p) for name, p in zip(info.outputs, preds)}
+        return {name: np.asarray(p) for name, p in zip(info.outputs, preds, strict=True)}
 
     # -- weights ----------------------------------------------------------
     def get_weights(self, model: Any) -> dict[str, list[Any]]:

@@ -5,11 +5,11 @@ layer's class is screened (a Keras built-in with an ``import`` rule, or an
 input) before Keras deserializes anything, and then only in safe mode. A
 Lambda layer, a custom class or a nested model is reported, never loaded.
 
-Fidelity second: after the import rules have produced the spec, the spec is
-checked and rebuilt with the Keras backend, and every rebuilt layer's Keras
-config is compared with the original's. A setting no rule translated (a
-regularizer, a frozen layer, a fixed batch size) is reported, not silently
-dropped, so an imported spec always builds the same model.
+Fidelity second: each node an import rule produces is lowered again with the
+Keras backend, and the rebuilt layer's Keras config is compared with the
+original's. A setting no rule translated (a regularizer, a frozen layer, a
+dtype policy) is reported, not silently dropped, so an imported spec builds
+the same model. Every problem is collected and reported at once.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from ..plugin import BackendError
 from ..plugins import Registry
 from ..spec import DTYPES, NAME_PATTERN
 from .deep import run_deep
-from .lowering import BACKEND, Unsupported, current_registry, import_keras, lower_graph, using_registry
+from .lowering import BACKEND, Unsupported, import_keras, using_registry
 from .reverse import loss_name, metric_name
 
 #: config.json larger than this is refused (a 10,000-layer model is about 30 MB).
@@ -154,11 +154,11 @@ def _f32(value: Any) -> Any:
 
 
 def _normalise(value: Any) -> Any:
-    """A Keras config comparable across two builds: JSON types, no object ids, no seeds."""
+    """A Keras config comparable across two builds: JSON types, no object ids, no initializer seeds."""
     if isinstance(value, Mapping):
         out = {}
         for k, v in value.items():
-            if k in ("shared_object_id", "name"):
+            if k == "shared_object_id":
                 continue
             out[k] = _normalise(v)
         if "class_name" in out and isinstance(out.get("config"), dict):
@@ -258,11 +258,12 @@ class _Decompiler:
                 continue
             call = calls[0]
             kwargs = call.get("kwargs") or {}
-            if list(_tensors(kwargs)) or any(v is not None for v in kwargs.values()):
+            supported = self.reg.lowering(BACKEND, "import", layer.class_name) is not None
+            if supported and (list(_tensors(kwargs)) or any(v is not None for v in kwargs.values())):
                 self.problem(f"{where}: called with keyword arguments {sorted(kwargs)}, which a spec cannot express")
             for tensor in _tensors(call.get("args") or []):
                 history = (tensor.get("config") or {}).get("keras_history") or [None, 0, 0]
-                source, node_index, tensor_index = (list(history) + [0, 0])[:3]
+                source, node_index, tensor_index = [*history, 0, 0][:3]
                 if source not in names:
                     self.problem(f"{where}: reads '{source}', which is not a layer of the model")
                 elif node_index or tensor_index:
@@ -355,7 +356,7 @@ class _Decompiler:
             if isinstance(value, list | tuple) and len(keys) > 1:
                 if len(value) != len(keys):
                     self.problem(f"compile {what} has {len(value)} entries for {len(keys)} outputs")
-                return dict(zip(keys, value))
+                return dict(zip(keys, value, strict=False))
             if isinstance(value, list | tuple) and len(value) == 1 and what != "metrics":
                 return {keys[0]: value[0]}
             return dict.fromkeys(keys, value)
@@ -442,8 +443,59 @@ class _Decompiler:
         return section
 
     # -- verification ------------------------------------------------------
-    def verify(self, spec: dict[str, Any], originals: dict[str, Any], rename: dict[str, str], original_params: int) -> int:
-        """Rebuild the spec and compare each layer with the original; return the parameter count."""
+    def verify_node(self, layer: _Layer, live: Any, node: dict[str, Any]) -> None:
+        """Lower the imported node again and compare its Keras config with the original layer's.
+
+        Catches every setting an import rule did not translate (a regularizer, a
+        frozen layer, a dtype policy): the spec would build a different layer.
+        """
+        from pydantic import ValidationError
+
+        from ..graph import GraphNode
+        from ..plugin import ShapeError
+
+        keras = import_keras()
+        where = f"layer '{layer.keras_name}' ({layer.class_name})"
+        node_type = self.reg.node_types[node["type"]]
+        fields = {k: v for k, v in node.items() if k not in ("name", "type", "inputs")}
+        try:
+            params = node_type.Params.model_validate(fields)
+        except ValidationError as exc:
+            errors = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            self.problem(f"{where}: its import rule gave invalid parameters ({errors})")
+            return
+        tensors = live.input if isinstance(live.input, list | tuple) else [live.input]
+        shapes = tuple(tuple(int(d) for d in t.shape[1:]) for t in tensors)
+        try:
+            graph_node = GraphNode(
+                name=node["name"],
+                type=node_type.name,
+                params=params,
+                inputs=tuple(node["inputs"]),
+                input_shapes=shapes,
+                output_shape=tuple(node_type.output_shape(params, shapes)),
+                param_count=node_type.param_count(params, shapes),
+            )
+        except (ShapeError, TypeError, ValueError) as exc:
+            self.problem(f"{where}: the spec node would not fit its inputs ({exc})")
+            return
+        inputs = [keras.Input(shape=s, dtype=t.dtype) for s, t in zip(shapes, tensors, strict=True)]
+        try:
+            out = self.reg.lowering(BACKEND, "node", node_type.name)(graph_node, inputs)
+            rebuilt = keras.Model(inputs, out).get_layer(node["name"])
+        except Exception as exc:
+            self.problem(f"{where}: the imported node does not build in Keras ({type(exc).__name__}: {exc})")
+            return
+        a, b = _layer_config(live), _layer_config(rebuilt)
+        if a != b:
+            diffs = [k for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+            shown = ", ".join(f"{k}={_show(a.get(k))}" for k in diffs[:4]) + (", ..." if len(diffs) > 4 else "")
+            self.problem(f"{where}: {shown}: no spec equivalent (a spec would build the layer without it)")
+        elif int(rebuilt.count_params()) != int(live.count_params()):
+            self.problem(f"{where}: {live.count_params():,} parameters, the spec's node {rebuilt.count_params():,}")
+
+    def check_spec(self, spec: dict[str, Any], original_params: int) -> int:
+        """Check the imported spec as a whole; return its parameter count."""
         from ..api import check_data
         from ..diagnostics import render_text
 
@@ -451,30 +503,11 @@ class _Decompiler:
         if not result.ok or result.graph is None:
             self.problem("the imported spec does not check (a bug in an import rule):\n" + render_text(result.errors))
             self.fail_if_problems()
-        graph = result.graph
-
-        def rebuild() -> Any:
-            return lower_graph(graph, compile=False)[0]
-
-        model = run_deep(rebuild, len(graph.nodes))
-        for keras_name, original in originals.items():
-            rebuilt = model.get_layer(rename[keras_name])
-            a = _normalise(json.loads(json.dumps(_serialize(original)["config"])))
-            b = _normalise(json.loads(json.dumps(_serialize(rebuilt)["config"])))
-            if a != b:
-                diffs = [k for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
-                shown = ", ".join(f"{k}={a.get(k)!r}" for k in diffs[:4])
-                self.problem(
-                    f"layer '{keras_name}' ({type(original).__name__}): {shown} cannot be expressed in a spec"
-                    + (" (the spec would build it differently)" if diffs else "")
-                )
-        params = int(model.count_params())
-        if params != graph.total_params or params != original_params:
-            self.problem(
-                f"parameter counts disagree: original model {original_params:,}, rebuilt {params:,}, spec {graph.total_params:,}"
-            )
-        self.fail_if_problems()
-        return params
+        total = result.graph.total_params
+        if total != original_params:
+            self.problem(f"the model has {original_params:,} parameters, the imported spec {total:,}")
+            self.fail_if_problems()
+        return total
 
     def run(self) -> Decompiled:
         keras = import_keras()
@@ -482,7 +515,6 @@ class _Decompiler:
         layers, input_names, outputs = self.screen(top)
         self.fail_if_problems()
         by_name = {layer.keras_name: layer for layer in layers}
-
         model = run_deep(
             lambda: keras.models.load_model(self.path, safe_mode=True, compile=False),
             len(layers),
@@ -499,31 +531,42 @@ class _Decompiler:
         spec["description"] = f"Imported from {Path(self.path).name} by specforge import."
         spec["inputs"] = self.inputs_section(by_name, input_names, rename)
 
-        nodes = []
-        originals: dict[str, Any] = {}
-        for layer in layers:
-            if layer.class_name == "InputLayer":
-                originals[layer.keras_name] = model.get_layer(layer.keras_name) if layer.keras_name in {lyr.name for lyr in model.layers} else None
-                continue
-            live = model.get_layer(layer.keras_name)
-            node = self.node(layer, live, rename)
-            if node is not None:
-                nodes.append(node)
-                originals[layer.keras_name] = live
-        spec["nodes"] = _implicit_inputs(nodes, spec["inputs"])
+        def nodes() -> list[dict[str, Any]]:
+            out = []
+            for layer in layers:
+                if layer.class_name == "InputLayer":
+                    continue
+                live = model.get_layer(layer.keras_name)
+                node = self.node(layer, live, rename)
+                if node is not None:
+                    self.verify_node(layer, live, node)
+                    out.append(node)
+            return out
+
+        spec["nodes"] = _implicit_inputs(run_deep(nodes, len(layers)), spec["inputs"])
         for key, layer_name in outputs:
             if by_name.get(layer_name) is not None and by_name[layer_name].class_name == "InputLayer":
                 self.problem(f"output '{key}' is the input '{layer_name}' itself; a spec's outputs are nodes")
         spec["outputs"], spec["optimizer"] = self.compile_section(top.get("compile_config"), outputs, rename)
         self.fail_if_problems()
-        originals = {k: v for k, v in originals.items() if v is not None}
-        params = self.verify(spec, originals, rename, int(model.count_params()))
+        params = self.check_spec(spec, int(model.count_params()))
         return Decompiled(spec, self.notes, params)
 
 
-def _serialize(layer: Any) -> dict[str, Any]:
+def _show(value: Any) -> str:
+    """A config value for a message: ``L2(l2=0.01)`` rather than its serialized dict."""
+    if isinstance(value, Mapping) and "class_name" in value:
+        args = ", ".join(f"{k}={_show(v)}" for k, v in (value.get("config") or {}).items() if k != "name")
+        return f"{value['class_name']}({args})"
+    return repr(value)
+
+
+def _layer_config(layer: Any) -> dict[str, Any]:
+    """A layer's Keras config without its name, ready to compare."""
     keras = import_keras()
-    return keras.saving.serialize_keras_object(layer)
+    config = json.loads(json.dumps(keras.saving.serialize_keras_object(layer)["config"]))
+    config.pop("name", None)
+    return _normalise(config)
 
 
 def _implicit_inputs(nodes: list[dict[str, Any]], inputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -586,5 +629,4 @@ def spec_to_yaml(spec: Mapping[str, Any]) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-__all__ = ["Decompiled", "DecompileError", "decompile", "read_config", "spec_to_yaml"]
-_ = current_registry  # re-exported for import rules that need the registry in use
+__all__ = ["DecompileError", "Decompiled", "decompile", "read_config", "spec_to_yaml"]

@@ -264,7 +264,7 @@ def _output_settings(graph: Graph) -> tuple[dict[str, Any], dict[str, list[Any]]
     metrics = {o.name: [metric(m) for m in o.metrics] for o in outs}
     rename: dict[str, str] = {}
     for o in outs:
-        for spec_name, ident in zip(o.metrics, metrics[o.name]):
+        for spec_name, ident in zip(o.metrics, metrics[o.name], strict=True):
             kname = keras_name(ident)
             if kname != spec_name:
                 if len(outs) == 1:

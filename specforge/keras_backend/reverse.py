@@ -8,14 +8,29 @@ to its spec name with no extra code.
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
 from .lowering import BACKEND, Unsupported, current_registry, import_keras
 
+_CACHE: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def _cached(key: str, make: Any) -> Any:
+    """A value computed once per registry (the lowerings of a registry never change)."""
+    per_registry = _CACHE.setdefault(current_registry(), {})
+    if key not in per_registry:
+        per_registry[key] = make()
+    return per_registry[key]
+
 
 def _lowered(kind: str) -> dict[str, Any]:
     """Canonical spec name -> lowered Keras identifier, for every name of ``kind`` with a lowering."""
+    return _cached(f"lowered:{kind}", lambda: _compute_lowered(kind))
+
+
+def _compute_lowered(kind: str) -> dict[str, Any]:
     reg = current_registry()
     out = {}
     for name in reg.names(kind):
@@ -56,6 +71,18 @@ def _initializer_config(keras: Any, ident: Any) -> tuple[str, dict[str, Any]]:
     return data["class_name"], dict(data.get("config") or {})
 
 
+def _initializer_configs(keras: Any) -> list[tuple[str, str, dict[str, Any]]]:
+    out = []
+    for name, ident in _lowered("initializer").items():
+        try:
+            cls, config = _initializer_config(keras, ident)
+        except Exception:  # a broken lowering is reported when it is used
+            continue
+        config.pop("seed", None)
+        out.append((name, cls, config))
+    return out
+
+
 def initializer_name(value: Any) -> str:
     """The spec initializer name for a Keras initializer (its serialized config, a string or an object).
 
@@ -70,14 +97,9 @@ def initializer_name(value: Any) -> str:
     else:
         cls, config = _initializer_config(keras, value)
     config.pop("seed", None)
-    for name, ident in _lowered("initializer").items():
-        try:
-            lowered_cls, lowered_config = _initializer_config(keras, ident)
-        except Exception:
-            continue
+    for name, lowered_cls, lowered_config in _cached("initializer-configs", lambda: _initializer_configs(keras)):
         if lowered_cls != cls:
             continue
-        lowered_config.pop("seed", None)
         if lowered_config == config:
             return name
         different = ", ".join(f"{k}={v!r}" for k, v in config.items() if lowered_config.get(k) != v)

@@ -27,8 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from ..diagnostics import Diagnostic, Span, SpecError
+from ..diagnostics import SpecError
 from ..plugin import TrainingCallback
+from .check import check
 from .lowering import BACKEND, using_registry
 
 Array = np.ndarray
@@ -115,59 +116,33 @@ class NumpyModel:
         self.optimizer: Any = None
         self._rule: Any = None
         with using_registry(registry):
-            diags = self._lower(np.random.default_rng(init_seq))
-        errors = [d for d in diags if d.is_error]
-        if errors:
-            raise SpecError(diags)
+            self._make_optimizer()
+            diags = check(graph, registry=registry, optimizer=self.optimizer)
+            if any(d.is_error for d in diags):
+                raise SpecError(diags)
+            self._lower(np.random.default_rng(init_seq))
         self._keys, self._finalizers = self._history_keys()
 
     # ------------------------------------------------------------------ lowering
-    def _diag(self, code: str, message: str, span: Span | None, help: str | None = None) -> Diagnostic:
-        return Diagnostic(code, message, "error", self.graph.file, span or Span(), help)
+    def _make_optimizer(self) -> None:
+        opt = self.graph.optimizer
+        name = self.registry.canonical("optimizer", opt.type) or opt.type
+        factory = self.registry.lowering(BACKEND, "optimizer", name)
+        if factory is not None:  # a missing one is reported by check()
+            self.optimizer = factory(dict(opt.params.model_dump()))
+            self._rule = self.optimizer if hasattr(self.optimizer, "train_step") else None
 
-    def _providers(self, kind: str) -> str:
-        names = sorted(name for (backend, k, name) in self.registry.lowerings if backend == BACKEND and k == kind)
-        return ", ".join(names)
-
-    def _lower(self, rng: np.random.Generator) -> list[Diagnostic]:
+    def _lower(self, rng: np.random.Generator) -> None:
+        """Bind every node to its lowering and allocate the weights (``check`` passed)."""
         graph, reg = self.graph, self.registry
-        diags: list[Diagnostic] = []
-        output_nodes = {o.node for o in graph.outputs}
-
-        for index, node in enumerate(graph.nodes):
+        for node in graph.nodes:
             lowering = reg.lowering(BACKEND, "node", node.type)
-            if lowering is None:
-                diags.append(
-                    self._diag(
-                        "unsupported-node",
-                        f"node '{node.name}' has type '{node.type}', which the numpy backend cannot run",
-                        node.span,
-                        f"node types with a NumPy lowering: {self._providers('node')}; "
-                        "install a plugin that registers one, or use another backend",
-                    )
-                )
-                continue
-            act_name = None
-            act = None
+            act_name = act = None
             raw_act = getattr(node.params, "activation", None)
             if isinstance(raw_act, str) and not getattr(lowering, "applies_activation", False):
                 act_name = reg.canonical("activation", raw_act) or raw_act
                 act = reg.lowering(BACKEND, "activation", act_name)
-                if act is None:
-                    diags.append(
-                        self._diag(
-                            "unsupported-activation",
-                            f"node '{node.name}' uses activation '{raw_act}', which the numpy backend does not implement",
-                            node.span,
-                            f"activations with a NumPy lowering: {self._providers('activation')}",
-                        )
-                    )
-                    continue
-            try:
-                weights = [np.ascontiguousarray(w, dtype=self.dtype) for w in lowering.init(node, rng)]
-            except KeyError as e:  # e.g. an initializer without a NumPy lowering
-                diags.append(self._diag("unsupported-initializer", f"node '{node.name}': {e.args[0]}", node.span))
-                continue
+            weights = [np.ascontiguousarray(w, dtype=self.dtype) for w in lowering.init(node, rng)]
             try:
                 flags = [bool(f) for f in lowering.trainable(node)]
             except (AttributeError, NotImplementedError):
@@ -178,30 +153,29 @@ class NumpyModel:
                 )
             self.weights[node.name] = weights
             self.trainable[node.name] = flags
-            step = _Step(
-                index=len(self._plan),
-                name=node.name,
-                node=node,
-                inputs=tuple(node.inputs),
-                weights=weights,
-                trainable=flags,
-                forward=lowering.forward,
-                backward=getattr(lowering, "backward", None),
-                forward_kw=self._rng_kw if _accepts(lowering.forward, "rng") else {},
-                activation=act_name,
-                act_forward=act.forward if act is not None else None,
-                act_backward=act.backward if act is not None else None,
-                update_state=getattr(lowering, "update_state", None),
+            self._plan.append(
+                _Step(
+                    index=len(self._plan),
+                    name=node.name,
+                    node=node,
+                    inputs=tuple(node.inputs),
+                    weights=weights,
+                    trainable=flags,
+                    forward=lowering.forward,
+                    backward=getattr(lowering, "backward", None),
+                    forward_kw=self._rng_kw if _accepts(lowering.forward, "rng") else {},
+                    activation=act_name,
+                    act_forward=act.forward if act is not None else None,
+                    act_backward=act.backward if act is not None else None,
+                    update_state=getattr(lowering, "update_state", None),
+                )
             )
-            self._plan.append(step)
-        if diags:
-            return diags
 
         # Which values carry a gradient (depend on a trained weight), which nodes feed an output.
         requires: dict[str, bool] = {}
         for st in self._plan:
             requires[st.name] = any(st.trainable) or any(requires.get(n, False) for n in st.inputs)
-        reaches: set[str] = set(output_nodes)
+        reaches: set[str] = {o.node for o in graph.outputs}
         for st in reversed(self._plan):
             if st.name in reaches:
                 st.reaches_output = True
@@ -218,48 +192,15 @@ class NumpyModel:
                         self._params.append(st.weights[j])
         self._grads = [None] * len(self._params)
 
-        diags.extend(self._lower_outputs())
-        diags.extend(self._lower_optimizer())
-        return diags
-
-    def _lower_outputs(self) -> list[Diagnostic]:
-        graph, reg = self.graph, self.registry
-        diags: list[Diagnostic] = []
         index = {st.name: st.index for st in self._plan}
         for out in graph.outputs:
-            node = graph.node(out.node)
-            loss_name = reg.canonical("loss", out.loss) or out.loss
-            loss = reg.lowering(BACKEND, "loss", loss_name)
-            if loss is None:
-                diags.append(
-                    self._diag(
-                        "unsupported-loss",
-                        f"output '{out.name}' uses loss '{out.loss}', which the numpy backend does not implement",
-                        node.span,
-                        f"losses with a NumPy lowering: {self._providers('loss')}",
-                    )
-                )
-                continue
+            loss = reg.lowering(BACKEND, "loss", reg.canonical("loss", out.loss) or out.loss)
             step = self._plan[index[out.node]]
             act = reg.lowering(BACKEND, "activation", step.activation) if step.activation else None
             logits_loss = getattr(loss, "from_logits", None)
             fused = bool(act is not None and getattr(act, "produces_logits", False) and logits_loss is not None)
             source = logits_loss if fused else loss
-            metrics = []
-            for m in out.metrics:
-                metric_name = reg.canonical("metric", m) or m
-                impl = reg.lowering(BACKEND, "metric", metric_name)
-                if impl is None:
-                    diags.append(
-                        self._diag(
-                            "unsupported-metric",
-                            f"output '{out.name}' asks for metric '{m}', which the numpy backend does not implement",
-                            node.span,
-                            f"metrics with a NumPy lowering: {self._providers('metric')}",
-                        )
-                    )
-                    continue
-                metrics.append((m, impl))
+            metrics = [(m, reg.lowering(BACKEND, "metric", reg.canonical("metric", m) or m)) for m in out.metrics]
             self._outputs.append(
                 _Output(
                     name=out.name,
@@ -270,48 +211,10 @@ class NumpyModel:
                     grad=source.grad,
                     fused=fused,
                     sparse=bool(getattr(loss, "sparse", False)),
-                    shape=tuple(node.output_shape),
+                    shape=tuple(graph.node(out.node).output_shape),
                     metrics=metrics,
                 )
             )
-        return diags
-
-    def _lower_optimizer(self) -> list[Diagnostic]:
-        graph, reg = self.graph, self.registry
-        opt = graph.optimizer
-        name = reg.canonical("optimizer", opt.type) or opt.type
-        factory = reg.lowering(BACKEND, "optimizer", name)
-        if factory is None:
-            return [
-                self._diag(
-                    "unsupported-optimizer",
-                    f"optimizer '{opt.type}' is not implemented by the numpy backend",
-                    None,
-                    f"optimizers with a NumPy lowering: {self._providers('optimizer')}",
-                )
-            ]
-        self.optimizer = factory(dict(opt.params.model_dump()))
-        check = getattr(self.optimizer, "check", None)
-        diags = list(check(graph, reg)) if check is not None else []
-        if hasattr(self.optimizer, "train_step"):
-            self._rule = self.optimizer
-            return diags
-        for st in self._plan:
-            if not (st.activation and st.do_backward):
-                continue
-            info = reg.get("activation", st.activation)
-            if info is not None and not info.differentiable:
-                diags.append(
-                    self._diag(
-                        "non-differentiable",
-                        f"node '{st.name}' uses activation '{st.activation}', which has no gradient, "
-                        f"so optimizer '{opt.type}' cannot train through it",
-                        st.node.span,
-                        "train one layer of step units with optimizer: {type: perceptron}, "
-                        "or use a differentiable activation such as sigmoid",
-                    )
-                )
-        return diags
 
     def _history_keys(self) -> tuple[list[str], list[Callable[[float], float]]]:
         identity: Callable[[float], float] = float
@@ -487,7 +390,7 @@ class NumpyModel:
 
         Nothing is updated. Non-trainable weights and nodes that reach no output get None.
         """
-        xs, ys, n = self._prepare(x, y)
+        xs, ys, _ = self._prepare(x, y)
         values, caches = self._forward(xs, training)
         logs, g_out, g_pre = self._losses(values, caches, ys, grads=True)
         self._grads = [None] * len(self._params)
@@ -607,6 +510,10 @@ class NumpyModel:
                 out[o.name][start:end] = values[o.node]
         return out
 
+    def count_params(self) -> int:
+        """Number of weight values, trainable and non-trainable (Keras's ``count_params``)."""
+        return int(sum(w.size for ws in self.weights.values() for w in ws))
+
     def get_weights(self) -> dict[str, list[Array]]:
         """Copies of every node's weights, ``{node: [arrays in Keras order]}`` (nodes without weights omitted)."""
         return {name: [w.copy() for w in ws] for name, ws in self.weights.items() if ws}
@@ -631,4 +538,4 @@ class NumpyModel:
             w[...] = v
 
     def __repr__(self) -> str:
-        return f"NumpyModel({self.graph.name!r}, {sum(w.size for ws in self.weights.values() for w in ws):,} weights, {self.dtype})"
+        return f"NumpyModel({self.graph.name!r}, {self.count_params():,} params, {self.dtype})"

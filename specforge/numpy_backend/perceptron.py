@@ -95,6 +95,7 @@ class PerceptronRule:
 
 
 def _upstream(graph: Any, name: str) -> set[str]:
+    inputs = {i.name for i in graph.inputs}
     seen: set[str] = set()
     stack = list(graph.node(name).inputs)
     while stack:
@@ -102,10 +103,8 @@ def _upstream(graph: Any, name: str) -> set[str]:
         if n in seen:
             continue
         seen.add(n)
-        try:
+        if n not in inputs:  # model inputs read nothing
             stack.extend(graph.node(n).inputs)
-        except KeyError:  # a model input
-            pass
     return seen
 
 

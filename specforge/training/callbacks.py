@@ -75,9 +75,10 @@ class Guard(TrainingCallback):
         bad = [k for k, v in logs.items() if not _finite(v)]
         if not bad:
             return False
-        # Name the output whose own loss went first; the total follows from it.
-        losses = [k for k in bad if k.endswith("loss") and k not in ("loss", "val_loss")]
-        key = (losses or [k for k in bad if k.endswith("loss")] or bad)[0]
+        # Name an output whose own loss went (the first in the spec's order); the
+        # total follows from it.
+        own = [k for name in self.outputs for k in (f"{name}_loss", f"val_{name}_loss") if k in bad]
+        key = (own or [k for k in bad if k.endswith("loss")] or bad)[0]
         self.diverged = {
             "epoch": epoch + 1,
             "batch": None if batch is None else batch + 1,

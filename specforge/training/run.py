@@ -192,7 +192,8 @@ def train(
     validation = (prepared.x["validation"], prepared.y["validation"]) if "validation" in prepared.x else None
 
     history: dict[str, list[float]] | None = None
-    with sigint_stops(guard):
+    # Overflow on the way to a NaN is what the guard reports, once, in words.
+    with sigint_stops(guard), np.errstate(over="ignore", invalid="ignore"):
         try:
             history = be.fit(
                 model,
@@ -348,8 +349,11 @@ def _read_input_csv(path: Path, names: list[str]) -> np.ndarray:
             return False
         return True
 
-    header = None if all(numeric(c) for c in rows[0]) else [c.strip() for c in rows[0]]
+    # A header row is one without any number in it.
+    header = None if any(numeric(c) for c in rows[0]) else [c.strip() for c in rows[0]]
     body = rows[1:] if header is not None else rows
+    if not body:
+        raise InputError(f"{path} has a header but no samples", "write one row of feature values per sample")
     order = None
     if header is not None and all(n in header for n in names):
         order = [header.index(n) for n in names]  # pick the features by name
@@ -358,11 +362,14 @@ def _read_input_csv(path: Path, names: list[str]) -> np.ndarray:
         cells = [row[j] for j in order] if order else row
         if len(cells) != x.shape[1]:
             raise InputError(f"{path}: line {i + 1 + (header is not None)} has {len(cells)} values, the first row has {x.shape[1]}")
+        line = i + 1 + (header is not None)
         for j, cell in enumerate(cells):
+            if not cell.strip():
+                raise InputError(f"{path}: line {line}, column {j + 1} is empty", "every feature needs a value")
             try:
                 x[i, j] = float(cell)
             except ValueError:
-                raise InputError(f"{path}: line {i + 1 + (header is not None)}, column {j + 1}: {cell.strip()!r} is not a number") from None
+                raise InputError(f"{path}: line {line}, column {j + 1}: {cell.strip()!r} is not a number") from None
     return x
 
 

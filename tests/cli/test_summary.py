@@ -73,3 +73,13 @@ def test_summary_in_a_real_process(run_specforge):
     proc = run_specforge("summary", "specs/wide_deep_two_inputs.yaml")
     assert proc.returncode == 0
     assert "Total params: 3,416" in proc.stdout
+
+
+def test_the_json_twin_resolves_to_the_same_model():
+    from specforge.api import resolve
+
+    from_yaml = resolve(ROOT / "specs" / "wide_deep_aux.yaml").to_spec()
+    from_json = resolve(ROOT / "specs" / "wide_deep_aux.json").to_spec()
+    from_yaml.pop("description")
+    from_json.pop("description")
+    assert from_yaml == from_json

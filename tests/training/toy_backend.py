@@ -10,6 +10,8 @@ seeds, atomic save/load, get/set_weights. Training takes milliseconds.
 from __future__ import annotations
 
 import math
+import os
+import signal
 
 import numpy as np
 
@@ -86,6 +88,8 @@ class ToyBackend(Backend):
     name = "toy"
     description = "linear models per output, for tests"
     file_suffix = ".npz"
+    #: (epoch, batch), 0-based: send this process a real SIGINT (a Ctrl-C) after that batch.
+    interrupt_at: tuple[int, int] | None = None
 
     def build(self, graph, *, seed=None):
         rng = np.random.default_rng(seed)
@@ -127,6 +131,8 @@ class ToyBackend(Backend):
                         w, b = model.weights[o.name]
                         model.weights[o.name] = [w - lr * f.T @ grad, b - lr * grad.sum(axis=0)]
                     batch_logs = _logs(model, f, {k: np.asarray(v)[idx] for k, v in y.items()})
+                if self.interrupt_at == (epoch, batch):
+                    os.kill(os.getpid(), signal.SIGINT)
                 running += (batch_logs["loss"] - running) / (batch + 1)
                 batch_logs["loss"] = running
                 if any([cb.on_batch_end(epoch, batch, batch_logs) for cb in callbacks]):

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from pydantic import Field
 
-from specforge.plugin import NodeType, NoParams, Params, ParamCount, Shape, ShapeError
+from specforge.plugin import NodeType, NoParams, ParamCount, Params, Shape, ShapeError
 
 
 def _fmt(shape: Shape) -> str:

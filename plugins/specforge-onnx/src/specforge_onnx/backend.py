@@ -33,6 +33,10 @@ class OnnxModel:
     _proto: Any = field(default=None, repr=False)
     _session: Any = field(default=None, repr=False)
 
+    def count_params(self) -> int:
+        """Number of weights (trainable or not), like ``keras.Model.count_params``."""
+        return sum(int(a.size) for arrays in self.weights.values() for a in arrays)
+
     def proto(self) -> Any:
         """The ``onnx.ModelProto`` (checked with ``onnx.checker``)."""
         if self._proto is None:
@@ -84,6 +88,53 @@ class OnnxBackend(Backend):
     description = "ONNX export (opset 17) with onnxruntime inference; no training"
     file_suffix = ".onnx"
     requires = ("onnx", "onnxruntime")
+    can_train = False
+
+    # -- checking --------------------------------------------------------
+    def check(self, graph: Any, *, registry: Any = None, document: Any = None) -> list[Any]:
+        """What in ``graph`` cannot be exported, as positioned diagnostics (``specforge build`` exit 1)."""
+        from specforge.diagnostics import Diagnostic, Span
+
+        reg = registry or self._registry()
+        found: list[Any] = []
+        nodes = getattr(document, "data", {}).get("nodes") if document is not None else None
+
+        def span(node: Any, key: str) -> Any:
+            if isinstance(nodes, list):
+                for i, item in enumerate(nodes):
+                    if isinstance(item, dict) and item.get("name") == node.name:
+                        return document.span(("nodes", i, key))
+            return node.span or Span(1, 1, 1, 2)
+
+        for node in graph.nodes:
+            if reg.lowering(self.name, "node", node.type) is None:
+                owner = reg.owner.get(("node_type", node.type), "?")
+                found.append(
+                    Diagnostic(
+                        "unsupported-by-backend",
+                        f"node '{node.name}': node type '{node.type}' has no onnx lowering",
+                        "error",
+                        graph.file,
+                        span(node, "type"),
+                        f"plugin '{owner}' provides '{node.type}' without an onnx lowering; "
+                        "use another backend, or ask its author (docs/plugins.md shows how)",
+                    )
+                )
+            node_type = reg.node_types.get(node.type)
+            for param in getattr(node_type, "activation_params", ()):
+                value = node.param(param)
+                if isinstance(value, str) and reg.lowering(self.name, "activation", value) is None:
+                    found.append(
+                        Diagnostic(
+                            "unsupported-by-backend",
+                            f"node '{node.name}': activation '{value}' has no onnx lowering",
+                            "error",
+                            graph.file,
+                            span(node, param),
+                            "use another activation or another backend",
+                        )
+                    )
+        return found
 
     # -- building --------------------------------------------------------
     def _registry(self) -> Any:

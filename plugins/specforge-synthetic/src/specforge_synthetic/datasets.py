@@ -58,7 +58,7 @@ class BlobsParams(Params):
             if n_features is not None and widths != {n_features}:
                 raise PydanticCustomError(
                     "centers",
-                    "each centre needs n_features ({n_features}) coordinates, got {widths}",
+                    "must list n_features ({n_features}) coordinates for each centre, not {widths}",
                     {"n_features": n_features, "widths": ", ".join(str(w) for w in sorted(widths))},
                 )
         return value

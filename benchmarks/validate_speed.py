@@ -1,0 +1,192 @@
+"""How fast is ``specforge validate``? Two measurements, one run.
+
+(a) Cold start: the median wall time of fresh ``python -m specforge validate
+    specs/wide_deep_aux.yaml`` processes against fresh ``python -c "import keras"``
+    processes. ``validate`` never imports a framework, so it should cost a small
+    fraction of what merely importing Keras costs (target: ratio <= 0.05).
+(b) Scaling: the in-process time of ``specforge.api.check_text`` (load + check +
+    resolve) on generated chains of 1,000 and 10,000 Dense nodes, with the load
+    (parse) and check phases also timed apart (target: 10,000 nodes < 1 s and
+    t(10k) / t(1k) <= 12, i.e. linear growth). The targets are judged on the
+    best CPU time of 7 runs, which a busy machine does not inflate; the median
+    wall time is printed too.
+
+Before timing, one untimed run of each command writes Python's bytecode caches
+the way any normal installation has them (this matters where
+PYTHONDONTWRITEBYTECODE is set, as in some CI images); both sides are then
+timed under the same environment.
+
+    python benchmarks/validate_speed.py [--runs N] [--keras-runs N] [--check]
+
+``--check`` exits 1 when a target is missed. Results go to stdout; record them in
+docs/benchmarks.md under "validate".
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = "specs/wide_deep_aux.yaml"
+VALIDATE = [sys.executable, "-m", "specforge", "validate", SPEC]
+IMPORT_KERAS = [sys.executable, "-c", "import keras"]
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _time_process(cmd: list[str], runs: int, env: dict[str, str]) -> list[float]:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+        times.append(time.perf_counter() - start)
+        if proc.returncode != 0:
+            raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}{proc.stderr}")
+    return times
+
+
+def cold_start(runs: int, keras_runs: int) -> dict[str, float]:
+    env = dict(os.environ)
+    warm_env = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    for cmd in (VALIDATE, IMPORT_KERAS):  # untimed: write the bytecode caches
+        subprocess.run(cmd, cwd=ROOT, env=warm_env, capture_output=True)
+    validate = _time_process(VALIDATE, runs, env)
+    keras = _time_process(IMPORT_KERAS, keras_runs, env)
+    return {
+        "validate": statistics.median(validate),
+        "validate_min": min(validate),
+        "keras": statistics.median(keras),
+        "keras_min": min(keras),
+    }
+
+
+def chain_spec(n: int) -> str:
+    """A spec of ``n`` Dense nodes in a chain, written the way people write specs."""
+    lines = [
+        "specforge: 1",
+        f"name: chain_{n}",
+        "inputs:",
+        "  - {name: features, shape: [16]}",
+        "nodes:",
+    ]
+    lines += [f"  - {{name: dense_{i}, type: Dense, units: 16, activation: relu}}" for i in range(n)]
+    lines += ["outputs:", f"  - {{node: dense_{n - 1}, loss: mse}}", "optimizer: {type: adam, learning_rate: 1e-3}", ""]
+    return "\n".join(lines)
+
+
+def _clock() -> tuple[float, float]:
+    return time.perf_counter(), time.process_time()
+
+
+def scaling(sizes: tuple[int, ...], repeats: int) -> dict[int, dict[str, float]]:
+    """Per chain size: the best CPU time of check_text and of its two phases, and the median wall time.
+
+    CPU time (``time.process_time``) of this single-threaded process is what the
+    code costs; wall time also counts whatever else the machine is running.
+    """
+    from specforge.api import check_text
+    from specforge.checker import check
+    from specforge.loader import loads
+
+    check_text(chain_spec(10))  # warm up: registry, validators
+    results: dict[int, dict[str, float]] = {}
+    for n in sizes:
+        text = chain_spec(n)
+        wall, cpu, parse, checking = [], [], [], []
+        for _ in range(repeats):
+            # Each result is dropped (and collected) before the next timer starts, so
+            # freeing the previous run's 100,000 objects is not charged to the next.
+            gc.collect()
+            w0, c0 = _clock()
+            result = check_text(text, f"chain_{n}.yaml")
+            w1, c1 = _clock()
+            wall.append(w1 - w0)
+            cpu.append(c1 - c0)
+            if not result.ok or result.graph is None or len(result.graph.nodes) != n:
+                raise SystemExit(f"the {n}-node chain did not validate: {result.diagnostics[:3]}")
+            del result
+            gc.collect()
+            c0 = time.process_time()
+            doc, _ = loads(text, f"chain_{n}.yaml")
+            c1 = time.process_time()
+            graph, _ = check(doc)
+            c2 = time.process_time()
+            parse.append(c1 - c0)
+            checking.append(c2 - c1)
+            del doc, graph
+        results[n] = {
+            "cpu": min(cpu),
+            "wall": statistics.median(wall),
+            "parse": min(parse),
+            "check": min(checking),
+            "bytes": len(text.encode()),
+        }
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=7, help="cold validate processes (median; at least 5)")
+    parser.add_argument("--keras-runs", type=int, default=3, help="cold 'import keras' processes (median; at least 3)")
+    parser.add_argument("--repeats", type=int, default=7, help="in-process repetitions per chain size")
+    parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
+    args = parser.parse_args()
+    runs, keras_runs = max(args.runs, 5), max(args.keras_runs, 3)
+
+    print(f"machine: {_cores()} cores, {_cpu_model()}; Python {platform.python_version()} on {platform.system()}")
+    print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
+    print()
+
+    cold = cold_start(runs, keras_runs)
+    ratio = cold["validate"] / cold["keras"]
+    print("(a) cold process")
+    print(f"  python -m specforge validate {SPEC}   median {cold['validate']:.3f} s of {runs} (min {cold['validate_min']:.3f} s)")
+    print(f"  python -c 'import keras'                          median {cold['keras']:.3f} s of {keras_runs} (min {cold['keras_min']:.3f} s)")
+    print(f"  ratio validate / import keras: {ratio:.3f}   (target <= 0.05: {'met' if ratio <= 0.05 else 'MISSED'})")
+    print()
+
+    sizes = (1_000, 10_000)
+    scale = scaling(sizes, args.repeats)
+    print(f"(b) in-process, specforge.api.check_text on a chain of Dense nodes ({args.repeats} runs each)")
+    print(f"  {'nodes':>6}  {'bytes':>9}  {'cpu (best)':>10}  {'parse':>8}  {'check':>8}  {'per node':>9}  {'wall (median)':>13}")
+    for n in sizes:
+        r = scale[n]
+        print(
+            f"  {n:>6,}  {r['bytes']:>9,}  {r['cpu']:>9.3f}s  {r['parse']:>7.3f}s  {r['check']:>7.3f}s"
+            f"  {r['cpu'] / n * 1e6:>7.1f}µs  {r['wall']:>12.3f}s"
+        )
+    growth = scale[10_000]["cpu"] / scale[1_000]["cpu"]
+    big = scale[10_000]["cpu"]
+    print(f"  10,000 nodes: {big:.3f} s CPU   (target < 1 s: {'met' if big < 1 else 'MISSED'})")
+    print(f"  growth t(10k) / t(1k): {growth:.1f}   (target <= 12: {'met' if growth <= 12 else 'MISSED'})")
+    print(f"  (wall-time growth {scale[10_000]['wall'] / scale[1_000]['wall']:.1f}, load average {os.getloadavg()[0]:.2f})")
+
+    missed = ratio > 0.05 or big >= 1 or growth > 12
+    return 1 if (args.check and missed) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,195 @@
+"""The onnx backend: every spec in specs/ exports and runs like the NumPy backend, within 1e-5."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import specforge
+import specforge_onnx.plugin
+from specforge.cli import cli
+from specforge.plugin import BackendError, NodeType, hookimpl
+from specforge.plugins import get_registry
+from specforge.testing import check_backend, check_plugin, plugins_installed
+
+REPO = Path(__file__).resolve().parents[3]
+SPECS = sorted(p for p in (REPO / "specs").glob("*") if p.suffix in (".yaml", ".yml", ".json"))
+
+
+def run(*args):
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_the_plugin_loads_cleanly_next_to_the_built_ins():
+    reg = check_plugin(specforge_onnx.plugin, "onnx")
+    assert "onnx" in reg.backends
+    assert reg.backends["onnx"].can_train is False
+    for activation in reg.names("activation"):
+        assert reg.lowering("onnx", "activation", activation) is not None, activation
+
+
+@pytest.mark.skipif(not SPECS, reason="no specs/ directory next to the plugin (not a specforge checkout)")
+@pytest.mark.parametrize("spec", SPECS, ids=[p.name for p in SPECS])
+def test_every_spec_agrees_with_the_numpy_backend(spec, tmp_path):
+    diffs = check_backend("onnx", spec, reference="numpy", tmp_path=tmp_path, batch=16)
+    assert diffs and max(diffs.values()) <= 1e-5
+
+
+def test_every_activation_agrees_with_the_numpy_backend(tmp_path):
+    reg = get_registry()
+    nodes = [{"name": f"a_{name}", "type": "Dense", "units": 3, "activation": name, "inputs": ["x"]} for name in reg.names("activation")]
+    spec = {
+        "specforge": 1,
+        "name": "activations",
+        "inputs": [{"name": "x", "shape": [4]}],
+        "nodes": nodes,
+        "outputs": [{"node": n["name"], "loss": "mse"} for n in nodes],
+        "optimizer": {"type": "sgd"},
+    }
+    diffs = check_backend("onnx", spec, batch=64)
+    assert len(diffs) == len(nodes)
+
+
+def test_a_layers_spec_agrees_in_inference_with_trained_statistics():
+    reg = get_registry()
+    if "BatchNormalization" not in reg.node_types:
+        pytest.skip("specforge-layers is not installed")
+    spec = REPO / "plugins" / "specforge-layers" / "specs" / "residual_bn_mlp.yaml"
+    graph = specforge.resolve(spec)
+    numpy_backend, onnx_backend = reg.backends["numpy"], reg.backends["onnx"]
+    reference = numpy_backend.build(graph, seed=0)
+    weights = numpy_backend.get_weights(reference)
+    rng = np.random.default_rng(0)
+    for name in ("norm1", "norm2"):
+        gamma, beta, mean, var = weights[name]
+        weights[name] = [gamma * 2, beta - 0.3, rng.normal(size=mean.shape), rng.uniform(0.5, 2.0, var.shape)]
+    numpy_backend.set_weights(reference, weights)
+    model = onnx_backend.build(graph, seed=0)
+    onnx_backend.set_weights(model, weights)
+    x = {"features": rng.normal(size=(32, 8)).astype(np.float32)}
+    np.testing.assert_allclose(onnx_backend.predict(model, x)["output"], numpy_backend.predict(reference, x)["output"], rtol=1e-5, atol=1e-5)
+
+
+# ---------------------------------------------------------------- the CLI
+
+
+def test_specforge_build_writes_an_onnx_file_that_onnxruntime_runs_alone(tmp_path):
+    import onnxruntime as ort
+
+    out = tmp_path / "model.onnx"
+    result = run("build", str(REPO / "specs" / "wide_deep_aux.yaml"), "--backend", "onnx", "-o", str(out), "--seed", "3")
+    assert result.exit_code == 0, result.output
+    assert f"wrote {out} (onnx backend, seed 3)" in result.stderr
+    assert "Total params: 3,517" in result.stdout
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    assert [i.name for i in session.get_inputs()] == ["wide_input", "deep_input"]
+    assert [o.name for o in session.get_outputs()] == ["output", "aux_output"]
+    rng = np.random.default_rng(0)
+    x = {"wide_input": rng.normal(size=(5, 5)).astype(np.float32), "deep_input": rng.normal(size=(5, 6)).astype(np.float32)}
+    got = dict(zip(["output", "aux_output"], session.run(None, x), strict=True))
+    numpy_backend = get_registry().backends["numpy"]
+    expected = numpy_backend.predict(numpy_backend.build(specforge.resolve(REPO / "specs" / "wide_deep_aux.yaml"), seed=3), x)
+    for name in got:
+        np.testing.assert_allclose(got[name], expected[name], rtol=1e-5, atol=1e-5)
+    import onnx
+
+    meta = {p.key: p.value for p in onnx.load(str(out)).metadata_props}
+    assert json.loads(meta["specforge.spec"])["name"] == "wide_deep_aux"
+
+
+def test_build_refuses_a_node_type_without_an_onnx_lowering(tmp_path):
+    class Mystery(NodeType):
+        name = "Mystery"
+
+        def output_shape(self, params, input_shapes):
+            return tuple(input_shapes[0])
+
+    class Plugin:
+        @hookimpl
+        def register_node_types(self, register):
+            register(Mystery())
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        "specforge: 1\nname: m\ninputs:\n  - {name: x, shape: [3]}\nnodes:\n  - {name: odd, type: Mystery}\n"
+        "outputs:\n  - {node: odd, loss: mse}\noptimizer: {type: sgd}\n"
+    )
+    with plugins_installed(("mystery", Plugin())):
+        result = run("build", str(spec), "--backend", "onnx", "-o", str(tmp_path / "m.onnx"))
+    assert result.exit_code == 1
+    assert "spec.yaml:6:25: error[unsupported-by-backend]: node 'odd': node type 'Mystery' has no onnx lowering" in result.stdout
+    assert "plugin 'mystery' provides 'Mystery' without an onnx lowering" in result.stdout
+    assert not (tmp_path / "m.onnx").exists()
+
+
+def test_training_is_refused_with_a_clear_error():
+    reg = get_registry()
+    onnx_backend = reg.backends["onnx"]
+    model = onnx_backend.build(specforge.resolve(REPO / "specs" / "wide_deep.yaml"), seed=0)
+    with pytest.raises(BackendError, match="the onnx backend cannot train") as info:
+        onnx_backend.fit(model, {}, {}, epochs=1)
+    assert "--backend keras or numpy" in info.value.help
+
+
+def test_specforge_train_with_the_onnx_backend_exits_2(tmp_path):
+    spec = REPO / "specs" / "digits_mlp.yaml"
+    if not spec.exists():
+        pytest.skip("specs/digits_mlp.yaml is not there")
+    result = run("train", str(spec), "--backend", "onnx", "--out", str(tmp_path / "run"))
+    assert result.exit_code == 2
+    assert "the onnx backend cannot train" in result.stderr
+    assert "Traceback" not in result.output
+
+
+# ---------------------------------------------------------------- weights from a trained run
+
+
+def test_weights_from_a_trained_numpy_run_export_to_onnx(tmp_path):
+    reg = get_registry()
+    numpy_backend, onnx_backend = reg.backends["numpy"], reg.backends["onnx"]
+    graph = specforge.resolve(REPO / "specs" / "wide_deep_aux.yaml")
+    rng = np.random.default_rng(0)
+    x = {"wide_input": rng.normal(size=(64, 5)).astype(np.float32), "deep_input": rng.normal(size=(64, 6)).astype(np.float32)}
+    y = {"output": rng.normal(size=(64, 1)).astype(np.float32), "aux_output": rng.normal(size=(64, 1)).astype(np.float32)}
+    trained = numpy_backend.build(graph, seed=0)
+    numpy_backend.fit(trained, x, y, epochs=2, batch_size=16, seed=0)
+    numpy_backend.save(trained, str(tmp_path / "model.npz"))
+
+    exported = onnx_backend.load(str(tmp_path / "model.npz"), graph)  # weights taken over from the .npz
+    onnx_backend.save(exported, str(tmp_path / "model.onnx"))
+    reloaded = onnx_backend.load(str(tmp_path / "model.onnx"), graph)
+    expected = numpy_backend.predict(trained, x)
+    for model in (exported, reloaded):
+        got = onnx_backend.predict(model, x)
+        for name in expected:
+            np.testing.assert_allclose(got[name], expected[name], rtol=1e-5, atol=1e-5)
+    scores = onnx_backend.evaluate(reloaded, x, y)
+    reference = numpy_backend.evaluate(trained, x, y)
+    assert scores.keys() == reference.keys()
+    for key in scores:
+        assert scores[key] == pytest.approx(reference[key], rel=1e-4), key
+
+
+def test_an_onnx_file_of_another_spec_is_refused(tmp_path):
+    reg = get_registry()
+    onnx_backend = reg.backends["onnx"]
+    model = onnx_backend.build(specforge.resolve(REPO / "specs" / "wide_deep.yaml"), seed=0)
+    onnx_backend.save(model, str(tmp_path / "wide_deep.onnx"))
+    with pytest.raises(BackendError, match="does not belong to spec 'california_mlp'"):
+        onnx_backend.load(str(tmp_path / "wide_deep.onnx"), specforge.resolve(REPO / "specs" / "california_mlp.yaml"))
+
+
+def test_loading_the_plugin_imports_neither_onnx_nor_onnxruntime():
+    code = (
+        "import sys, specforge_onnx.plugin, specforge; specforge.get_registry();"
+        "print(sorted(m for m in ('onnx', 'onnxruntime') if m in sys.modules))"
+    )
+    src = Path(specforge_onnx.plugin.__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONPATH": f"{src}:{REPO}"}, timeout=60)
+    assert out.stdout.strip() == "[]", out.stderr

@@ -1,0 +1,36 @@
+"""Test the plugin as installed, or, from a source checkout without installing it, as if it were.
+
+From a checkout, ``src/`` is put on ``sys.path`` and each test runs inside
+:func:`specforge.testing.plugins_installed`, so the registry (and the CLI) see
+the plugin exactly as an installed entry point.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+PACKAGE = HERE.parent
+if importlib.util.find_spec("specforge_synthetic") is None:
+    sys.path.insert(0, str(PACKAGE / "src"))
+
+SPECS = PACKAGE / "specs"
+
+
+@pytest.fixture(autouse=True)
+def _synthetic_plugin():
+    from specforge.plugins import get_registry
+
+    if "synthetic" in {p.name for p in get_registry().plugins}:
+        yield
+        return
+    import specforge_synthetic.plugin
+
+    from specforge.testing import plugins_installed
+
+    with plugins_installed(("synthetic", specforge_synthetic.plugin)):
+        yield

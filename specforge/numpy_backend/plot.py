@@ -1,0 +1,122 @@
+"""The chapter's figure of activation functions and their derivatives, from the NumPy backend.
+
+Both panels come from the NumPy lowerings registered for each activation: the left
+one from ``forward(x)``, the right one from ``backward(x, y, 1)``, the derivative the
+backend trains with. A wrong derivative shows up as a curve that is not the slope of
+its neighbour, which is what ``tests/cli/test_plot.py`` checks numerically.
+
+matplotlib is imported inside :func:`activations_figure` only, and no pyplot state is
+touched (the figure has its own Agg canvas).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .lowering import BACKEND
+
+#: The chapter's four: step, logistic, tanh, ReLU.
+DEFAULT_ACTIVATIONS = ("heaviside", "sigmoid", "tanh", "relu")
+#: Figure size in inches and resolution: the PNG is 1000 × 500 pixels.
+FIGSIZE = (10.0, 5.0)
+DPI = 100
+#: x from -4 to 4 in steps of 0.01 (801 points, 0 included), as the chapter's axes.
+X = np.linspace(-4.0, 4.0, 801)
+
+_LABELS = {"heaviside": "step", "sigmoid": "logistic", "tanh": "tanh", "relu": "ReLU"}
+_STYLES = {"heaviside": "r--", "sigmoid": "b--", "tanh": "g--", "relu": "y--"}
+_OTHER_STYLES = ("c-", "m-", "k-", "c-.", "m-.", "k-.", "c:", "m:", "k:")
+
+
+class PlotError(ValueError):
+    """An activation that cannot be plotted (unknown, no NumPy lowering, not elementwise)."""
+
+
+def _registry(registry: Any) -> Any:
+    if registry is None:
+        from ..plugins import get_registry
+
+        registry = get_registry()
+    return registry
+
+
+def plottable_activations(registry: Any = None) -> list[str]:
+    """Every activation with a NumPy lowering that acts elementwise (softmax does not)."""
+    reg = _registry(registry)
+    names = sorted(n for (b, k, n) in reg.lowerings if b == BACKEND and k == "activation")
+    out = []
+    for name in names:
+        try:
+            activation_curve(name, reg)
+        except PlotError:
+            continue
+        out.append(name)
+    return out
+
+
+def activation_curve(name: str, registry: Any = None, x: np.ndarray = X) -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
+    """(canonical name, x, f(x), f'(x)) from the NumPy lowering of activation ``name``."""
+    reg = _registry(registry)
+    canonical = reg.canonical("activation", name) or name
+    impl = reg.lowering(BACKEND, "activation", canonical)
+    if impl is None:
+        known = ", ".join(sorted(n for (b, k, n) in reg.lowerings if b == BACKEND and k == "activation"))
+        raise PlotError(f"activation '{name}' has no NumPy lowering (known: {known})")
+    x = np.asarray(x, dtype=np.float64)
+    column = x.reshape(-1, 1)
+    y = np.asarray(impl.forward(column), dtype=np.float64)
+    dy = np.asarray(impl.backward(column, y, np.ones_like(column)), dtype=np.float64)
+    # Elementwise means the same values whichever axis the points lie on.
+    row = np.asarray(impl.forward(x.reshape(1, -1)), dtype=np.float64).reshape(-1)
+    if y.shape != column.shape or not np.allclose(row, y.reshape(-1), rtol=1e-6, atol=1e-9, equal_nan=True):
+        raise PlotError(f"activation '{canonical}' is not elementwise (it mixes values along the last axis), so it has no curve")
+    return canonical, x, y.reshape(-1), dy.reshape(-1)
+
+
+def _limits(base: tuple[float, float], curves: list[np.ndarray]) -> tuple[float, float]:
+    lo, hi = base
+    for c in curves:
+        finite = c[np.isfinite(c)]
+        if finite.size:
+            lo = min(lo, max(float(finite.min()) - 0.1, -4.5))
+            hi = max(hi, min(float(finite.max()) + 0.1, 4.5))
+    return lo, hi
+
+
+def activations_figure(names: Sequence[str] = DEFAULT_ACTIVATIONS, registry: Any = None) -> Any:
+    """A two-panel matplotlib Figure: the activations (left) and their derivatives (right).
+
+    Each curve is a ``Line2D`` whose ``gid`` is the activation's canonical name and
+    whose label is the chapter's name for it. Raises :class:`PlotError` for a name
+    that cannot be plotted.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    reg = _registry(registry)
+    curves = []
+    for name in dict.fromkeys(names):  # keep order, drop repeats
+        curves.append(activation_curve(name, reg))
+    fig = Figure(figsize=FIGSIZE, dpi=DPI)
+    FigureCanvasAgg(fig)
+    left, right = fig.subplots(1, 2)
+    extra = [c for c in curves if c[0] not in DEFAULT_ACTIVATIONS]
+    others = iter(_OTHER_STYLES * (1 + len(curves) // len(_OTHER_STYLES)))
+    for canonical, x, y, dy in curves:
+        style = _STYLES.get(canonical) or next(others)
+        label = _LABELS.get(canonical, canonical)
+        left.plot(x, y, style, label=label, gid=canonical)
+        right.plot(x, dy, style, label=label, gid=canonical)
+    left.axis([-4, 4, *_limits((-1.1, 1.1), [c[2] for c in extra])])
+    right.axis([-4, 4, *_limits((-0.1, 1.1), [c[3] for c in extra])])
+    for ax, title in ((left, "Activation Functions"), (right, "Derivatives of Activation Functions")):
+        ax.legend(loc="center right", fontsize=12 if len(curves) <= 6 else 7)
+        ax.set_xlabel("$x$", fontsize=12)
+        ax.set_ylabel("$y$", fontsize=12)
+        ax.set_title(title, fontsize=14)
+        ax.grid(True, alpha=0.3)
+    fig.tight_layout()
+    return fig
