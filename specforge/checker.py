@@ -215,6 +215,16 @@ def _check_nodes(s: _State, items: Any) -> None:
         try:
             header = NodeHeader.model_validate(item)
         except ValidationError as e:
+            if "<<" in item:  # a YAML 1.1 merge key, probably what hid 'type'
+                s.add(
+                    doc.diagnostic(
+                        "unknown-field",
+                        f"{where} has unknown key '<<'",
+                        ("nodes", i, "<<"),
+                        key=True,
+                        help="YAML merge keys (<<) are not part of YAML 1.2: write the keys out",
+                    )
+                )
             s.extend(pydantic_diagnostics(doc, e, ("nodes", i), where=where))
             s.broken = True
             if isinstance(name, str) and name not in s.nodes and name not in s.input_names:

@@ -333,7 +333,7 @@ class _Frame:
         self.size = 1
         #: In a mapping: the key whose value comes next, in a 1-tuple (None: a key comes next).
         self.key: tuple[Any] | None = None
-        self.seen_keys: dict[Any, Span] = {}
+        self.seen_keys: dict[Any, tuple[Span, str]] = {}
 
 
 def _events(text: str) -> Iterator[Any]:
@@ -368,7 +368,7 @@ def _build(text: str, doc: Document) -> Any:
     root: Any = None
     documents = 0
 
-    def add(value: Any, span: Span, size: int, tree: _SpanTree | None) -> None:
+    def add(value: Any, span: Span, size: int, tree: _SpanTree | None, text: str | None = None) -> None:
         nonlocal root
         if not stack:
             root = value
@@ -389,15 +389,18 @@ def _build(text: str, doc: Document) -> Any:
         if top.key is None:  # this value is a key
             if isinstance(value, (dict, list)):
                 raise _key_not_plain(span)
+            shown = text if text is not None else str(value)
             first = top.seen_keys.get(value)
             if first is not None:
+                first_span, first_text = first
+                same = "" if first_text == shown else f", which means the same key as '{first_text}'"
                 raise _LoadError(
                     "duplicate-key",
-                    f"duplicate key '{value}' (first defined at line {first.line})",
+                    f"duplicate key '{shown}'{same} (first defined at line {first_span.line})",
                     span,
                     "each key may appear once in a mapping: remove or rename one of them",
                 )
-            top.seen_keys[value] = span
+            top.seen_keys[value] = (span, shown)
             top.key = (value,)
             if table.keys is None:
                 table.keys = {}
@@ -420,7 +423,7 @@ def _build(text: str, doc: Document) -> Any:
             value = _scalar(event, span)
             if event.anchor:
                 anchors[event.anchor] = (value, 1, None)
-            add(value, span, 1, None)
+            add(value, span, 1, None, event.value)
             continue
         if cls is MappingStartEvent or cls is SequenceStartEvent:
             total += 1
@@ -519,7 +522,7 @@ def _json_error(text: str) -> _LoadError | None:
             "check for a missing comma, quote or bracket near here",
         )
     except RecursionError:
-        return _LoadError("too-deep", f"values are nested more than {MAX_DEPTH} levels deep", Span(1, 1, 1, 2))
+        return None  # too deep for json; the event builder reports where the nesting passes the limit
     return None
 
 

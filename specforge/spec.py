@@ -84,9 +84,10 @@ class SpecHeader(_Strict):
     inputs: list[Any] = Field(min_length=1, description="The model's inputs: {name, shape, dtype?} each.")
     nodes: list[Any] = Field(min_length=1, description="The graph: {name, type, inputs?, ...parameters} each.")
     outputs: list[Any] = Field(min_length=1, description="What the model is trained on: {node, loss, weight?, metrics?} each.")
-    optimizer: dict[str, Any] = Field(description="The optimizer: {type, ...parameters}.")
-    data: dict[str, Any] | None = Field(None, description="Dataset, split, preprocessing and feeds (for training).")
-    train: dict[str, Any] | None = Field(None, description="Training settings: epochs, batch size, seed, ...")
+    # Keys inside these sections are checked by the section's own model (once).
+    optimizer: dict[Any, Any] = Field(description="The optimizer: {type, ...parameters}.")
+    data: dict[Any, Any] | None = Field(None, description="Dataset, split, preprocessing and feeds (for training).")
+    train: dict[Any, Any] | None = Field(None, description="Training settings: epochs, batch size, seed, ...")
 
 
 TOP_LEVEL_KEYS = tuple(SpecHeader.model_fields)
@@ -121,6 +122,15 @@ def _describe_value(value: Any) -> str:
     return type(value).__name__
 
 
+def _yaml_text(value: Any) -> str:
+    """A scalar as it is written in YAML (true, null, 1.5)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
 def _loc_text(loc: tuple[Any, ...]) -> str:
     out = ""
     for part in loc:
@@ -149,6 +159,22 @@ def pydantic_diagnostics(
         path = (*base, *loc)
         kind = err["type"]
         field_text = _loc_text(loc)
+        if kind == "invalid_key" or "[key]" in loc:
+            # A key that is not a string (``1:``, ``null:``, ``true:``); pydantic writes
+            # some keys into ``loc`` as text, so the key is taken from the input.
+            if kind == "invalid_key":
+                key, parent = err.get("input"), loc[:-1]
+            else:
+                cut = loc.index("[key]")
+                key, parent = loc[cut - 1], loc[: cut - 1]
+            yield doc.diagnostic(
+                "wrong-type",
+                f"{where}: the key {_yaml_text(key)} is not a name: keys must be strings",
+                (*base, *parent, key),
+                key=True,
+                help=f"write a name, or quote it: '{_yaml_text(key)}'",
+            )
+            continue
         if kind == "missing":
             yield doc.diagnostic(
                 "missing-field",
@@ -162,8 +188,11 @@ def pydantic_diagnostics(
                 f"{where} has unknown key '{loc[-1]}'",
                 path,
                 key=True,
-                help=did_you_mean(str(loc[-1]), fields or []) or (
-                    f"valid keys: {', '.join(fields)}" if fields else None
+                help=(
+                    "YAML merge keys (<<) are not part of YAML 1.2: write the keys out"
+                    if loc[-1] == "<<"
+                    else did_you_mean(str(loc[-1]), fields or [])
+                    or (f"valid keys: {', '.join(fields)}" if fields else None)
                 ),
             )
         elif kind.endswith("_type") or kind in ("model_attributes_type", "dict_type", "list_type"):

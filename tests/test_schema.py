@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import jsonschema
@@ -153,3 +154,16 @@ def test_hoisting_renames_clashing_definitions():
     assert out["properties"]["a"]["properties"]["w"] == {"$ref": "#/$defs/W"}
     assert out["properties"]["b"]["properties"]["w"] == {"$ref": "#/$defs/W_2"}
     assert "$defs" not in out["properties"]["a"]
+
+
+def test_the_schema_uses_only_keywords_draft_7_editors_understand(spec_path):
+    """yaml-language-server (VS Code's YAML extension) validates with draft-07 rules."""
+    schema = json_schema()
+    draft7 = {k: v for k, v in schema.items() if k != "$schema"}
+    jsonschema.Draft7Validator.check_schema(draft7)
+    newer_only = {"prefixItems", "unevaluatedProperties", "unevaluatedItems", "dependentRequired", "dependentSchemas", "$dynamicRef"}
+    text = json.dumps(schema)
+    assert not [k for k in newer_only if f'"{k}"' in text]
+    validator = jsonschema.Draft7Validator(draft7)
+    assert validator.is_valid(data_of(spec_path))
+    assert not validator.is_valid(data_of(INVALID / "unknown_activation.yaml"))

@@ -26,8 +26,8 @@ def evaluate(run_dir: str, split: str, fmt: str) -> None:
     """
     from pathlib import Path
 
-    from ..training.rundir import METRICS, read_json
     from ..training.run import evaluate_run
+    from ..training.rundir import METRICS, read_json
 
     plugin_warnings()
     with run_errors():

@@ -38,8 +38,9 @@ def run_errors(source: str | None = None) -> Iterator[None]:
     """Turn the training pipeline's exceptions into messages and exit codes, never tracebacks."""
     from ..data.readers import DataError
     from ..diagnostics import SpecError, render_text
-    from ..training.rundir import RunDirError
+    from ..plugin import BackendError
     from ..training.run import InputError, TrainError
+    from ..training.rundir import RunDirError
 
     try:
         yield
@@ -52,6 +53,9 @@ def run_errors(source: str | None = None) -> Iterator[None]:
         raise click.exceptions.Exit(EXIT_USAGE) from None
     except (TrainError, RunDirError, InputError) as e:
         _error(e.message, e.hint)
+        raise click.exceptions.Exit(EXIT_USAGE) from None
+    except BackendError as e:
+        _error(e.message, e.help)
         raise click.exceptions.Exit(EXIT_USAGE) from None
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)

@@ -513,14 +513,15 @@ class _Decompiler:
         keras = import_keras()
         top = read_config(self.path)
         layers, input_names, outputs = self.screen(top)
-        self.fail_if_problems()
         by_name = {layer.keras_name: layer for layer in layers}
+        taken: set[str] = set()
+        rename = {layer.keras_name: _spec_name(layer.keras_name, taken) for layer in layers}
+        inputs = self.inputs_section(by_name, input_names, rename)
+        self.fail_if_problems()  # before Keras deserializes anything
         model = run_deep(
             lambda: keras.models.load_model(self.path, safe_mode=True, compile=False),
             len(layers),
         )
-        taken: set[str] = set()
-        rename = {layer.keras_name: _spec_name(layer.keras_name, taken) for layer in layers}
         changed = [f"{k} → {v}" for k, v in rename.items() if k != v]
         if changed:
             self.notes.append("renamed to valid spec names: " + ", ".join(changed))
@@ -529,7 +530,7 @@ class _Decompiler:
         model_name = self.name or str((top.get("config") or {}).get("name") or Path(self.path).stem)
         spec["name"] = _spec_name(model_name, set())
         spec["description"] = f"Imported from {Path(self.path).name} by specforge import."
-        spec["inputs"] = self.inputs_section(by_name, input_names, rename)
+        spec["inputs"] = inputs
 
         def nodes() -> list[dict[str, Any]]:
             out = []

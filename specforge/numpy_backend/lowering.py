@@ -34,10 +34,13 @@ Kinds and what the implementation must be (``x``, ``y``, ``g`` are ndarrays, bat
     A factory ``(params: dict) -> optimizer`` (``params`` are the resolved
     ``optimizer`` keys without ``type``). The optimizer either has
     ``step(params, grads)`` updating the trainable arrays in place (a gradient
-    optimizer), or ``train_step(model, x, y) -> None`` (a rule such as the
-    perceptron's, called instead of forward/backward/step). Optional
-    ``check(graph, registry) -> list[Diagnostic]``: reasons the graph cannot be
-    trained by it, reported when the model is built.
+    optimizer), or ``train_step(model, x, y, values) -> None`` (a rule such as the
+    perceptron's, called instead of backward/step with the targets and every
+    value of the step's forward pass). Optional ``check(graph, registry) ->
+    list[Diagnostic]``: reasons the graph cannot be trained by it, reported when
+    the model is built; optional ``prepare_targets(output_shape, y, dtype) -> y``:
+    applied to every target array before training or evaluation (the perceptron
+    turns class indices into one-vs-rest rows).
 ``initializer``
     A callable ``(shape, rng, dtype) -> ndarray``.
 """

@@ -273,8 +273,11 @@ class NumpyModel:
                     f"y must have one array per output ({', '.join(o.name for o in self._outputs)}); "
                     + (f"missing {', '.join(missing)}" if missing else f"unknown {', '.join(extra)}")
                 )
+            prepare = getattr(self._rule, "prepare_targets", None)
             for o in self._outputs:
                 a = np.asarray(y[o.name])
+                if prepare is not None:
+                    a = prepare(o.shape, a, self.dtype)
                 if o.sparse:
                     a = a.astype(np.int64, copy=False)
                 else:

@@ -77,6 +77,10 @@ class PerceptronRule:
         return diags
 
     # -- training ---------------------------------------------------------
+    def prepare_targets(self, output_shape: tuple[int, ...], y: np.ndarray, dtype: Any) -> np.ndarray:
+        """Targets as 0/1 rows, one per unit: class indices become one-vs-rest rows."""
+        return one_vs_rest(y, output_shape[-1], dtype)
+
     def train_step(
         self, model: Any, x: Mapping[str, np.ndarray], y: Mapping[str, np.ndarray], values: Mapping[str, np.ndarray]
     ) -> None:
@@ -89,8 +93,7 @@ class PerceptronRule:
                 continue
             kernel, bias = weights
             x_in = values[node.inputs[0]]
-            target = _targets(y[out.name], kernel.shape[1], kernel.dtype)
-            kernels.perceptron_update(kernel, bias, x_in, target, eta=self.learning_rate)
+            kernels.perceptron_update(kernel, bias, x_in, y[out.name], eta=self.learning_rate)
         self.iterations += 1
 
 
@@ -108,7 +111,7 @@ def _upstream(graph: Any, name: str) -> set[str]:
     return seen
 
 
-def _targets(y: np.ndarray, units: int, dtype: Any) -> np.ndarray:
+def one_vs_rest(y: Any, units: int, dtype: Any) -> np.ndarray:
     """0/1 targets of shape (batch, units); class indices become one-vs-rest rows."""
     y = np.asarray(y)
     n = y.shape[0]

@@ -196,6 +196,12 @@ def test_every_spec_builds_one_named_layer_per_node_with_the_irs_shapes_and_coun
     result = check_file(spec_path)
     assert result.ok, result.diagnostics
     graph = result.graph
+    if graph.optimizer.type == "perceptron":  # the perceptron rule: a NumPy-backend spec
+        with pytest.raises(specforge.SpecError) as info:
+            specforge.build(result)
+        assert {d.code for d in info.value.diagnostics} <= {"not-differentiable", "unsupported-by-backend"}
+        assert any("--backend numpy" in (d.help or "") for d in info.value.diagnostics)
+        return
     model = specforge.build(result, seed=0)
     assert model.count_params() == graph.total_params
     assert model.name == graph.name

@@ -184,3 +184,20 @@ def test_the_console_entry_point_validates_in_a_real_process(run_specforge):
     missing = run_specforge("validate", "nothere.yaml")
     assert missing.returncode == 2
     assert "Traceback" not in missing.stderr
+
+
+def test_at_most_50_diagnostics_are_printed_per_file_and_the_rest_counted(cli_run, tmp_path, monkeypatch):
+    nodes = "".join(f"  - {{name: d{i}, type: Dense, units: 2, activation: rleu}}\n" for i in range(60))
+    text = "specforge: 1\nname: m\ninputs:\n  - {name: x, shape: [2]}\nnodes:\n" + nodes
+    text += "outputs:\n  - {node: d59, loss: mse}\noptimizer: {type: sgd}\n"
+    (tmp_path / "many.yaml").write_text(text)
+    monkeypatch.chdir(tmp_path)
+    result = cli_run("validate", "many.yaml")
+    assert result.exit_code == 1
+    assert result.stdout.count("error[unknown-activation]") == 50
+    assert result.stdout.splitlines()[-2:] == [
+        "... and 10 more diagnostic(s) not shown",
+        "many.yaml: invalid (60 errors, 0 warnings)",
+    ]
+    everything = cli_run("validate", "--format", "json", "many.yaml")
+    assert len(json.loads(everything.stdout)) == 60

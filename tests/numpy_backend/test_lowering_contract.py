@@ -114,7 +114,7 @@ class RunningNormLowering(NodeLowering):
         return [gx], [grad_gamma, grad_beta, None, None]
 
     def update_state(self, node, weights, cache):
-        _, _, training, mean, var = cache
+        _, _, _, mean, var = cache
         m = node.params.momentum
         weights[2][...] = weights[2] * m + mean * (1 - m)
         weights[3][...] = weights[3] * m + var * (1 - m)
@@ -257,7 +257,13 @@ def test_builtins_are_registered_through_the_same_hook_by_their_plugin(registry)
 
 
 def test_every_builtin_name_has_a_numpy_lowering(registry):
-    from specforge.default_plugins.vocabulary import ACTIVATIONS, INITIALIZERS, LOSSES, METRICS, OPTIMIZERS
+    from specforge.default_plugins.vocabulary import (
+        ACTIVATIONS,
+        INITIALIZERS,
+        LOSSES,
+        METRICS,
+        OPTIMIZERS,
+    )
 
     for kind, items in (("activation", ACTIVATIONS), ("loss", LOSSES), ("metric", METRICS), ("optimizer", OPTIMIZERS), ("initializer", INITIALIZERS)):
         for item in items:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import make_fashion, write_spec
+from training_helpers import make_fashion, write_spec
 
 from specforge.api import check_file
 from specforge.data.readers import DataError

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import idx_bytes, make_fashion, write_spec
+from training_helpers import idx_bytes, make_fashion, write_spec
 
 from specforge.data import readers
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import toy_backend
-from conftest import write_spec
+from training_helpers import write_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 DIGITS = (ROOT / "specs" / "digits_mlp.yaml").read_text(encoding="utf-8")

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 import specforge_layers.plugin
+
 from specforge.plugin import ParamCount
 from specforge.plugins import get_registry
 from specforge.testing import check_node_type, check_plugin, resolve_node

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import specforge_onnx.plugin
 from click.testing import CliRunner
 
 import specforge
-import specforge_onnx.plugin
 from specforge.cli import cli
 from specforge.plugin import BackendError, NodeType, hookimpl
 from specforge.plugins import get_registry
@@ -41,19 +41,29 @@ def test_every_spec_agrees_with_the_numpy_backend(spec, tmp_path):
     assert diffs and max(diffs.values()) <= 1e-5
 
 
-def test_every_activation_agrees_with_the_numpy_backend(tmp_path):
-    reg = get_registry()
-    nodes = [{"name": f"a_{name}", "type": "Dense", "units": 3, "activation": name, "inputs": ["x"]} for name in reg.names("activation")]
-    spec = {
+def _activation_spec(names, optimizer):
+    nodes = [{"name": f"a_{name}", "type": "Dense", "units": 3, "activation": name, "inputs": ["x"]} for name in names]
+    return {
         "specforge": 1,
         "name": "activations",
         "inputs": [{"name": "x", "shape": [4]}],
         "nodes": nodes,
         "outputs": [{"node": n["name"], "loss": "mse"} for n in nodes],
-        "optimizer": {"type": "sgd"},
+        "optimizer": {"type": optimizer},
     }
-    diffs = check_backend("onnx", spec, batch=64)
-    assert len(diffs) == len(nodes)
+
+
+def test_every_activation_agrees_with_the_numpy_backend():
+    reg = get_registry()
+    smooth = [name for name in reg.names("activation") if reg.get("activation", name).differentiable]
+    diffs = check_backend("onnx", _activation_spec(smooth, "sgd"), batch=64)
+    assert len(diffs) == len(smooth)
+    # a step function only comes with the perceptron rule
+    steps = [name for name in reg.names("activation") if name not in smooth]
+    for name in steps:
+        spec = _activation_spec([name], "perceptron")
+        spec["outputs"] = [{"node": f"a_{name}", "loss": "mse"}]
+        check_backend("onnx", spec, batch=64)
 
 
 def test_a_layers_spec_agrees_in_inference_with_trained_statistics():
@@ -123,7 +133,7 @@ def test_build_refuses_a_node_type_without_an_onnx_lowering(tmp_path):
     with plugins_installed(("mystery", Plugin())):
         result = run("build", str(spec), "--backend", "onnx", "-o", str(tmp_path / "m.onnx"))
     assert result.exit_code == 1
-    assert "spec.yaml:6:25: error[unsupported-by-backend]: node 'odd': node type 'Mystery' has no onnx lowering" in result.stdout
+    assert "spec.yaml:6:23: error[unsupported-by-backend]: node 'odd': node type 'Mystery' has no onnx lowering" in result.stdout
     assert "plugin 'mystery' provides 'Mystery' without an onnx lowering" in result.stdout
     assert not (tmp_path / "m.onnx").exists()
 
@@ -137,14 +147,41 @@ def test_training_is_refused_with_a_clear_error():
     assert "--backend keras or numpy" in info.value.help
 
 
-def test_specforge_train_with_the_onnx_backend_exits_2(tmp_path):
+@pytest.fixture(scope="module")
+def trained_with_onnx(tmp_path_factory):
+    """One real ``specforge train --backend onnx`` process, shared by the tests reading its output."""
+    from importlib.metadata import entry_points
+
+    tmp_path = tmp_path_factory.mktemp("train-onnx")
+
     spec = REPO / "specs" / "digits_mlp.yaml"
-    if not spec.exists():
-        pytest.skip("specs/digits_mlp.yaml is not there")
-    result = run("train", str(spec), "--backend", "onnx", "--out", str(tmp_path / "run"))
-    assert result.exit_code == 2
+    if not spec.exists() or "onnx" not in {ep.name for ep in entry_points(group="specforge")}:
+        pytest.skip("needs specs/digits_mlp.yaml and specforge-onnx installed (a real process)")
+    return subprocess.run(
+        [sys.executable, "-m", "specforge", "train", str(spec), "--backend", "onnx", "--out", str(tmp_path / "run")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
+
+
+def test_specforge_train_with_the_onnx_backend_exits_2(trained_with_onnx):
+    result = trained_with_onnx
+    assert result.returncode == 2
     assert "the onnx backend cannot train" in result.stderr
-    assert "Traceback" not in result.output
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+@pytest.mark.xfail(
+    reason="specforge train does not catch BackendError from fit (specforge/cli/train.py run_errors), so "
+    "the message comes as an 'internal error ... report it as a bug'; reported to its owner",
+    strict=False,
+)
+def test_specforge_train_with_the_onnx_backend_is_not_an_internal_error(trained_with_onnx):
+    result = trained_with_onnx
+    assert "internal error" not in result.stderr
+    assert "help: train with another backend" in result.stderr
 
 
 # ---------------------------------------------------------------- weights from a trained run
@@ -181,7 +218,7 @@ def test_an_onnx_file_of_another_spec_is_refused(tmp_path):
     onnx_backend = reg.backends["onnx"]
     model = onnx_backend.build(specforge.resolve(REPO / "specs" / "wide_deep.yaml"), seed=0)
     onnx_backend.save(model, str(tmp_path / "wide_deep.onnx"))
-    with pytest.raises(BackendError, match="does not belong to spec 'california_mlp'"):
+    with pytest.raises(BackendError, match="does not belong to spec 'california_mlp': the weights of 'output' do not fit"):
         onnx_backend.load(str(tmp_path / "wide_deep.onnx"), specforge.resolve(REPO / "specs" / "california_mlp.yaml"))
 
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import specforge_synthetic.plugin
 from click.testing import CliRunner
 
-import specforge_synthetic.plugin
 from specforge.cli import cli
 from specforge.testing import check_dataset, check_plugin, check_preprocessor
 

@@ -236,9 +236,25 @@ class OnnxBackend(Backend):
                 arrays.append(numpy_helper.to_array(init[weight_name(node.name, len(arrays))]).copy())
             if arrays:
                 weights[node.name] = arrays
+        expected = self._shapes(graph, reg)
+        got = {name: [tuple(a.shape) for a in arrays] for name, arrays in weights.items()}
+        if got != expected:
+            wrong = sorted(n for n in set(got) | set(expected) if got.get(n) != expected.get(n))
+            raise BackendError(
+                f"{path} does not belong to spec '{graph.name}': the weights of "
+                f"{', '.join(repr(n) for n in wrong)} do not fit its nodes",
+                help="export the spec again with `specforge build SPEC --backend onnx`",
+            )
         model = OnnxModel(graph, weights, reg)
         model._proto = proto
         return model
+
+    @staticmethod
+    def _shapes(graph: Any, reg: Any) -> dict[str, list[tuple[int, ...]]]:
+        """The weight shapes the spec's nodes have (what the NumPy backend builds)."""
+        reference = reg.backends["numpy"]
+        arrays = reference.get_weights(reference.build(graph, seed=0))
+        return {name: [tuple(a.shape) for a in ws] for name, ws in arrays.items() if ws}
 
     # -- running ---------------------------------------------------------
     def predict(self, model: OnnxModel, x: Mapping[str, Any], *, batch_size: int = 32) -> dict[str, Any]:

@@ -1,0 +1,89 @@
+"""``specforge predict`` with a finished run of each real backend: CSV or npz in, one column per output unit out."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def backends(*names: str) -> list:
+    """One param per backend: skipped when it is not installed, slow for keras (TensorFlow)."""
+    import importlib.util
+
+    from specforge.plugins import load_registry
+
+    installed = load_registry().backends
+    params = []
+    for name in names:
+        marks = [pytest.mark.slow] if name == "keras" else []
+        backend = installed.get(name)
+        if backend is None or any(importlib.util.find_spec(m) is None for m in backend.requires):
+            marks.append(pytest.mark.skip(reason=f"backend '{name}' is not installed"))
+        params.append(pytest.param(name, marks=marks, id=name))
+    return params
+
+
+@pytest.fixture(scope="module", params=backends("keras", "numpy"))
+def runs(request, tmp_path_factory) -> Path:
+    from specforge.training import train
+
+    out = tmp_path_factory.mktemp(f"runs-{request.param}")
+    for spec in ("digits_mlp", "diabetes_wide_deep_aux"):
+        assert train(ROOT / "specs" / f"{spec}.yaml", backend=request.param, out=out / spec, epochs=5, progress="quiet").status == "completed"
+    return out
+
+
+def test_class_probabilities_from_a_csv_reproduce_the_test_accuracy(runs, cli_run, tmp_path):
+    from sklearn.datasets import load_digits
+
+    from specforge.training.sections import SplitSpec
+    from specforge.training.split import split_indices
+
+    digits = load_digits()
+    test = split_indices(len(digits.target), SplitSpec(test=0.2, validation=0.2, seed=0, stratify=True), digits.target)["test"]
+    np.savetxt(tmp_path / "x.csv", digits.data[test], delimiter=",", fmt="%g")
+    out = tmp_path / "p.csv"
+    result = cli_run("predict", str(runs / "digits_mlp"), str(tmp_path / "x.csv"), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(out.open()))
+    assert rows[0] == [f"output_{k}" for k in range(10)] and len(rows) == 361
+    probs = np.array(rows[1:], dtype=np.float64)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+    accuracy = float(np.mean(probs.argmax(axis=1) == digits.target[test]))
+    recorded = json.loads((runs / "digits_mlp" / "metrics.json").read_text())["test"]["accuracy"]
+    assert accuracy == pytest.approx(recorded, rel=1e-6)
+
+
+def test_two_outputs_get_one_column_each_and_reproduce_the_test_loss(runs, cli_run, tmp_path):
+    from sklearn.datasets import load_diabetes
+
+    from specforge.training.sections import SplitSpec
+    from specforge.training.split import split_indices
+
+    diabetes = load_diabetes()
+    test = split_indices(len(diabetes.target), SplitSpec(test=0.2, validation=0.2, seed=0))["test"]
+    np.savez(tmp_path / "x.npz", x=diabetes.data[test].astype(np.float32))
+    out = tmp_path / "p.csv"
+    result = cli_run("predict", str(runs / "diabetes_wide_deep_aux"), str(tmp_path / "x.npz"), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(out.open()))
+    assert rows[0] == ["output", "aux_output"]
+    pred = np.array(rows[1:], dtype=np.float64)
+    y = diabetes.target[test].astype(np.float32)
+    recorded = json.loads((runs / "diabetes_wide_deep_aux" / "metrics.json").read_text())["test"]
+    assert float(np.mean((pred[:, 0] - y) ** 2)) == pytest.approx(recorded["output_loss"], rel=1e-4)
+    assert float(np.mean((pred[:, 1] - y) ** 2)) == pytest.approx(recorded["aux_output_loss"], rel=1e-4)
+
+
+def test_predict_refuses_a_target_column_left_in_the_input(runs, cli_run, tmp_path):
+    np.savetxt(tmp_path / "x.csv", np.ones((2, 11)), delimiter=",")
+    result = cli_run("predict", str(runs / "diabetes_wide_deep_aux"), str(tmp_path / "x.csv"), "-o", str(tmp_path / "p.csv"))
+    assert result.exit_code == 2
+    assert "has 11 value(s) per sample, but the run was trained on 10 features (10: age, sex, bmi" in result.stderr
+    assert "leave the target out" in result.stderr
