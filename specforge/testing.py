@@ -105,6 +105,7 @@ def plugins_installed(*plugins: Any, entry_points: bool = True) -> Iterator[_plu
     """Within the block, specforge (API and CLI alike) sees ``plugins`` as if installed.
 
     ``entry_points=False`` also hides the really installed third-party plugins.
+    Blocks nest: an inner block adds its plugins to the outer block's.
     Yields the registry in use; the previous state is restored on exit.
     """
     saved = (
@@ -114,8 +115,9 @@ def plugins_installed(*plugins: Any, entry_points: bool = True) -> Iterator[_plu
         _plugins._REGISTRY,
         _plugins._PM,
     )
-    _plugins._EXTRA_PLUGINS = tuple(_named(plugins))
-    _plugins._USE_ENTRY_POINTS = entry_points
+    # Nested blocks add up: the outer block's plugins stay installed.
+    _plugins._EXTRA_PLUGINS = (*_plugins._EXTRA_PLUGINS, *_named(plugins))
+    _plugins._USE_ENTRY_POINTS = entry_points and _plugins._USE_ENTRY_POINTS
     _plugins._REGISTRY = _plugins._PM = None
     try:
         yield _plugins.get_registry()

@@ -41,7 +41,13 @@ def activations(output: str, activations: tuple[str, ...], all_: bool) -> None:
     figure is 1000 × 500 pixels in PNG.
     """
     from ..atomic import atomic_path
-    from ..numpy_backend.plot import DEFAULT_ACTIVATIONS, DPI, PlotError, activations_figure, plottable_activations
+    from ..numpy_backend.plot import (
+        DEFAULT_ACTIVATIONS,
+        DPI,
+        PlotError,
+        activations_figure,
+        plottable_activations,
+    )
 
     plugin_warnings()
     fmt = FORMATS.get(Path(output).suffix.lower())

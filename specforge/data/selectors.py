@@ -61,12 +61,6 @@ def static_count(selector: Selector) -> int | None:
     return None
 
 
-def describe(selector: Selector) -> str:
-    if isinstance(selector, str):
-        return f"'{selector}'"
-    return str(selector)
-
-
 def resolve(selector: Selector, names: Sequence[str], *, what: str = "features") -> list[int]:
     """The 0-based column indices ``selector`` picks among ``names``.
 

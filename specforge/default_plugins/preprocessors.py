@@ -83,9 +83,10 @@ class StandardScaler(_Stateful):
     def fit(self, x) -> None:
         import numpy as np
 
-        x64 = np.asarray(x, dtype=np.float64)
-        mean = x64.mean(axis=0) if self.params.with_mean else np.zeros(x64.shape[1])
-        scale = _tiny_to_one(np.sqrt(x64.var(axis=0))) if self.params.with_std else np.ones(x64.shape[1])
+        x = np.asarray(x)
+        # Statistics accumulate in float64 without a float64 copy of the data.
+        mean = x.mean(axis=0, dtype=np.float64) if self.params.with_mean else np.zeros(x.shape[1])
+        scale = _tiny_to_one(np.sqrt(x.var(axis=0, dtype=np.float64))) if self.params.with_std else np.ones(x.shape[1])
         self.state = {"mean": mean, "scale": scale}
 
     def transform(self, x):
@@ -93,8 +94,11 @@ class StandardScaler(_Stateful):
 
         state = self._fitted()
         self._check_width(x, len(state["mean"]))
-        out = (np.asarray(x, dtype=np.float64) - state["mean"]) / state["scale"]
-        return out.astype(np.float32)
+        # float32 throughout, as scikit-learn does for float32 data: no float64
+        # copy of a 55,000-image training set.
+        out = np.asarray(x, dtype=np.float32) - state["mean"].astype(np.float32)
+        out /= state["scale"].astype(np.float32)
+        return out
 
 
 # ---------------------------------------------------------------- minmax_scaler
@@ -126,9 +130,9 @@ class MinMaxScaler(_Stateful):
     def fit(self, x) -> None:
         import numpy as np
 
-        x64 = np.asarray(x, dtype=np.float64)
+        x = np.asarray(x)
         low, high = self.params.feature_range
-        data_min, data_max = x64.min(axis=0), x64.max(axis=0)
+        data_min, data_max = x.min(axis=0).astype(np.float64), x.max(axis=0).astype(np.float64)
         scale = (high - low) / _tiny_to_one(data_max - data_min)
         self.state = {"scale": scale, "min": low - data_min * scale}
 
@@ -137,8 +141,9 @@ class MinMaxScaler(_Stateful):
 
         state = self._fitted()
         self._check_width(x, len(state["scale"]))
-        out = np.asarray(x, dtype=np.float64) * state["scale"] + state["min"]
-        return out.astype(np.float32)
+        out = np.asarray(x, dtype=np.float32) * state["scale"].astype(np.float32)
+        out += state["min"].astype(np.float32)
+        return out
 
 
 # ---------------------------------------------------------------- scale

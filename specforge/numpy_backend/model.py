@@ -30,6 +30,7 @@ import numpy as np
 from ..diagnostics import SpecError
 from ..plugin import TrainingCallback
 from .check import check
+from .kernels import SGD
 from .lowering import BACKEND, using_registry
 
 Array = np.ndarray
@@ -115,6 +116,7 @@ class NumpyModel:
         self._grads: list[Array | None] = []
         self.optimizer: Any = None
         self._rule: Any = None
+        self._plain_sgd = False
         with using_registry(registry):
             self._make_optimizer()
             diags = check(graph, registry=registry, optimizer=self.optimizer)
@@ -131,6 +133,9 @@ class NumpyModel:
         if factory is not None:  # a missing one is reported by check()
             self.optimizer = factory(dict(opt.params.model_dump()))
             self._rule = self.optimizer if hasattr(self.optimizer, "train_step") else None
+            self._plain_sgd = type(self.optimizer) is SGD and self.optimizer.momentum == 0 and not any(
+                self.optimizer.hyperparameters[k] for k in ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm")
+            )
 
     def _lower(self, rng: np.random.Generator) -> None:
         """Bind every node to its lowering and allocate the weights (``check`` passed)."""
@@ -361,6 +366,14 @@ class NumpyModel:
         if rule is not None:
             rule.train_step(self, xb, yb, values)
         else:
+            if self._plain_sgd:
+                # Backpropagation is linear in the output gradient: scaling it by the
+                # learning rate here gives every weight gradient already times lr, so
+                # the update below is one in-place subtraction per weight.
+                lr = self.dtype.type(self.optimizer.learning_rate)
+                for grads in (g_out, g_pre):
+                    for k in grads:
+                        grads[k] = grads[k] * lr
             self._backward(caches, g_out, g_pre)
         for st in self._plan:
             if st.update_state is not None:
@@ -369,7 +382,14 @@ class NumpyModel:
             missing = [i for i, g in enumerate(self._grads) if g is None]
             if missing:
                 raise RuntimeError(f"no gradient reached {len(missing)} trainable weight(s)")
-            self.optimizer.step(self._params, self._grads)
+            if self._plain_sgd:
+                # Keras's SGD without momentum, p -= lr * g (lr folded in above), without
+                # the generic step's per-call validation (a third of a small model's batch).
+                for p, g in zip(self._params, self._grads, strict=True):
+                    p -= g
+                self.optimizer.iterations += 1
+            else:
+                self.optimizer.step(self._params, self._grads)
             self._grads = [None] * len(self._params)
         return logs
 

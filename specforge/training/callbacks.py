@@ -242,15 +242,21 @@ class Progress(TrainingCallback):
     def on_epoch_begin(self, epoch: int) -> None:
         self._start = time.perf_counter()
         if self.mode == "bar":
+            import shutil
+
             from tqdm import tqdm
 
+            # shutil falls back to 100×20 for a terminal that reports no size, where
+            # tqdm's own detection (0 rows) would hide the bar altogether.
+            size = shutil.get_terminal_size((100, 20))
             self._bar = tqdm(
                 total=self.batches,
                 desc=f"epoch {epoch + 1}/{self.epochs}",
                 unit="batch",
                 file=self.stream,
                 leave=True,
-                dynamic_ncols=True,
+                ncols=min(size.columns, 120),
+                nrows=max(size.lines, 2),
                 mininterval=0.2,
             )
 

@@ -76,8 +76,6 @@ class Prepared:
     info: DataInfo
     #: The fitted preprocessors, in order, with their spec.
     preprocessors: list[tuple[Step, Any]]
-    #: Targets before target preprocessing, per split (for plots).
-    raw_y: dict[str, np.ndarray] = field(default_factory=dict)
 
     def size(self, split: str) -> int:
         arrays = self.x.get(split) or {}
@@ -270,12 +268,12 @@ def prepare(
         x_parts["test"], y_parts["test"] = ds.x_test, ds.y_test
     keep = [s for s in SPLITS if s in x_parts and (s in splits or s == "train")]
     x_parts = {s: _flat(x_parts[s]) for s in keep}
-    raw_y = {s: y_parts[s] for s in keep}
+    y_parts = {s: y_parts[s] for s in keep}
 
     pre = make_preprocessors(cfg.preprocess, reg, states)
     fit = states is None
     x_parts = _run_steps(pre, "features", x_parts, fit=fit)
-    y_parts = _run_steps(pre, "targets", dict(raw_y), fit=fit)
+    y_parts = _run_steps(pre, "targets", y_parts, fit=fit)
 
     width = x_parts["train"].shape[1]
     raw_names = list(ds.feature_names)
@@ -311,7 +309,7 @@ def prepare(
             if cols is not None and len(cols) == 1:
                 yo = yo[:, 0]
             ys[s][o.name] = shape_target(yo, o, graph, info.class_names)
-    return Prepared(xs, ys, info, pre, {s: raw_y[s] for s in xs})
+    return Prepared(xs, ys, info, pre)
 
 
 def is_classification(output: Any) -> bool:

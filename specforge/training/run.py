@@ -124,6 +124,25 @@ def _output_predictions(graph: Any, prepared: Prepared, preds: dict[str, Any], s
     return out
 
 
+def _outcome(guard: Guard, early: EarlyStopping | None, epochs_run: int, graph: Any, data_cfg: DataConfig) -> tuple[str, str | None, str | None]:
+    """The run's status, its message, and (for a divergence) what to try next."""
+    if guard.diverged is not None:
+        hint = f"lower optimizer.learning_rate (it is {graph.optimizer.learning_rate:g})"
+        if not any(s.applies_to == "features" for s in data_cfg.preprocess):
+            hint += ", or scale the features: data.preprocess: [{type: standard_scaler}]"
+        return "diverged", guard.message(), hint
+    if guard.interrupted:
+        epoch, batch = guard.interrupted_at or (epochs_run, None)
+        return "interrupted", f"interrupted by the user at epoch {epoch}" + (f", batch {batch}" if batch else ""), None
+    if early is not None and early.stopped_epoch is not None:
+        return (
+            "early_stopped",
+            f"stopped early at epoch {early.stopped_epoch}: {early.watch.monitor} did not improve for {early.patience} epoch(s)",
+            None,
+        )
+    return "completed", None, None
+
+
 def train(
     spec: str | os.PathLike[str] | CheckResult,
     *,
@@ -206,26 +225,15 @@ def train(
                 validation_data=validation,
                 callbacks=cbs,
             )
+        except KeyboardInterrupt:  # a second Ctrl-C: stop now, but keep what exists
+            guard.interrupted = True
         finally:
             if bar is not None:
                 bar.close()
     history = {k: [float(v) for v in vs] for k, vs in (history or recorder.history).items()}
     epochs_run = max((len(v) for v in history.values()), default=0)
-
-    hint = None
-    if guard.diverged is not None:
-        status, message = "diverged", guard.message()
-        hint = f"lower optimizer.learning_rate (it is {graph.optimizer.learning_rate:g})"
-        if not any(s.applies_to == "features" for s in data_cfg.preprocess):
-            hint += ", or scale the features: data.preprocess: [{type: standard_scaler}]"
-    elif guard.interrupted:
-        epoch, batch = guard.interrupted_at or (epochs_run, None)
-        status, message = "interrupted", f"interrupted by the user at epoch {epoch}" + (f", batch {batch}" if batch else "")
-    elif early is not None and early.stopped_epoch is not None:
-        status = "early_stopped"
-        message = f"stopped early at epoch {early.stopped_epoch}: {early.watch.monitor} did not improve for {early.patience} epoch(s)"
-    else:
-        status, message = "completed", None
+    status, message, hint = _outcome(guard, early, epochs_run, graph, data_cfg)
+    restored = status in ("completed", "early_stopped") and early is not None and early.restore(epochs_run)
 
     metrics: dict[str, Any] = {
         "spec": graph.name,
@@ -242,7 +250,7 @@ def train(
     artefacts = {"run_dir": run_dir, "spec": run_dir / rundir.SPEC}
     if early is not None and early.watch.best_epoch is not None:
         metrics["best_epoch"] = early.watch.best_epoch
-        metrics["restored_best"] = status in ("completed", "early_stopped") and early.restore(epochs_run)
+        metrics["restored_best"] = restored
     if checkpoint is not None and checkpoint.saved:
         metrics["checkpoint"] = {"file": best_path.name, "epoch": checkpoint.watch.best_epoch, checkpoint.watch.monitor: checkpoint.watch.best}
         artefacts["best_model"] = best_path

@@ -186,6 +186,23 @@ def test_save_insists_on_the_keras_suffix(tmp_path, backend):
 # ---------------------------------------------------------------- deep graphs
 
 
+def test_deep_graphs_get_room_to_recurse_and_the_limit_is_restored(tmp_path, backend):
+    """A 300-node chain under a recursion limit of 200 (Keras alone raises RecursionError):
+    the same situation as a 3,000-node chain under the default limit, ten times cheaper."""
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(200)
+    try:
+        graph = check_data(chain_spec(300)).graph
+        model = backend.build(graph, seed=0)
+        backend.save(model, tmp_path / "chain.keras")
+        loaded = backend.load(tmp_path / "chain.keras", graph)
+        assert sys.getrecursionlimit() == 200
+    finally:
+        sys.setrecursionlimit(old)
+    assert loaded.count_params() == 1800
+
+
+@pytest.mark.slow
 def test_a_1000_node_chain_builds_and_saves_without_recursion_error(tmp_path, backend):
     limit = sys.getrecursionlimit()
     graph = check_data(chain_spec(1000)).graph

@@ -167,11 +167,13 @@ def test_a_node_type_without_a_keras_lowering_is_a_diagnostic_naming_node_and_li
     assert "--backend numpy" in d.help
 
 
-def test_a_step_activation_is_refused_for_keras_training_with_a_hint(registry):
+def test_a_step_activation_is_refused_for_keras_training_with_a_hint(tmp_path):
     pytest.importorskip("keras")
     import specforge
 
-    result = check_file(_write_tmp_spec(spec_text("- {name: out, type: Dense, units: 1, activation: heaviside}\n", "{type: perceptron}")))
+    path = tmp_path / "step.yaml"
+    path.write_text(spec_text("- {name: out, type: Dense, units: 1, activation: heaviside}\n", "{type: perceptron}"))
+    result = check_file(path)
     with pytest.raises(SpecError) as info:
         specforge.build(result)
     codes = {d.code: d for d in info.value.diagnostics}
@@ -314,23 +316,3 @@ def test_importing_specforge_and_its_keras_plugin_does_not_import_keras():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
-
-
-# ---------------------------------------------------------------- helpers
-
-_TMP: list[Path] = []
-
-
-def _write_tmp_spec(text: str) -> Path:
-    import tempfile
-
-    handle = tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False, encoding="utf-8")
-    with handle:
-        handle.write(text)
-    _TMP.append(Path(handle.name))
-    return Path(handle.name)
-
-
-def teardown_module(module):
-    for path in _TMP:
-        path.unlink(missing_ok=True)

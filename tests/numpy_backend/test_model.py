@@ -260,3 +260,19 @@ def test_build_of_every_spec_reports_its_parameter_count(numpy_backend, spec_pat
     graph = specforge.resolve(spec_path)
     model = numpy_backend.build(graph, seed=0)
     assert model.count_params() == graph.total_params
+
+
+def test_the_plain_sgd_fast_path_is_the_generic_sgd_step(numpy_backend):
+    graph = graph_of(TWO_OUT)
+    x, y = synthetic(graph, 40)
+    fast, generic = numpy_backend.build(graph, seed=0), numpy_backend.build(graph, seed=0)
+    assert fast._plain_sgd
+    generic._plain_sgd = False  # through kernels.SGD.step
+    for model in (fast, generic):
+        numpy_backend.fit(model, x, y, epochs=3, batch_size=8, seed=0)
+    for name, ws in numpy_backend.get_weights(fast).items():
+        for a, b in zip(ws, numpy_backend.get_weights(generic)[name], strict=True):
+            assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    assert fast.optimizer.iterations == generic.optimizer.iterations == 15
+    momentum = graph_of({**TWO_OUT, "optimizer": {"type": "sgd", "momentum": 0.9}})
+    assert not numpy_backend.build(momentum, seed=0)._plain_sgd

@@ -129,7 +129,7 @@ def test_images_keep_their_shape_through_the_minmax_scaler(tmp_path):
     assert p.info.own_test_split and p.info.sizes == {"train": 40, "validation": 10, "test": 10}
     x = p.x["train"]["image"]
     assert x.shape == (40, 28, 28) and x.dtype == np.float32
-    assert x.min() == 0.0 and x.max() == 1.0
+    assert x.min() == pytest.approx(0.0, abs=1e-6) and x.max() == pytest.approx(1.0, abs=1e-6)
     assert p.y["test"]["dense_3"].dtype == np.int64
 
 

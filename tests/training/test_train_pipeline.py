@@ -152,7 +152,18 @@ def test_ctrl_c_stops_after_the_current_batch_exits_130_and_keeps_what_exists(to
     assert "interrupted by the user at epoch 2" in result.stderr
 
 
-def test_a_second_ctrl_c_interrupts_at_once():
+def test_a_second_ctrl_c_stops_at_once_and_still_keeps_what_exists(toy, cli_run, tmp_path, monkeypatch):
+    monkeypatch.setattr(toy_backend.ToyBackend, "interrupt_at", (1, 3))
+    monkeypatch.setattr(toy_backend.ToyBackend, "interrupts", 2)
+    run = tmp_path / "run"
+    result = train(cli_run, spec(tmp_path), "--out", str(run))
+    assert result.exit_code == 130, result.output
+    m = metrics(run)
+    assert m["status"] == "interrupted" and m["epochs_run"] == 1  # the epoch in progress is lost
+    assert (run / "model.npz").exists()
+
+
+def test_the_second_ctrl_c_raises_keyboard_interrupt_from_the_handler():
     from specforge.training.callbacks import Guard, sigint_stops
 
     guard = Guard(["out"])

@@ -88,8 +88,9 @@ class ToyBackend(Backend):
     name = "toy"
     description = "linear models per output, for tests"
     file_suffix = ".npz"
-    #: (epoch, batch), 0-based: send this process a real SIGINT (a Ctrl-C) after that batch.
+    #: (epoch, batch), 0-based: send this process ``interrupts`` real SIGINTs (Ctrl-C) after that batch.
     interrupt_at: tuple[int, int] | None = None
+    interrupts = 1
 
     def build(self, graph, *, seed=None):
         rng = np.random.default_rng(seed)
@@ -132,7 +133,8 @@ class ToyBackend(Backend):
                         model.weights[o.name] = [w - lr * f.T @ grad, b - lr * grad.sum(axis=0)]
                     batch_logs = _logs(model, f, {k: np.asarray(v)[idx] for k, v in y.items()})
                 if self.interrupt_at == (epoch, batch):
-                    os.kill(os.getpid(), signal.SIGINT)
+                    for _ in range(self.interrupts):
+                        os.kill(os.getpid(), signal.SIGINT)
                 running += (batch_logs["loss"] - running) / (batch + 1)
                 batch_logs["loss"] = running
                 if any([cb.on_batch_end(epoch, batch, batch_logs) for cb in callbacks]):

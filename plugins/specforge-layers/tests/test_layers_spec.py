@@ -183,11 +183,6 @@ def test_a_saved_keras_model_with_batch_normalization_and_add_imports_back(tmp_p
 
 
 @pytest.mark.keras
-@pytest.mark.xfail(
-    reason="specforge import refuses Keras's recorded call argument training=False, which every "
-    "functional Dropout carries (specforge/keras_backend/decompile.py; reported to its owner)",
-    strict=False,
-)
 def test_a_saved_keras_model_with_dropout_imports_back(tmp_path):
     imported = _import_round_trip(tmp_path, yaml.safe_load(SPEC.read_text()))
     assert imported.node("drop1").params.rate == 0.2

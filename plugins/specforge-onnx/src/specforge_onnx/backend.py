@@ -294,8 +294,8 @@ class OnnxBackend(Backend):
     def fit(self, model: Any, x: Any, y: Any, **kwargs: Any) -> dict[str, list[float]]:
         raise BackendError(
             "the onnx backend cannot train: it exports models for inference",
-            help="train with another backend (--backend keras or numpy), then export the trained "
-            "weights: specforge build SPEC --backend onnx --weights RUN_DIR/model.npz -o model.onnx",
+            help="train with another backend (--backend numpy or keras), then export the run's model "
+            "file with the onnx backend's load() (see specforge-onnx's README, 'Trained weights')",
         )
 
 

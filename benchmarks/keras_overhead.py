@@ -1,0 +1,269 @@
+"""How much does specforge cost over writing the Keras model by hand?
+
+For each of the chapter's models, in one process and one run:
+
+(a) build: an already-checked Graph → compiled ``keras.Model`` through the Keras
+    backend, versus the chapter's hand-written Keras code (+ ``compile``), median
+    of N builds each, interleaved (A, B, B, A, ...). Reading and checking the YAML
+    is a one-off cost per spec and is reported on its own.
+(b) training: the built model versus the hand-written one, same synthetic data,
+    same batch size, a few epochs each, interleaved; the median epoch time,
+    leaving out each run's first epoch (TensorFlow traces the graph there).
+    The built model trains through the backend's ``fit`` (the training
+    pipeline's path, with an epoch callback), the hand-written one through
+    ``model.fit`` with an equivalent Keras callback.
+
+Run:  python benchmarks/keras_overhead.py            (about 3 minutes on 2 cores)
+      python benchmarks/keras_overhead.py --quick    (a smoke run)
+
+Targets: build ratio ≤ 1.05, epoch-time ratio within 2%.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform
+import statistics
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = ROOT / "specs"
+
+
+# ---------------------------------------------------------------- the chapter's code, by hand
+
+
+def hand_written(keras: Any) -> dict[str, Callable[[], Any]]:
+    def fashion_mnist_mlp() -> Any:
+        model = keras.models.Sequential()
+        model.add(keras.layers.Flatten(input_shape=[28, 28]))
+        model.add(keras.layers.Dense(300, activation="relu"))
+        model.add(keras.layers.Dense(100, activation="relu"))
+        model.add(keras.layers.Dense(10, activation="softmax"))
+        model.compile(loss="sparse_categorical_crossentropy", optimizer="sgd", metrics=["accuracy"])
+        return model
+
+    def california_mlp() -> Any:
+        model = keras.models.Sequential(
+            [
+                keras.layers.Dense(30, activation="relu", input_shape=(8,)),
+                keras.layers.Dense(100, activation="relu"),
+                keras.layers.Dense(1, activation="relu"),
+            ]
+        )
+        model.compile(loss="mean_squared_error", optimizer="sgd")
+        return model
+
+    def wide_deep() -> Any:
+        input_ = keras.layers.Input(shape=(8,))
+        hidden1 = keras.layers.Dense(30, activation="relu")(input_)
+        hidden2 = keras.layers.Dense(100, activation="relu")(hidden1)
+        concat = keras.layers.Concatenate()([input_, hidden2])
+        output = keras.layers.Dense(1, activation="relu")(concat)
+        model = keras.Model(inputs=[input_], outputs=[output])
+        model.compile(loss="mean_squared_error", optimizer="sgd")
+        return model
+
+    def wide_deep_two_inputs() -> Any:
+        input_A = keras.layers.Input(shape=[5], name="wide_input")
+        input_B = keras.layers.Input(shape=[6], name="deep_input")
+        hidden1 = keras.layers.Dense(30, activation="relu")(input_B)
+        hidden2 = keras.layers.Dense(100, activation="relu")(hidden1)
+        concat = keras.layers.concatenate([input_A, hidden2])
+        output = keras.layers.Dense(1, name="output")(concat)
+        model = keras.Model(inputs=[input_A, input_B], outputs=[output])
+        model.compile(loss="mse", optimizer=keras.optimizers.SGD(learning_rate=1e-3))
+        return model
+
+    def wide_deep_aux() -> Any:
+        input_A = keras.layers.Input(shape=[5], name="wide_input")
+        input_B = keras.layers.Input(shape=[6], name="deep_input")
+        hidden1 = keras.layers.Dense(30, activation="relu")(input_B)
+        hidden2 = keras.layers.Dense(100, activation="relu")(hidden1)
+        concat = keras.layers.concatenate([input_A, hidden2])
+        output = keras.layers.Dense(1, name="output")(concat)
+        aux_output = keras.layers.Dense(1, name="aux_output")(hidden2)
+        model = keras.Model(inputs=[input_A, input_B], outputs=[output, aux_output])
+        model.compile(loss=["mse", "mse"], loss_weights=[0.9, 0.1], optimizer="sgd")
+        return model
+
+    return {
+        "fashion_mnist_mlp": fashion_mnist_mlp,
+        "california_mlp": california_mlp,
+        "wide_deep": wide_deep,
+        "wide_deep_two_inputs": wide_deep_two_inputs,
+        "wide_deep_aux": wide_deep_aux,
+    }
+
+
+# ---------------------------------------------------------------- data
+
+
+def synthetic(graph: Any, n: int, seed: int = 0) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    rng = np.random.default_rng(seed)
+    x = {i.name: rng.normal(size=(n, *i.shape)).astype("float32") for i in graph.inputs}
+    y = {}
+    for o in graph.outputs:
+        if o.loss == "sparse_categorical_crossentropy":
+            y[o.name] = rng.integers(0, o.shape[-1], size=n)
+        else:
+            y[o.name] = rng.normal(size=(n, *o.shape)).astype("float32")
+    return x, y
+
+
+# ---------------------------------------------------------------- timing
+
+
+def median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+def time_builds(build_spec: Callable[[], Any], build_hand: Callable[[], Any], repeats: int, clear: Callable[[], None]) -> tuple[list[float], list[float]]:
+    spec_times: list[float] = []
+    hand_times: list[float] = []
+    for i in range(repeats):
+        order = [(build_spec, spec_times), (build_hand, hand_times)]
+        if i % 2:
+            order.reverse()
+        for fn, times in order:
+            clear()
+            gc.collect()
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+    return spec_times, hand_times
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=21, help="builds per model and side (default 21)")
+    parser.add_argument("--epochs", type=int, default=4, help="epochs per training run (default 4; the first is not timed)")
+    parser.add_argument("--runs", type=int, default=3, help="training runs per model and side, interleaved (default 3)")
+    parser.add_argument("--samples", type=int, default=11_610, help="training samples (default 11,610: the chapter's California training set)")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--quick", action="store_true", help="a smoke run: few repeats, one short run")
+    parser.add_argument("--models", nargs="*", help="limit to these models")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.repeats, args.epochs, args.runs, args.samples = 3, 2, 1, 2_000
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+    import tensorflow as tf
+
+    from specforge.api import check_file
+    from specforge.plugin import TrainingCallback
+    from specforge.plugins import get_registry
+
+    backend = get_registry().backends["keras"]
+    by_hand = hand_written(keras)
+    names = args.models or list(by_hand)
+
+    class EpochClock(TrainingCallback):
+        def __init__(self) -> None:
+            self.times: list[float] = []
+            self.start = 0.0
+
+        def on_epoch_begin(self, epoch: int) -> None:
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch: int, logs: Any) -> bool:
+            self.times.append(time.perf_counter() - self.start)
+            return False
+
+    class KerasEpochClock(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.times: list[float] = []
+            self.start = 0.0
+
+        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            self.times.append(time.perf_counter() - self.start)
+
+    print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs ({platform.processor() or platform.machine()})")
+    print(f"python {platform.python_version()}, keras {keras.__version__}, tensorflow {tf.__version__}")
+    print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
+    print(f"builds: median of {args.repeats} per side; training: {args.runs} run(s) × {args.epochs} epochs per side, "
+          f"{args.samples:,} samples, batch {args.batch_size}, first epoch of each run not timed\n")
+
+    rows = []
+    warnings.filterwarnings("ignore", category=UserWarning)  # input_shape= in the chapter's Sequential code
+    for name in names:
+        path = SPECS / f"{name}.yaml"
+        parse_times = []
+        for _ in range(max(5, args.repeats // 2)):
+            start = time.perf_counter()
+            result = check_file(path)
+            parse_times.append(time.perf_counter() - start)
+        graph = result.graph
+        assert result.ok, result.diagnostics
+
+        spec_b, hand_b = time_builds(lambda g=graph: backend.build(g), by_hand[name], args.repeats, keras.backend.clear_session)
+
+        x, y = synthetic(graph, args.samples)
+        spec_epochs: list[float] = []
+        hand_epochs: list[float] = []
+        for run in range(args.runs):
+            sides = ["spec", "hand"] if run % 2 == 0 else ["hand", "spec"]
+            for side in sides:
+                keras.backend.clear_session()
+                gc.collect()
+                if side == "spec":
+                    model = backend.build(graph, seed=run)
+                    clock = EpochClock()
+                    backend.fit(model, x, y, epochs=args.epochs, batch_size=args.batch_size, callbacks=[clock])
+                    spec_epochs += clock.times[1:]
+                else:
+                    keras.utils.set_random_seed(run)
+                    model = by_hand[name]()
+                    kclock = KerasEpochClock()
+                    xs = [x[i.name] for i in graph.inputs]
+                    ys = [y[o.name] for o in graph.outputs]
+                    model.fit(
+                        xs[0] if len(xs) == 1 else xs,
+                        ys[0] if len(ys) == 1 else ys,
+                        epochs=args.epochs,
+                        batch_size=args.batch_size,
+                        callbacks=[kclock],
+                        verbose=0,
+                    )
+                    hand_epochs += kclock.times[1:]
+        rows.append(
+            (
+                name,
+                median_ms(parse_times),
+                median_ms(spec_b),
+                median_ms(hand_b),
+                statistics.median(spec_epochs),
+                statistics.median(hand_epochs),
+            )
+        )
+        r = rows[-1]
+        print(f"  {name}: build {r[2]:.1f} ms vs {r[3]:.1f} ms; epoch {r[4]:.3f} s vs {r[5]:.3f} s", flush=True)
+
+    header = f"\n{'model':<22} {'parse+check':>12} {'build spec':>11} {'build hand':>11} {'ratio':>6} {'epoch spec':>11} {'epoch hand':>11} {'ratio':>6}"
+    print(header)
+    print("-" * (len(header) - 1))
+    for name, parse, bs, bh, es, eh in rows:
+        print(f"{name:<22} {parse:>9.1f} ms {bs:>8.1f} ms {bh:>8.1f} ms {bs / bh:>6.3f} {es:>9.3f} s {eh:>9.3f} s {es / eh:>6.3f}")
+    build_ratios = [bs / bh for _, _, bs, bh, _, _ in rows]
+    epoch_ratios = [es / eh for *_, es, eh in rows]
+    print(f"\nbuild ratio: median {statistics.median(build_ratios):.3f}, max {max(build_ratios):.3f} (target ≤ 1.05)")
+    print(f"epoch ratio: median {statistics.median(epoch_ratios):.3f}, range {min(epoch_ratios):.3f}–{max(epoch_ratios):.3f} (target within 2%)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
