@@ -55,9 +55,12 @@ def blas_report() -> list[str]:
         from threadpoolctl import threadpool_info
 
         for pool in threadpool_info():
+            path = pool.get("filepath", "?")
+            owner = "numpy's" if "numpy" in path else "another library's (scipy/TensorFlow)"
             lines.append(
                 f"{pool.get('user_api')}: {pool.get('internal_api')} {pool.get('version')} "
-                f"({pool.get('architecture', '?')}), {pool.get('num_threads')} thread(s), {Path(pool.get('filepath', '?')).name}"
+                f"({pool.get('architecture', '?')}), {pool.get('num_threads')} thread(s) by default, "
+                f"{Path(path).name}: {owner}"
             )
     except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
         config = np.show_config(mode="dicts")
@@ -78,16 +81,25 @@ def synthetic(graph, n: int, rng: np.random.Generator) -> tuple[dict, dict]:
     return x, y
 
 
-def time_epochs(backend, graph, x, y, repeat: int) -> list[float]:
+def time_epochs(backend, graph, x, y, repeat: int) -> tuple[list[float], list[float]]:
+    """Wall seconds and CPU seconds (all threads of this process) of ``repeat`` epochs."""
     model = backend.build(graph, seed=0)
     warm = {k: v[:2048] for k, v in x.items()}, {k: v[:2048] for k, v in y.items()}
     backend.fit(model, *warm, epochs=1, batch_size=32, seed=0)
-    times = []
+    walls, cpus = [], []
     for r in range(repeat):
-        start = time.perf_counter()
+        cpu, start = time.process_time(), time.perf_counter()
         backend.fit(model, x, y, epochs=1, batch_size=32, shuffle=True, seed=r)
-        times.append(time.perf_counter() - start)
-    return times
+        walls.append(time.perf_counter() - start)
+        cpus.append(time.process_time() - cpu)
+    return walls, cpus
+
+
+def load_average() -> str:
+    try:
+        return ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    except OSError:  # pragma: no cover - not on every platform
+        return "unknown"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -111,7 +123,11 @@ def main(argv: list[str] | None = None) -> int:
             names = ["numpy"]
     for line in blas_report():
         print(line)
+    from specforge.numpy_backend.model import BLAS_THREADS_ENV, _blas_threads
+
+    print(f"NumPy backend fit: {_blas_threads() or 'the library default number of'} BLAS thread(s) ({BLAS_THREADS_ENV}={os.environ.get(BLAS_THREADS_ENV, '')!r})")
     print(f"command: python benchmarks/numpy_vs_keras.py --repeat {args.repeat} --backend {args.backend}")
+    print(f"load average before: {load_average()}")
     print()
 
     rows = []
@@ -121,9 +137,12 @@ def main(argv: list[str] | None = None) -> int:
         x, y = synthetic(graph, n, np.random.default_rng(0))
         medians = {}
         for name in names:
-            times = time_epochs(registry.backends[name], graph, x, y, args.repeat)
-            medians[name] = statistics.median(times)
-            print(f"{spec:<24} {name:<6} epochs: " + ", ".join(f"{t:.3f}" for t in times) + f"  median {medians[name]:.3f} s")
+            walls, cpus = time_epochs(registry.backends[name], graph, x, y, args.repeat)
+            medians[name] = statistics.median(walls)
+            print(
+                f"{spec:<24} {name:<6} wall s/epoch: " + ", ".join(f"{t:.3f}" for t in walls)
+                + f"  (median {medians[name]:.3f});  cpu s/epoch: " + ", ".join(f"{t:.3f}" for t in cpus)
+            )
         rows.append((spec, n, target, medians))
 
     print()
@@ -139,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{(f'{ratio:.3f}' if ratio is not None else '-'):>7} {'≤ ' + str(target):>7}"
             + ("" if ratio is None else ("  met" if met else "  MISSED"))
         )
+    print(f"load average after: {load_average()}")
     return 0 if ok else 1
 
 

@@ -37,9 +37,14 @@ What each check covers:
   survives the run directory's JSON + npz round trip (never pickle) and gives
   the same output after ``set_state``.
 
-:func:`plugins_installed` runs code (the CLI included) as if a plugin were
-installed, without installing it. numpy and Keras are imported inside the
-checks that need them; importing this module costs nothing.
+Helpers: :func:`registry_with` builds a registry with a plugin that is not
+installed (pass it as ``registry=``); :func:`plugins_installed` runs code (the
+CLI included) as if a plugin were installed; :func:`resolve_node` gives the
+``GraphNode`` a backend receives, to call a lowering directly;
+:func:`make_distribution` writes an installed-looking distribution with an
+entry point, to test what users see when a plugin is installed but broken.
+numpy and Keras are imported inside the checks that need them; importing this
+module costs nothing.
 """
 
 from __future__ import annotations
@@ -387,10 +392,19 @@ def _keras_layer(nt: NodeType, graph: Any, node: Any, reg: Any) -> tuple[Any, An
     lower = reg.lowering("keras", "node", nt.name)
     if lower is None:
         raise ConformanceError(f"{nt.name} has no Keras lowering (register('keras', 'node', '{nt.name}', fn))")
+    import random
+
+    import numpy as np
+
     from .keras_backend.lowering import import_keras, using_registry
 
     keras = import_keras()
+    # Seed Keras's initialisers for reproducible checks, leaving the caller's
+    # Python and NumPy global random state as it was.
+    saved = random.getstate(), np.random.get_state()
     keras.utils.set_random_seed(0)
+    random.setstate(saved[0])
+    np.random.set_state(saved[1])
     inputs = [keras.Input(shape=i.shape, name=i.name) for i in graph.inputs]
     with using_registry(reg):
         out = lower(node, list(inputs))

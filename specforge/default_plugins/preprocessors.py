@@ -154,21 +154,21 @@ class ScaleParams(Params):
 
 
 class Scale(_Stateful):
-    """Multiplies every feature by a constant: nothing to fit."""
+    """Multiplies every feature by a constant: nothing to learn."""
 
     type_name = "scale"
 
     def __init__(self, params: ScaleParams):
         self.params = params
-        self.state = {}
 
     def fit(self, x) -> None:
-        self.state = {}
+        self.state = {}  # nothing to learn, but fitted like the others
 
     def transform(self, x):
         import numpy as np
 
-        return (np.asarray(x, dtype=np.float32) * np.float32(self.params.factor)).astype(np.float32)
+        self._fitted()
+        return np.asarray(x, dtype=np.float32) * np.float32(self.params.factor)
 
 
 # ---------------------------------------------------------------- one_hot

@@ -135,11 +135,11 @@ class KerasBackend(Backend):
             rejected a node (diagnostics name the node and its line).
         :raises BackendError: keras/tensorflow cannot be imported.
         """
-        keras = import_keras()
         with using_registry(registry) as reg:
             diagnostics = check(graph, registry=reg)
             if diagnostics:
                 raise SpecError(diagnostics)
+            keras = import_keras()
 
             def work() -> tuple[Any, ModelInfo]:
                 if seed is not None:

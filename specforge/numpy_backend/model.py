@@ -20,8 +20,10 @@ Semantics follow Keras 3 where they are observable:
 
 from __future__ import annotations
 
+import contextlib
 import inspect
-from collections.abc import Callable, Mapping, Sequence
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,6 +77,32 @@ class _Output:
     metrics: list[tuple[str, Any]]
 
 
+BLAS_THREADS_ENV = "SPECFORGE_BLAS_THREADS"
+
+
+def _blas_threads() -> int:
+    value = os.environ.get(BLAS_THREADS_ENV, "").strip()
+    try:
+        return max(int(value), 0) if value else 1
+    except ValueError:
+        return 1
+
+
+@contextlib.contextmanager
+def _limit_blas(threads: int) -> Iterator[None]:
+    """Limit the BLAS thread pools while training (threadpoolctl, a scikit-learn dependency)."""
+    if threads <= 0:
+        yield
+        return
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - installed with scikit-learn
+        yield
+        return
+    with threadpool_limits(limits=threads, user_api="blas"):
+        yield
+
+
 def _accepts(fn: Any, keyword: str) -> bool:
     try:
         return keyword in inspect.signature(fn).parameters
@@ -91,11 +119,23 @@ class NumpyModel:
     :param registry: the plugin registry to lower with (default: the process-wide one).
     :param dtype: floating dtype of weights and activations (float32 like Keras; float64
         is useful for gradient checks).
+    :param blas_threads: BLAS threads while ``fit`` runs (default 1, or the environment
+        variable ``SPECFORGE_BLAS_THREADS``; 0 leaves the BLAS library's own setting).
+        Mini-batch products are small: a second thread gains little, and OpenBLAS's
+        spinning threads lose up to 10× when other processes compete for the cores.
     :raises SpecError: if the graph names something the NumPy backend cannot run, or
         the optimizer cannot train it (e.g. a step activation under SGD).
     """
 
-    def __init__(self, graph: Any, *, seed: int | None = None, registry: Any = None, dtype: Any = "float32"):
+    def __init__(
+        self,
+        graph: Any,
+        *,
+        seed: int | None = None,
+        registry: Any = None,
+        dtype: Any = "float32",
+        blas_threads: int | None = None,
+    ):
         if registry is None:
             from ..plugins import get_registry
 
@@ -106,6 +146,7 @@ class NumpyModel:
         if self.dtype.kind != "f":
             raise ValueError(f"dtype must be a floating type, got {self.dtype}")
         self.seed = seed
+        self.blas_threads = _blas_threads() if blas_threads is None else blas_threads
         init_seq, run_seq = np.random.SeedSequence(seed).spawn(2)
         self._rng_kw: dict[str, Any] = {"rng": np.random.default_rng(run_seq)}
         self.weights: dict[str, list[Array]] = {}
@@ -447,6 +488,20 @@ class NumpyModel:
         """Train with mini-batches; return the history (one value per completed epoch per key)."""
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        with _limit_blas(self.blas_threads):
+            return self._fit(x, y, epochs, batch_size, shuffle, seed, validation_data, callbacks)
+
+    def _fit(
+        self,
+        x: Any,
+        y: Any,
+        epochs: int,
+        batch_size: int,
+        shuffle: bool,
+        seed: int | None,
+        validation_data: tuple[Any, Any] | None,
+        callbacks: Sequence[TrainingCallback],
+    ) -> dict[str, list[float]]:
         xs, ys, n = self._prepare(x, y)
         val = self._prepare(*validation_data) if validation_data is not None else None
         if seed is not None:

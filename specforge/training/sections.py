@@ -25,13 +25,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
-from ..checker import SECTION_CHECKS
+from ..checker import SECTION_CHECKS, _unknown_name_help
 from ..data import selectors
 from ..diagnostics import Diagnostic, did_you_mean
+from ..graph import _thaw
 from ..loader import Document, Path_
 from ..plugin import Params
 from ..plugins import Registry
-from ..schema import SECTION_SCHEMAS
+from ..schema import SECTION_SCHEMAS, _model_schema
 from ..spec import pydantic_diagnostics
 
 #: Losses whose targets are class indices or one-hot rows.
@@ -191,16 +192,6 @@ def _validate(
         return None
 
 
-def _unknown_help(reg: Registry, kind: str, name: object) -> str | None:
-    hint = did_you_mean(name, reg.names(kind, with_aliases=True))
-    if hint:
-        return hint
-    failed = reg.failed_plugins_hint(kind, str(name))
-    if failed:
-        return failed
-    return "known: " + ", ".join(sorted(reg.names(kind))) if reg.names(kind) else None
-
-
 def _typed_item(
     doc: Document, raw: Any, path: Path_, kind: str, what: str, reg: Registry, diags: list[Diagnostic]
 ) -> tuple[Any, BaseModel | None]:
@@ -226,7 +217,7 @@ def _typed_item(
                 f"unknown-{kind}",
                 f"unknown {kind} '{name}'",
                 (*path, "type"),
-                help=_unknown_help(reg, kind, name),
+                help=_unknown_name_help(reg, kind, name),
             )
         )
         return None, None
@@ -434,23 +425,10 @@ SECTION_CHECKS["train"] = check_train_section
 # ---------------------------------------------------------------- schema
 
 
-def _clean(schema: dict[str, Any]) -> dict[str, Any]:
-    schema = dict(schema)
-    schema.pop("title", None)
-    props = {}
-    for name, prop in schema.get("properties", {}).items():
-        prop = dict(prop)
-        prop.pop("title", None)
-        props[name] = prop
-    if props:
-        schema["properties"] = props
-    return schema
-
-
 def _typed_schema(reg: Registry, kind: str, items: Mapping[str, Any]) -> dict[str, Any]:
     branches = []
     for name, item in sorted(items.items()):
-        params = _clean(item.params_model.model_json_schema(mode="validation"))
+        params = _model_schema(item.params_model)
         props = {"type": {"const": name}, **params.get("properties", {})}
         then: dict[str, Any] = {"properties": props, "additionalProperties": False}
         if params.get("required"):
@@ -470,13 +448,13 @@ def _typed_schema(reg: Registry, kind: str, items: Mapping[str, Any]) -> dict[st
 
 def data_schema(reg: Registry) -> dict[str, Any]:
     """JSON Schema of the data section for the installed dataset and preprocessor plugins."""
-    header = _clean(DataHeader.model_json_schema(mode="validation"))
+    header = _model_schema(DataHeader)
     props = header["properties"]
     props["dataset"] = {**_typed_schema(reg, "dataset", reg.datasets), "description": props["dataset"].get("description", "")}
-    props["split"] = {**_clean(SplitSpec.model_json_schema(mode="validation")), "additionalProperties": False}
+    props["split"] = {**_model_schema(SplitSpec), "additionalProperties": False}
     props["preprocess"] = {"type": "array", "items": _typed_schema(reg, "preprocessor", reg.preprocessors)}
-    feed = {**_clean(FeedSpec.model_json_schema(mode="validation")), "additionalProperties": False}
-    target = {**_clean(TargetSpec.model_json_schema(mode="validation")), "additionalProperties": False}
+    feed = {**_model_schema(FeedSpec), "additionalProperties": False}
+    target = {**_model_schema(TargetSpec), "additionalProperties": False}
     props["feeds"] = {"type": "object", "additionalProperties": feed, "description": props["feeds"].get("description", "")}
     props["targets"] = {"type": "object", "additionalProperties": target, "description": props["targets"].get("description", "")}
     return {"type": "object", "required": ["dataset"], "properties": props, "additionalProperties": False}
@@ -484,9 +462,9 @@ def data_schema(reg: Registry) -> dict[str, Any]:
 
 def train_schema(reg: Registry) -> dict[str, Any]:
     """JSON Schema of the train section."""
-    schema = {**_clean(TrainSection.model_json_schema(mode="validation")), "additionalProperties": False}
+    schema = {**_model_schema(TrainSection), "additionalProperties": False}
     for name, model in (("early_stopping", EarlyStoppingSpec), ("checkpoint", CheckpointSpec)):
-        block = {**_clean(model.model_json_schema(mode="validation")), "additionalProperties": False}
+        block = {**_model_schema(model), "additionalProperties": False}
         prop = schema["properties"][name]
         schema["properties"][name] = {"description": prop.get("description", ""), "anyOf": [{"type": "boolean"}, {"type": "null"}, block]}
     return schema
@@ -579,14 +557,6 @@ def absolute_paths(params: BaseModel, base_dir: str | os.PathLike[str]) -> BaseM
             value = os.path.expanduser(value)
             updates[name] = os.path.normpath(os.path.join(os.fspath(base_dir), value))
     return params.model_copy(update=updates) if updates else params
-
-
-def _thaw(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _thaw(v) for k, v in value.items()}
-    if isinstance(value, (tuple, list)):
-        return [_thaw(v) for v in value]
-    return value
 
 
 def resolve_data(raw: Mapping[str, Any], reg: Registry, base_dir: str | os.PathLike[str]) -> DataConfig:

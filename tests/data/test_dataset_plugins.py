@@ -126,3 +126,10 @@ def test_missing_files_raise_data_errors_saying_where_they_looked(tmp_path, monk
     assert e.value.looked_in == [str(tmp_path / "cal_housing_py3.pkz"), str(tmp_path / "cal_housing.tgz")]
     with pytest.raises(DataError, match="CSV file not found"):
         load("csv", path=str(tmp_path / "none.csv"), target=0)
+
+
+@pytest.mark.parametrize("name", ["iris", "digits", "wine", "breast_cancer", "diabetes"])
+def test_builtin_toy_datasets_pass_the_plugin_conformance_checks(name):
+    from specforge.testing import check_dataset
+
+    check_dataset(name)

@@ -101,3 +101,16 @@ def test_a_scaler_refuses_data_with_a_different_number_of_features(x):
     s.fit(x)
     with pytest.raises(DataError, match="fitted on 6 feature"):
         s.transform(x[:, :3])
+
+
+@pytest.mark.parametrize(("name", "params"), [("standard_scaler", {}), ("minmax_scaler", {}), ("scale", {"factor": 3.0})])
+def test_builtin_feature_preprocessors_pass_the_plugin_conformance_checks(name, params):
+    from specforge.testing import check_preprocessor
+
+    check_preprocessor(name, params)
+
+
+def test_one_hot_passes_the_plugin_conformance_checks_on_class_labels():
+    from specforge.testing import check_preprocessor
+
+    check_preprocessor("one_hot", {}, np.array([0, 1, 2, 1, 0, 2]), np.array([2, 0]))

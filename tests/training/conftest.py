@@ -18,14 +18,12 @@ from specforge.data import readers
 
 
 @pytest.fixture
-def toy(monkeypatch: pytest.MonkeyPatch):
-    """Install the toy backend (``--backend toy``) in the process-wide registry."""
-    from specforge import plugins
+def toy():
+    """Install the toy backend (``--backend toy``) for the API and the CLI alike."""
+    from specforge.testing import plugins_installed
 
-    monkeypatch.setattr(plugins, "_EXTRA_PLUGINS", (*plugins._EXTRA_PLUGINS, ("toy", toy_backend)))
-    plugins.reset()
-    yield toy_backend.ToyBackend
-    plugins.reset()
+    with plugins_installed(("toy", toy_backend)):
+        yield toy_backend.ToyBackend
 
 
 @pytest.fixture

@@ -190,11 +190,11 @@ def test_an_unknown_backend_exits_2_listing_the_installed_ones(cli_run):
     assert result.stderr.startswith("error: backend 'tensorflowz' is not installed (installed backends: ")
 
 
-def test_a_backend_whose_framework_is_missing_exits_2_with_an_install_hint(cli_run, monkeypatch):
+def test_a_backend_whose_framework_is_missing_exits_2_with_an_install_hint(cli_run):
     import toy_backend
 
-    from specforge import plugins
     from specforge.plugin import hookimpl
+    from specforge.testing import plugins_installed
 
     class Needy(toy_backend.ToyBackend):
         name = "needy"
@@ -205,11 +205,7 @@ def test_a_backend_whose_framework_is_missing_exits_2_with_an_install_hint(cli_r
         def register_backends(self, register):
             register(Needy())
 
-    monkeypatch.setattr(plugins, "_EXTRA_PLUGINS", (("needy", Plugin()),))
-    plugins.reset()
-    try:
+    with plugins_installed(("needy", Plugin())):
         result = cli_run("train", str(SPECS / "digits_mlp.yaml"), "--backend", "needy")
-    finally:
-        plugins.reset()
     assert result.exit_code == 2
     assert "error: backend 'needy' needs no_such_framework_xyz, which is not installed" in result.stderr
