@@ -201,7 +201,7 @@ class _Decompiler:
         """Layers, model input layer names, and (output key, layer name) pairs; problems recorded."""
         cls = top.get("class_name")
         module = str(top.get("module") or "")
-        if cls not in MODEL_CLASSES or not module.startswith("keras"):
+        if cls not in MODEL_CLASSES or not module.startswith("keras") or top.get("registered_name") not in (None, cls):
             self.problem(f"the file holds a {cls} ({module or 'unknown module'}), not a Sequential or functional Keras model")
             self.fail_if_problems()
         config = top.get("config") or {}
@@ -466,8 +466,10 @@ class _Decompiler:
             errors = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
             self.problem(f"{where}: its import rule gave invalid parameters ({errors})")
             return
-        tensors = live.input if isinstance(live.input, list | tuple) else [live.input]
-        shapes = tuple(tuple(int(d) for d in t.shape[1:]) for t in tensors)
+        shapes, dtypes = _input_shapes(live, layer)
+        if shapes is None:
+            self.problem(f"{where}: its input shapes are unknown (the model was never built)")
+            return
         try:
             graph_node = GraphNode(
                 name=node["name"],
@@ -481,7 +483,7 @@ class _Decompiler:
         except (ShapeError, TypeError, ValueError) as exc:
             self.problem(f"{where}: the spec node would not fit its inputs ({exc})")
             return
-        inputs = [keras.Input(shape=s, dtype=t.dtype) for s, t in zip(shapes, tensors, strict=True)]
+        inputs = [keras.Input(shape=shape, dtype=dtype) for shape, dtype in zip(shapes, dtypes, strict=True)]
         try:
             out = self.reg.lowering(BACKEND, "node", node_type.name)(graph_node, inputs)
             rebuilt = keras.Model(inputs, out).get_layer(node["name"])
@@ -554,6 +556,23 @@ class _Decompiler:
         self.fail_if_problems()
         params = self.check_spec(spec, int(model.count_params()))
         return Decompiled(spec, self.notes, params)
+
+
+def _input_shapes(live: Any, layer: _Layer) -> tuple[tuple[tuple[int, ...], ...] | None, list[str]]:
+    """Static input shapes (batch axis excluded) and dtypes of a loaded layer."""
+    try:
+        tensors = live.input if isinstance(live.input, list | tuple) else [live.input]
+        return tuple(tuple(int(d) for d in t.shape[1:]) for t in tensors), [t.dtype for t in tensors]
+    except (AttributeError, ValueError, TypeError):  # a layer never called (unbuilt Sequential)
+        pass
+    shape = (layer.entry.get("build_config") or {}).get("input_shape")
+    if not isinstance(shape, list) or not shape:
+        return None, []
+    many = isinstance(shape[0], list)
+    shapes = [tuple(s[1:]) for s in shape] if many else [tuple(shape[1:])]
+    if any(d is None for s in shapes for d in s):
+        return None, []
+    return tuple(tuple(int(d) for d in s) for s in shapes), ["float32"] * len(shapes)
 
 
 def _show(value: Any) -> str:

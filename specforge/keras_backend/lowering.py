@@ -373,14 +373,30 @@ def lower_graph(graph: Graph, *, compile: bool = True) -> tuple[Any, ModelInfo]:
             )
         tensors[node.name] = out
     outputs = [tensors[o.node] for o in graph.outputs]
-    model = keras.Model(
-        inputs=inputs[0] if len(inputs) == 1 else inputs,
-        outputs=outputs[0] if len(outputs) == 1 else outputs,
-        name=graph.name,
-    )
-    if compile:
-        kwargs, info = compile_arguments(graph)
-        model.compile(**kwargs)
-    else:
+    try:
+        model = keras.Model(
+            inputs=inputs[0] if len(inputs) == 1 else inputs,
+            outputs=outputs[0] if len(outputs) == 1 else outputs,
+            name=graph.name,
+        )
+        if compile:
+            kwargs, info = compile_arguments(graph)
+            model.compile(**kwargs)
+    except (SpecError, BackendError, RecursionError, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # a plugin's loss/metric/optimizer lowering, or Keras refusing them
+        raise SpecError(
+            [
+                Diagnostic(
+                    "backend-error",
+                    f"Keras rejected the model's outputs or compile settings: {type(exc).__name__}: {exc}",
+                    "error",
+                    graph.file,
+                    Span(1, 1, 1, 2),
+                    "check the losses, metrics and optimizer of the spec, and the plugins that provide them",
+                )
+            ]
+        ) from None
+    if not compile:
         info = ModelInfo(tuple(i.name for i in graph.inputs), tuple(o.name for o in graph.outputs), {}, {})
     return model, info

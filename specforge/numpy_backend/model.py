@@ -420,9 +420,8 @@ class NumpyModel:
             if st.update_state is not None:
                 st.update_state(st.node, st.weights, caches[st.index][0])
         if rule is None:
-            missing = [i for i, g in enumerate(self._grads) if g is None]
-            if missing:
-                raise RuntimeError(f"no gradient reached {len(missing)} trainable weight(s)")
+            if any(g is None for g in self._grads):
+                self._no_gradient()
             if self._plain_sgd:
                 # Keras's SGD without momentum, p -= lr * g (lr folded in above), without
                 # the generic step's per-call validation (a third of a small model's batch).
@@ -433,6 +432,14 @@ class NumpyModel:
                 self.optimizer.step(self._params, self._grads)
             self._grads = [None] * len(self._params)
         return logs
+
+    def _no_gradient(self) -> None:
+        missing = sorted({st.name for st in self._plan for j, pos in st.slots if self._grads[pos] is None})
+        self._grads = [None] * len(self._params)
+        raise RuntimeError(
+            f"no gradient reached the weights of {', '.join(missing)}: a NumPy lowering on the way "
+            "returned None for an input gradient the backend asked for (needs_input_grad True)"
+        )
 
     def _finalize(self, sums: Sequence[float], count: int) -> dict[str, float]:
         c = max(count, 1)

@@ -202,7 +202,6 @@ def test_deep_graphs_get_room_to_recurse_and_the_limit_is_restored(tmp_path, bac
     assert loaded.count_params() == 1800
 
 
-@pytest.mark.slow
 def test_a_1000_node_chain_builds_and_saves_without_recursion_error(tmp_path, backend):
     limit = sys.getrecursionlimit()
     graph = check_data(chain_spec(1000)).graph

@@ -294,3 +294,43 @@ def test_the_contract_signatures_are_the_documented_ones():
     assert _sig(NodeLowering.forward) == ["self", "node", "weights", "inputs", "training"]
     assert _sig(NodeLowering.backward) == ["self", "node", "weights", "cache", "grad_output"]
     assert _sig(DenseLowering.backward)[-1] == "needs_input_grad"
+
+
+def test_a_lowering_that_withholds_a_needed_gradient_is_named():
+    from specforge.numpy_backend import NumpyModel
+    from specforge.plugins import load_registry
+
+    class Opaque(NodeType):
+        name = "Opaque"
+
+        def output_shape(self, params, input_shapes):
+            return input_shapes[0]
+
+    class OpaqueLowering(NodeLowering):
+        def forward(self, node, weights, inputs, training):
+            return inputs[0], None
+
+        def backward(self, node, weights, cache, grad_output):
+            return [None], []
+
+    class Plugin:
+        @hookimpl
+        def register_node_types(self, register):
+            register(Opaque())
+
+        @hookimpl
+        def register_lowerings(self, register):
+            register("numpy", "node", "Opaque", OpaqueLowering())
+
+    reg = load_registry([("opaque", Plugin())], entry_points=False)
+    graph = graph_of(
+        spec(
+            [{"name": "h", "type": "Dense", "units": 3}, {"name": "o", "type": "Opaque"}, {"name": "out", "type": "Dense", "units": 1}],
+            [{"node": "out", "loss": "mse"}],
+        ),
+        registry=reg,
+    )
+    model = NumpyModel(graph, seed=0, registry=reg)
+    x, y = _data(8)
+    with pytest.raises(RuntimeError, match="no gradient reached the weights of h"):
+        model.train_on_batch(x, {"out": y["out"][:, :1]})

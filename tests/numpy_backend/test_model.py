@@ -281,7 +281,7 @@ def test_the_plain_sgd_fast_path_is_the_generic_sgd_step(numpy_backend):
 def test_float32_stays_float32_through_the_backward_pass(mlp):
     model, graph = mlp
     x, y = synthetic(graph, 16)
-    logs, grads = model.loss_and_gradients(x, y)
+    _, grads = model.loss_and_gradients(x, y)
     assert all(g.dtype == np.float32 for gs in grads.values() for g in gs)
     values = model.forward(x, training=True)
     assert all(v.dtype == np.float32 for v in values.values())
