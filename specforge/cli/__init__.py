@@ -20,6 +20,9 @@ from .. import __version__
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
+#: Set by ``--debug`` (or SPECFORGE_DEBUG) for this invocation.
+_debug = False
+
 #: Command modules, imported when the CLI is built.
 COMMANDS = ("validate", "summary", "schema", "plugins", "train", "evaluate", "predict", "build", "import_", "plot")
 
@@ -40,10 +43,10 @@ def cli(ctx: click.Context, debug: bool, no_plugins: bool) -> None:
     Exit codes: 0 ok, 1 invalid spec, 2 usage or environment error,
     3 training diverged, 130 interrupted.
     """
+    global _debug
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
-    if debug:
-        os.environ["SPECFORGE_DEBUG"] = "1"
+    _debug = debug  # read by main() for internal errors; never leaks into os.environ
     from ..plugins import disable_third_party
 
     disable_third_party(no_plugins)
@@ -71,7 +74,7 @@ def main(argv: list[str] | None = None) -> None:
     except BrokenPipeError:
         sys.exit(EXIT_OK)
     except Exception as e:  # the last line of defence: a clear message, exit 2
-        if os.environ.get("SPECFORGE_DEBUG") or "--debug" in (argv or sys.argv):
+        if _debug or os.environ.get("SPECFORGE_DEBUG") or "--debug" in (argv or sys.argv):
             raise
         click.echo(f"specforge: internal error: {type(e).__name__}: {e}", err=True)
         click.echo("  help: rerun with --debug for the traceback, and report it as a bug", err=True)

@@ -180,9 +180,17 @@ def train(
             "add one, e.g.\n    data:\n      dataset: {type: digits}\n      preprocess: [{type: standard_scaler}]\n"
             "  (docs/data.md lists every dataset and option)",
         )
-    be = select_backend(backend or DEFAULT_BACKEND, reg)
     data_cfg = resolve_data(graph.data, reg, Path(graph.file).resolve().parent)
     train_cfg = resolve_train(graph.train, epochs=epochs, seed=seed if seed is not None else False)
+    be = select_backend(backend or train_cfg.backend or DEFAULT_BACKEND, reg)
+    if not getattr(be, "can_train", True):
+        trainable = sorted(n for n, b in reg.backends.items() if getattr(b, "can_train", True))
+        raise TrainError(
+            f"backend '{be.name}' runs inference only and cannot train",
+            "train with --backend " + " or --backend ".join(trainable) + ", then export the trained model"
+            if trainable
+            else None,
+        )
 
     started = time.perf_counter()
     prepared = _prepare(result, data_cfg, reg)

@@ -169,6 +169,11 @@ class TrainSection(Params):
     batch_size: int = Field(32, gt=0, description="Samples per gradient step.")
     seed: int | None = Field(0, ge=0, description="Seed of the weights and the shuffling (null: not reproducible).")
     shuffle: bool = Field(True, description="Shuffle the training data every epoch.")
+    backend: str | None = Field(
+        None,
+        description="Backend to train on when --backend is not given (default keras); "
+        "e.g. numpy for the perceptron, which only the NumPy backend can train.",
+    )
     early_stopping: Any = Field(
         None,
         description="Stop when the monitored key stops improving: true or {monitor, patience, min_delta, restore_best}.",
@@ -388,6 +393,18 @@ def check_train_section(doc: Document, train: Any, reg: Registry) -> Iterator[Di
     """Diagnostics for the ``train`` section (registered in ``SECTION_CHECKS``)."""
     diags: list[Diagnostic] = []
     _validate(doc, TrainSection, train, ("train",), "the train section", diags)
+    backend = train.get("backend")
+    if isinstance(backend, str) and backend not in reg.backends:
+        diags.append(
+            doc.diagnostic(
+                "unknown-backend",
+                f"train.backend names '{backend}', which is not an installed backend",
+                ("train", "backend"),
+                help=did_you_mean(backend, sorted(reg.backends))
+                or reg.failed_plugins_hint("backend", backend)
+                or "installed backends: " + ", ".join(sorted(reg.backends)),
+            )
+        )
     keys = _spec_history_keys(doc, reg, validation=not _validation_off(doc))
     for name, model in (("early_stopping", EarlyStoppingSpec), ("checkpoint", CheckpointSpec)):
         raw = train.get(name)
@@ -521,6 +538,7 @@ class TrainConfig:
     batch_size: int = 32
     seed: int | None = 0
     shuffle: bool = True
+    backend: str | None = None
     early_stopping: EarlyStoppingSpec | None = None
     checkpoint: CheckpointSpec | None = None
 
@@ -531,6 +549,8 @@ class TrainConfig:
             "seed": self.seed,
             "shuffle": self.shuffle,
         }
+        if self.backend is not None:
+            out["backend"] = self.backend
         if self.early_stopping is not None:
             out["early_stopping"] = self.early_stopping.model_dump(mode="json")
         if self.checkpoint is not None:
@@ -593,5 +613,6 @@ def resolve_train(raw: Mapping[str, Any] | None, *, epochs: int | None = None, s
         batch_size=section.batch_size,
         seed=section.seed if seed is False else seed,
         shuffle=section.shuffle,
+        backend=section.backend,
         **subs,
     )
