@@ -27,6 +27,9 @@ from typing import Any, ClassVar
 import pluggy
 from pydantic import BaseModel, ConfigDict
 
+from .backend_checks import Reporter as BackendReporter
+from .backend_checks import lowering_hint
+
 #: Version of the plugin API. A plugin may declare ``SPECFORGE_API = 1`` at module
 #: level; a plugin declaring a newer major version than this is refused with a clear
 #: message instead of failing in obscure ways.
@@ -313,6 +316,7 @@ __all__ = [
     "Activation",
     "Backend",
     "BackendError",
+    "BackendReporter",
     "DatasetType",
     "Initializer",
     "Loss",
@@ -328,4 +332,5 @@ __all__ = [
     "ShapeError",
     "TrainingCallback",
     "hookimpl",
+    "lowering_hint",
 ]

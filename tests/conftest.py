@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterable
@@ -35,7 +36,11 @@ FSTRING_CODES: dict[tuple[str, str], tuple[str, ...]] = {
 }
 
 #: Names of the callables whose first argument is a diagnostic code.
-_CODE_TAKERS = {"diagnostic", "Diagnostic", "_LoadError"}
+_CODE_TAKERS = {"diagnostic", "Diagnostic", "_LoadError", "DataMismatch"}
+#: Methods that take a code only when their first argument looks like one
+#: (``Reporter.add("unsupported-by-backend", ...)``, not ``seen.add(x)``).
+_CODE_LIKE_TAKERS = {"add"}
+_CODE_SHAPE = re.compile(r"^[a-z]+(-[a-z0-9]+)+$")
 
 
 def invalid_cases() -> list[Path]:
@@ -93,9 +98,12 @@ def emitted_codes(files: Iterable[Path]) -> dict[str, list[str]]:
                 continue
             func = node.func
             name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
-            if name not in _CODE_TAKERS:
-                continue
             arg = node.args[0]
+            if name in _CODE_LIKE_TAKERS:
+                if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str) and _CODE_SHAPE.match(arg.value)):
+                    continue
+            elif name not in _CODE_TAKERS:
+                continue
             where = f"{rel}:{node.lineno}"
             if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                 codes.setdefault(arg.value, []).append(where)

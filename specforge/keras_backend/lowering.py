@@ -16,9 +16,10 @@ from __future__ import annotations
 import contextlib
 import contextvars
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from ..backend_checks import Reporter, lowering_hint
 from ..diagnostics import Diagnostic, Span, SpecError
 from ..graph import Graph, GraphNode, OptimizerConfig
 from ..plugin import BackendError
@@ -119,42 +120,8 @@ def keras_name(identifier: Any) -> str:
 # ---------------------------------------------------------------- diagnostics
 
 
-def _node_index(document: Any, name: str) -> int | None:
-    nodes = getattr(document, "data", {}).get("nodes") if document is not None else None
-    if isinstance(nodes, list):
-        for i, item in enumerate(nodes):
-            if isinstance(item, Mapping) and item.get("name") == name:
-                return i
-    return None
-
-
-@dataclass
-class _Reporter:
-    graph: Graph
-    document: Any = None
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-
-    def span(self, path: tuple[Any, ...], fallback: Span | None) -> Span:
-        if self.document is not None:
-            return self.document.span(path)
-        return fallback or Span(1, 1, 1, 2)
-
-    def node_span(self, node: GraphNode, *rest: Any) -> Span:
-        i = _node_index(self.document, node.name)
-        if i is None:
-            return node.span or Span(1, 1, 1, 2)
-        return self.span(("nodes", i, *rest), node.span)
-
-    def add(self, code: str, message: str, span: Span, help: str | None = None) -> None:
-        self.diagnostics.append(Diagnostic(code, message, "error", self.graph.file, span, help))
-
-
 def _providers_hint(reg: Registry, kind: str, name: str) -> str:
-    others = sorted({b for (b, k, n) in reg.lowerings if k == kind and n == name and b != BACKEND})
-    base = f"install a plugin that lowers {kind} '{name}' for Keras"
-    if others:
-        return f"{base}, or use --backend {others[0]}, which supports it"
-    return f"{base}; `specforge plugins` lists what each installed plugin provides"
+    return lowering_hint(reg, BACKEND, "Keras", kind, name)
 
 
 def check(graph: Graph, *, registry: Registry | None = None, document: Any = None) -> list[Diagnostic]:
@@ -164,7 +131,7 @@ def check(graph: Graph, *, registry: Registry | None = None, document: Any = Non
     positions; without it, diagnostics point at the node concerned.
     """
     reg = registry or current_registry()
-    r = _Reporter(graph, document)
+    r = Reporter(graph, document)
     for node in graph.nodes:
         if reg.lowering(BACKEND, "node", node.type) is None:
             r.add(

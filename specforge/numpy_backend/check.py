@@ -9,51 +9,20 @@ the Keras backend: ``unsupported-by-backend`` (a name without a NumPy lowering),
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-from ..diagnostics import Diagnostic, Span
+from ..backend_checks import Reporter, lowering_hint, supported_names
+from ..diagnostics import Diagnostic
 from .lowering import BACKEND
-
-
-def _node_index(document: Any, name: str) -> int | None:
-    nodes = getattr(document, "data", {}).get("nodes") if document is not None else None
-    if isinstance(nodes, list):
-        for i, item in enumerate(nodes):
-            if isinstance(item, Mapping) and item.get("name") == name:
-                return i
-    return None
-
-
-class _Where:
-    """Spans: exact ones from the spec's document when given, else the node's."""
-
-    def __init__(self, graph: Any, document: Any) -> None:
-        self.graph, self.document = graph, document
-
-    def path(self, path: tuple[Any, ...], fallback: Span | None) -> Span:
-        if self.document is not None:
-            return self.document.span(path)
-        return fallback or Span(1, 1, 1, 2)
-
-    def node(self, node: Any, *rest: Any) -> Span:
-        i = _node_index(self.document, node.name)
-        if i is None:
-            return node.span or Span(1, 1, 1, 2)
-        return self.path(("nodes", i, *rest), node.span)
 
 
 def providers(registry: Any, kind: str) -> str:
     """The names of ``kind`` that have a NumPy lowering, for help lines."""
-    return ", ".join(sorted(n for (b, k, n) in registry.lowerings if b == BACKEND and k == kind))
+    return ", ".join(supported_names(registry, BACKEND, kind))
 
 
 def _hint(registry: Any, kind: str, name: str) -> str:
-    others = sorted({b for (b, k, n) in registry.lowerings if k == kind and n == name and b != BACKEND})
-    base = f"install a plugin that lowers {kind} '{name}' for NumPy"
-    if others:
-        return f"{base}, or use --backend {others[0]}, which supports it"
-    return f"{base}; NumPy has: {providers(registry, kind)}"
+    return lowering_hint(registry, BACKEND, "NumPy", kind, name)
 
 
 def check(graph: Any, *, registry: Any = None, document: Any = None, optimizer: Any = None) -> list[Diagnostic]:
@@ -67,11 +36,9 @@ def check(graph: Any, *, registry: Any = None, document: Any = None, optimizer: 
 
         registry = get_registry()
     reg = registry
-    where = _Where(graph, document)
-    diags: list[Diagnostic] = []
-
-    def add(code: str, message: str, span: Span, help: str | None = None) -> None:
-        diags.append(Diagnostic(code, message, "error", graph.file, span, help))
+    where = Reporter(graph, document)
+    diags = where.diagnostics
+    add = where.add
 
     opt_name = reg.canonical("optimizer", graph.optimizer.type) or graph.optimizer.type
     factory = reg.lowering(BACKEND, "optimizer", opt_name)
@@ -79,7 +46,7 @@ def check(graph: Any, *, registry: Any = None, document: Any = None, optimizer: 
         add(
             "unsupported-by-backend",
             f"optimizer '{graph.optimizer.type}' has no NumPy lowering",
-            where.path(("optimizer", "type"), None),
+            where.span(("optimizer", "type"), None),
             _hint(reg, "optimizer", opt_name),
         )
     elif optimizer is None:
@@ -101,7 +68,7 @@ def check(graph: Any, *, registry: Any = None, document: Any = None, optimizer: 
             add(
                 "unsupported-by-backend",
                 f"node '{node.name}': node type '{node.type}' has no NumPy lowering",
-                where.node(node, "type"),
+                where.node_span(node, "type"),
                 _hint(reg, "node", node.type),
             )
             continue
@@ -116,7 +83,7 @@ def check(graph: Any, *, registry: Any = None, document: Any = None, optimizer: 
                 add(
                     "unsupported-by-backend",
                     f"node '{node.name}': activation '{canonical}' has no NumPy lowering",
-                    where.node(node, param),
+                    where.node_span(node, param),
                     _hint(reg, "activation", canonical),
                 )
                 continue
@@ -133,7 +100,7 @@ def check(graph: Any, *, registry: Any = None, document: Any = None, optimizer: 
                     f"node '{node.name}': activation '{canonical}' is a step function whose gradient is zero "
                     f"almost everywhere; optimizer '{graph.optimizer.type}' trains by gradient descent and "
                     "cannot train through it",
-                    where.node(node, param),
+                    where.node_span(node, param),
                     "train one layer of step units with optimizer: {type: perceptron}, "
                     "or use a differentiable activation such as sigmoid",
                 )
@@ -146,7 +113,7 @@ def check(graph: Any, *, registry: Any = None, document: Any = None, optimizer: 
                 add(
                     "unsupported-by-backend",
                     f"node '{node.name}': initializer '{canonical}' has no NumPy lowering",
-                    where.node(node, param),
+                    where.node_span(node, param),
                     _hint(reg, "initializer", canonical),
                 )
 
@@ -157,7 +124,7 @@ def check(graph: Any, *, registry: Any = None, document: Any = None, optimizer: 
             add(
                 "unsupported-by-backend",
                 f"output '{out.name}': loss '{out.loss}' has no NumPy lowering",
-                where.path(("outputs", j, "loss"), node_span),
+                where.span(("outputs", j, "loss"), node_span),
                 _hint(reg, "loss", loss),
             )
         for k, m in enumerate(out.metrics):
@@ -166,7 +133,7 @@ def check(graph: Any, *, registry: Any = None, document: Any = None, optimizer: 
                 add(
                     "unsupported-by-backend",
                     f"output '{out.name}': metric '{m}' has no NumPy lowering",
-                    where.path(("outputs", j, "metrics", k), node_span),
+                    where.span(("outputs", j, "metrics", k), node_span),
                     _hint(reg, "metric", metric),
                 )
 

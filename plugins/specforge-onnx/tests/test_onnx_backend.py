@@ -169,14 +169,15 @@ def trained_with_onnx(tmp_path_factory):
 def test_specforge_train_with_the_onnx_backend_exits_2(trained_with_onnx):
     result = trained_with_onnx
     assert result.returncode == 2
-    assert "the onnx backend cannot train" in result.stderr
+    assert "backend 'onnx' runs inference only and cannot train" in result.stderr
+    assert "train with --backend keras or --backend numpy" in result.stderr
     assert "Traceback" not in result.stdout + result.stderr
 
 
 def test_specforge_train_with_the_onnx_backend_is_not_an_internal_error(trained_with_onnx):
     result = trained_with_onnx
     assert "internal error" not in result.stderr
-    assert "help: train with another backend" in result.stderr
+    assert "help: train with --backend keras or --backend numpy, then export the trained model" in result.stderr
 
 
 # ---------------------------------------------------------------- weights from a trained run

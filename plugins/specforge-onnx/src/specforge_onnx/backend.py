@@ -93,47 +93,31 @@ class OnnxBackend(Backend):
     # -- checking --------------------------------------------------------
     def check(self, graph: Any, *, registry: Any = None, document: Any = None) -> list[Any]:
         """What in ``graph`` cannot be exported, as positioned diagnostics (``specforge build`` exit 1)."""
-        from specforge.diagnostics import Diagnostic, Span
+        from specforge.plugin import BackendReporter, lowering_hint
 
         reg = registry or self._registry()
-        found: list[Any] = []
-        nodes = getattr(document, "data", {}).get("nodes") if document is not None else None
-
-        def span(node: Any, key: str) -> Any:
-            if isinstance(nodes, list):
-                for i, item in enumerate(nodes):
-                    if isinstance(item, dict) and item.get("name") == node.name:
-                        return document.span(("nodes", i, key))
-            return node.span or Span(1, 1, 1, 2)
-
+        r = BackendReporter(graph, document)
         for node in graph.nodes:
             if reg.lowering(self.name, "node", node.type) is None:
                 owner = reg.owner.get(("node_type", node.type), "?")
-                found.append(
-                    Diagnostic(
-                        "unsupported-by-backend",
-                        f"node '{node.name}': node type '{node.type}' has no onnx lowering",
-                        "error",
-                        graph.file,
-                        span(node, "type"),
-                        f"plugin '{owner}' provides '{node.type}' without an onnx lowering; "
-                        "use another backend, or ask its author (docs/plugins.md shows how)",
-                    )
+                r.add(
+                    "unsupported-by-backend",
+                    f"node '{node.name}': node type '{node.type}' has no onnx lowering",
+                    r.node_span(node, "type"),
+                    f"plugin '{owner}' provides '{node.type}' without an onnx lowering; "
+                    "use another backend, or ask its author (docs/plugins.md shows how)",
                 )
             node_type = reg.node_types.get(node.type)
             for param in getattr(node_type, "activation_params", ()):
                 value = node.param(param)
                 if isinstance(value, str) and reg.lowering(self.name, "activation", value) is None:
-                    found.append(
-                        Diagnostic(
-                            "unsupported-by-backend",
-                            f"node '{node.name}': activation '{value}' has no onnx lowering",
-                            "error",
-                            graph.file,
-                            span(node, param),
-                            "use another activation or another backend",
-                        )
+                    r.add(
+                        "unsupported-by-backend",
+                        f"node '{node.name}': activation '{value}' has no onnx lowering",
+                        r.node_span(node, param),
+                        lowering_hint(reg, self.name, "ONNX", "activation", value),
                     )
+        found = r.diagnostics
         return found
 
     # -- building --------------------------------------------------------
