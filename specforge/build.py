@@ -34,7 +34,7 @@ def select_backend(name: str, registry: Registry | None = None) -> Backend:
     if backend is None:
         known = ", ".join(sorted(reg.backends)) or "none"
         hint = reg.failed_plugins_hint("backend", name) or did_you_mean(name, reg.backends)
-        raise BackendError(f"unknown backend '{name}' (installed: {known})", help=hint)
+        raise BackendError(f"backend '{name}' is not installed (installed backends: {known})", help=hint)
     missing = []
     for module in backend.requires:
         try:
@@ -44,9 +44,13 @@ def select_backend(name: str, registry: Registry | None = None) -> Backend:
         if not found:
             missing.append(module)
     if missing:
+        others = sorted(n for n in reg.backends if n != name)
+        hints = ["install it with pip install 'specforge[tensorflow]'"] if name == "keras" else []
+        if others:
+            hints.append(f"use --backend {others[0]}" if name != "keras" or "numpy" not in others else "use --backend numpy")
         raise BackendError(
             f"backend '{name}' needs {', '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} not installed",
-            help="install it with pip install 'specforge[tensorflow]'" if name == "keras" else None,
+            help=", or ".join(hints) or None,
         )
     return backend
 
@@ -73,7 +77,14 @@ def default_seed(graph: Graph) -> int | None:
     return seed if isinstance(seed, int) and not isinstance(seed, bool) else None
 
 
-def build(spec_or_path: SpecInput, backend: str = "keras", seed: int | None = None, *, registry: Registry | None = None) -> Any:
+def build(
+    spec_or_path: SpecInput,
+    backend: str = "keras",
+    seed: int | None = None,
+    *,
+    weights: str | os.PathLike[str] | None = None,
+    registry: Registry | None = None,
+) -> Any:
     """Check a spec and compile it with ``backend``; return the backend's model.
 
     :param spec_or_path: a spec file path, spec data (a dict), or an already
@@ -82,6 +93,10 @@ def build(spec_or_path: SpecInput, backend: str = "keras", seed: int | None = No
         ``keras.Model``.
     :param seed: makes the initial weights reproducible; defaults to the spec's
         ``train.seed``.
+    :param weights: take the weights from a trained model instead: a model
+        file written by any backend (``model.npz``, ``model.keras``) or a run
+        directory of ``specforge train``. This is how a trained run is exported
+        to another backend (``--backend onnx``).
     :raises SpecError: the spec is invalid, or uses something the backend
         cannot lower (diagnostics with positions).
     :raises BackendError: unknown backend, or its framework is not installed.
@@ -102,5 +117,50 @@ def build(spec_or_path: SpecInput, backend: str = "keras", seed: int | None = No
     if seed is None:
         seed = default_seed(graph)
     if "registry" in inspect.signature(be.build).parameters:
-        return be.build(graph, seed=seed, registry=reg)
-    return be.build(graph, seed=seed)
+        model = be.build(graph, seed=seed, registry=reg)
+    else:
+        model = be.build(graph, seed=seed)
+    if weights is not None:
+        be.set_weights(model, load_weights(weights, graph, reg))
+    return model
+
+
+def weights_file(path: str | os.PathLike[str], registry: Registry) -> tuple[Path, Backend]:
+    """The model file at ``path`` (or inside the run directory ``path``) and the backend that reads it."""
+    p = Path(path)
+    by_suffix = {b.file_suffix: b for b in registry.backends.values() if b.file_suffix}
+    if p.is_dir():
+        for suffix, be in sorted(by_suffix.items()):
+            if (p / f"model{suffix}").is_file():
+                return p / f"model{suffix}", be
+        raise BackendError(
+            f"{p} holds no model file (looked for {', '.join('model' + s for s in sorted(by_suffix))})",
+            help="pass a run directory written by `specforge train`, or a model file",
+        )
+    if not p.is_file():
+        raise BackendError(f"{p}: no such file or directory")
+    be = by_suffix.get(p.suffix)
+    if be is None:
+        raise BackendError(
+            f"no installed backend reads '{p.suffix}' files ({p})",
+            help="weights come from " + ", ".join(sorted(by_suffix)) + " files",
+        )
+    return p, be
+
+
+def load_weights(path: str | os.PathLike[str], graph: Graph, registry: Registry | None = None) -> dict[str, list[Any]]:
+    """The weights stored at ``path`` (a model file or run directory), keyed by node name."""
+    reg = registry or get_registry()
+    file, be = weights_file(path, reg)
+    model = be.load(str(file), graph)
+    weights = be.get_weights(model)
+    expected = {n.name for n in graph.nodes if n.param_count.total}
+    if set(weights) != expected:
+        extra, missing = sorted(set(weights) - expected), sorted(expected - set(weights))
+        raise BackendError(
+            f"the weights in {file} do not belong to this spec"
+            + (f" (no weights for {', '.join(missing)})" if missing else "")
+            + (f" (weights for unknown nodes {', '.join(extra)})" if extra else ""),
+            help="use the run directory or model file trained from the same spec",
+        )
+    return weights

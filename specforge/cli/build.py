@@ -34,13 +34,21 @@ def _print_diagnostics(diagnostics, source: str | None, fmt: str, spec: str) -> 
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The model file to write (model.keras).")
 @click.option("--backend", "backend_name", default="keras", show_default=True, help="A registered backend (see `specforge plugins`).")
 @click.option("--seed", type=int, default=None, help="Seed for reproducible initial weights (default: the spec's train.seed).")
+@click.option(
+    "--weights",
+    type=click.Path(exists=False),
+    default=None,
+    help="Take trained weights from a model file (model.npz, model.keras) or a `specforge train` run directory.",
+)
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True, help="Output format.")
-def build(spec: str, output: str, backend_name: str, seed: int | None, fmt: str) -> None:
+def build(spec: str, output: str, backend_name: str, seed: int | None, weights: str | None, fmt: str) -> None:
     """Check SPEC, compile it with the backend and write the model to OUTPUT atomically.
 
     The .keras file loads with plain keras.models.load_model(path), without specforge.
+    With --weights, the model gets the weights of a trained run (e.g. to export a
+    NumPy-trained model with --backend onnx or --backend keras).
     """
-    from ..build import backend_diagnostics, default_seed, select_backend
+    from ..build import backend_diagnostics, default_seed, load_weights, select_backend
     from ..diagnostics import SpecError
     from ..plugin import BackendError
     from ..plugins import get_registry
@@ -71,6 +79,8 @@ def build(spec: str, output: str, backend_name: str, seed: int | None, fmt: str)
         seed = default_seed(graph)
     try:
         model = backend.build(graph, seed=seed)
+        if weights is not None:
+            backend.set_weights(model, load_weights(weights, graph, reg))
         backend.save(model, output)
     except SpecError as e:
         _print_diagnostics(e.diagnostics, result.document.source, fmt, spec)

@@ -10,7 +10,6 @@ code path ``evaluate`` takes).
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import os
 import random
@@ -27,7 +26,7 @@ from .. import __version__
 from ..api import CheckResult, check_file
 from ..atomic import atomic_path
 from ..diagnostics import SpecError
-from ..plugin import Backend
+from ..plugin import Backend, BackendError
 from ..plugins import Registry, get_registry
 from . import plots, rundir
 from .callbacks import Checkpoint, EarlyStopping, Guard, Progress, Recorder, sigint_stops
@@ -77,22 +76,12 @@ def _stderr(line: str) -> None:
 
 def select_backend(name: str, reg: Registry) -> Backend:
     """The registered backend ``name``, with its framework importable; else a TrainError."""
-    backend = reg.backends.get(name)
-    if backend is None:
-        known = ", ".join(sorted(reg.backends)) or "none"
-        failed = reg.failed_plugins_hint("backend", name)
-        raise TrainError(
-            f"backend '{name}' is not installed (installed backends: {known})",
-            failed or ("use --backend " + sorted(reg.backends)[0] if reg.backends else "install a backend plugin, e.g. pip install -e '.[dev]'"),
-        )
-    missing = [m for m in backend.requires if importlib.util.find_spec(m.split(".")[0]) is None]
-    if missing:
-        others = sorted(n for n in reg.backends if n != name)
-        raise TrainError(
-            f"backend '{name}' needs {', '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} not installed",
-            "pip install 'specforge[tensorflow]'" + (f", or use --backend {others[0]}" if others else ""),
-        )
-    return backend
+    from ..build import select_backend as select
+
+    try:
+        return select(name, reg)
+    except BackendError as e:
+        raise TrainError(e.message, e.help) from None
 
 
 def _seed_everything(seed: int | None) -> None:

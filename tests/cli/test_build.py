@@ -72,7 +72,7 @@ def test_what_keras_cannot_train_is_a_positioned_diagnostic(cli_run, tmp_path):
     ("args", "message"),
     [
         (["-o", "model.h5"], "the keras backend writes .keras files, not 'model.h5'"),
-        (["-o", "m.keras", "--backend", "kears"], "unknown backend 'kears'"),
+        (["-o", "m.keras", "--backend", "kears"], "backend 'kears' is not installed (installed backends: "),
     ],
 )
 def test_usage_errors_exit_2(cli_run, tmp_path, monkeypatch, args, message):
@@ -146,3 +146,42 @@ def test_build_in_a_real_process(run_specforge, tmp_path):
     assert "Total params: 3,471" in proc.stdout
     assert "Traceback" not in proc.stderr
     assert out.is_file()
+
+
+def test_build_with_weights_exports_a_numpy_model_to_keras_with_the_same_predictions(cli_run, tmp_path):
+    import numpy as np
+
+    from specforge import resolve
+    from specforge.plugins import get_registry
+
+    spec = SPECS / "wide_deep_aux.yaml"
+    npz = tmp_path / "trained.npz"
+    assert cli_run("build", str(spec), "--backend", "numpy", "--seed", "7", "-o", str(npz)).exit_code == 0
+    out = tmp_path / "exported.keras"
+    r = cli_run("build", str(spec), "--weights", str(npz), "-o", str(out))
+    assert r.exit_code == 0, r.output
+
+    graph = resolve(spec)
+    numpy_backend = get_registry().backends["numpy"]
+    x = {"wide_input": np.random.default_rng(0).normal(size=(16, 5)).astype("float32"),
+         "deep_input": np.random.default_rng(1).normal(size=(16, 6)).astype("float32")}
+    expected = numpy_backend.predict(numpy_backend.load(str(npz), graph), x)
+    got = keras.models.load_model(out).predict(x, verbose=0)
+    for i, name in enumerate(["output", "aux_output"]):
+        np.testing.assert_allclose(got[i], expected[name], rtol=1e-5, atol=1e-6)
+
+
+def test_build_with_weights_of_another_spec_is_a_usage_error(cli_run, tmp_path):
+    npz = tmp_path / "digits.npz"
+    assert cli_run("build", str(SPECS / "digits_mlp.yaml"), "--backend", "numpy", "-o", str(npz)).exit_code == 0
+    r = cli_run("build", str(SPECS / "wide_deep.yaml"), "--weights", str(npz), "-o", str(tmp_path / "m.keras"))
+    assert r.exit_code == 2
+    assert "no weights for node(s) hidden1, hidden2 of 'wide_deep'" in r.stderr
+    assert "Traceback" not in r.output
+    assert not (tmp_path / "m.keras").exists()
+
+
+def test_build_with_weights_from_a_missing_path_is_a_usage_error(cli_run, tmp_path):
+    r = cli_run("build", str(SPECS / "wide_deep.yaml"), "--weights", str(tmp_path / "nope"), "-o", str(tmp_path / "m.keras"))
+    assert r.exit_code == 2
+    assert "nope: no such file or directory" in r.stderr
