@@ -48,7 +48,7 @@ def build(spec: str, output: str, backend_name: str, seed: int | None, weights: 
     With --weights, the model gets the weights of a trained run (e.g. to export a
     NumPy-trained model with --backend onnx or --backend keras).
     """
-    from ..build import backend_diagnostics, default_seed, load_weights, select_backend
+    from ..builder import backend_diagnostics, default_seed, load_weights, select_backend
     from ..diagnostics import SpecError
     from ..plugin import BackendError
     from ..plugins import get_registry

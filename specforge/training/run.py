@@ -76,7 +76,7 @@ def _stderr(line: str) -> None:
 
 def select_backend(name: str, reg: Registry) -> Backend:
     """The registered backend ``name``, with its framework importable; else a TrainError."""
-    from ..build import select_backend as select
+    from ..builder import select_backend as select
 
     try:
         return select(name, reg)

@@ -1,4 +1,4 @@
-"""``specforge.build``: a spec in, a compiled backend model out.
+"""``specforge.build()``: a spec in, a compiled backend model out (module ``specforge.builder``).
 
 The notebook form of ``specforge build``::
 
