@@ -67,7 +67,9 @@ def _rel(path: Any) -> str:
         rel = os.path.relpath(path)
     except ValueError:  # another drive (Windows)
         return str(path)
-    return rel if not rel.startswith(os.pardir + os.sep + os.pardir) else str(path)
+    # Relative only inside the working directory (runs/digits_mlp-...): a path
+    # that climbs out of it reads better, and copies better, as an absolute one.
+    return str(path) if rel == os.pardir or rel.startswith(os.pardir + os.sep) else rel
 
 
 @cli.command()

@@ -308,7 +308,7 @@ def test_validate_imports_neither_keras_nor_tensorflow():
 
 def test_importing_specforge_and_its_keras_plugin_does_not_import_keras():
     code = (
-        "import sys, specforge, specforge.build, specforge.keras_backend.decompile, "
+        "import sys, specforge, specforge.builder, specforge.keras_backend.decompile, "
         "specforge.default_plugins.keras_backend, specforge.cli.build, specforge.cli.import_;"
         "specforge.get_registry();"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('keras', 'tensorflow')))"
