@@ -45,66 +45,10 @@ SPECS = ROOT / "specs"
 
 
 def hand_written(keras: Any) -> dict[str, Callable[[], Any]]:
-    def fashion_mnist_mlp() -> Any:
-        model = keras.models.Sequential()
-        model.add(keras.layers.Flatten(input_shape=[28, 28]))
-        model.add(keras.layers.Dense(300, activation="relu"))
-        model.add(keras.layers.Dense(100, activation="relu"))
-        model.add(keras.layers.Dense(10, activation="softmax"))
-        model.compile(loss="sparse_categorical_crossentropy", optimizer="sgd", metrics=["accuracy"])
-        return model
+    """The chapter's models as the chapter writes them (shared with the fidelity tests)."""
+    from specforge import chapter
 
-    def california_mlp() -> Any:
-        model = keras.models.Sequential(
-            [
-                keras.layers.Dense(30, activation="relu", input_shape=(8,)),
-                keras.layers.Dense(100, activation="relu"),
-                keras.layers.Dense(1, activation="relu"),
-            ]
-        )
-        model.compile(loss="mean_squared_error", optimizer="sgd")
-        return model
-
-    def wide_deep() -> Any:
-        input_ = keras.layers.Input(shape=(8,))
-        hidden1 = keras.layers.Dense(30, activation="relu")(input_)
-        hidden2 = keras.layers.Dense(100, activation="relu")(hidden1)
-        concat = keras.layers.Concatenate()([input_, hidden2])
-        output = keras.layers.Dense(1, activation="relu")(concat)
-        model = keras.Model(inputs=[input_], outputs=[output])
-        model.compile(loss="mean_squared_error", optimizer="sgd")
-        return model
-
-    def wide_deep_two_inputs() -> Any:
-        input_A = keras.layers.Input(shape=[5], name="wide_input")
-        input_B = keras.layers.Input(shape=[6], name="deep_input")
-        hidden1 = keras.layers.Dense(30, activation="relu")(input_B)
-        hidden2 = keras.layers.Dense(100, activation="relu")(hidden1)
-        concat = keras.layers.concatenate([input_A, hidden2])
-        output = keras.layers.Dense(1, name="output")(concat)
-        model = keras.Model(inputs=[input_A, input_B], outputs=[output])
-        model.compile(loss="mse", optimizer=keras.optimizers.SGD(learning_rate=1e-3))
-        return model
-
-    def wide_deep_aux() -> Any:
-        input_A = keras.layers.Input(shape=[5], name="wide_input")
-        input_B = keras.layers.Input(shape=[6], name="deep_input")
-        hidden1 = keras.layers.Dense(30, activation="relu")(input_B)
-        hidden2 = keras.layers.Dense(100, activation="relu")(hidden1)
-        concat = keras.layers.concatenate([input_A, hidden2])
-        output = keras.layers.Dense(1, name="output")(concat)
-        aux_output = keras.layers.Dense(1, name="aux_output")(hidden2)
-        model = keras.Model(inputs=[input_A, input_B], outputs=[output, aux_output])
-        model.compile(loss=["mse", "mse"], loss_weights=[0.9, 0.1], optimizer="sgd")
-        return model
-
-    return {
-        "fashion_mnist_mlp": fashion_mnist_mlp,
-        "california_mlp": california_mlp,
-        "wide_deep": wide_deep,
-        "wide_deep_two_inputs": wide_deep_two_inputs,
-        "wide_deep_aux": wide_deep_aux,
-    }
+    return dict(chapter.MODELS)
 
 
 # ---------------------------------------------------------------- data

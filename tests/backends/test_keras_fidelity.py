@@ -9,9 +9,7 @@ the chapter's hand-written Keras code, copied below as the chapter writes it.
 
 from __future__ import annotations
 
-import json
-import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -19,133 +17,20 @@ import pytest
 keras = pytest.importorskip("keras")
 
 import specforge  # noqa: E402
+from specforge import chapter  # noqa: E402
 from specforge.api import check_file  # noqa: E402
+from specforge.testing import keras_structure  # noqa: E402
 
 # ---------------------------------------------------------------- the chapter's models, by hand
 
-
-def chapter_fashion_mnist() -> Any:
-    model = keras.models.Sequential()
-    model.add(keras.layers.Flatten(input_shape=[28, 28]))
-    model.add(keras.layers.Dense(300, activation="relu", name="dense_1"))
-    model.add(keras.layers.Dense(100, activation="relu", name="dense_2"))
-    model.add(keras.layers.Dense(10, activation="softmax", name="dense_3"))
-    model.compile(loss="sparse_categorical_crossentropy", optimizer="sgd", metrics=["accuracy"])
-    return model
-
-
-def chapter_california() -> Any:
-    model = keras.models.Sequential(
-        [
-            keras.layers.Dense(30, activation="relu", input_shape=(8,)),
-            keras.layers.Dense(100, activation="relu"),
-            keras.layers.Dense(1, activation="relu"),
-        ]
-    )
-    model.compile(loss="mean_squared_error", optimizer="sgd")
-    return model
-
-
-def chapter_wide_deep() -> Any:
-    input_ = keras.layers.Input(shape=(8,))
-    hidden1 = keras.layers.Dense(30, activation="relu")(input_)
-    hidden2 = keras.layers.Dense(100, activation="relu")(hidden1)
-    concat = keras.layers.Concatenate()([input_, hidden2])
-    output = keras.layers.Dense(1, activation="relu")(concat)
-    model = keras.Model(inputs=[input_], outputs=[output])
-    model.compile(loss="mean_squared_error", optimizer="sgd")
-    return model
-
-
-def chapter_wide_deep_two_inputs() -> Any:
-    input_A = keras.layers.Input(shape=[5], name="wide_input")
-    input_B = keras.layers.Input(shape=[6], name="deep_input")
-    hidden1 = keras.layers.Dense(30, activation="relu")(input_B)
-    hidden2 = keras.layers.Dense(100, activation="relu")(hidden1)
-    concat = keras.layers.concatenate([input_A, hidden2])
-    output = keras.layers.Dense(1, name="output")(concat)
-    model = keras.Model(inputs=[input_A, input_B], outputs=[output])
-    # The chapter writes SGD(lr=1e-3): Keras 3 spells the argument learning_rate.
-    model.compile(loss="mse", optimizer=keras.optimizers.SGD(learning_rate=1e-3))
-    return model
-
-
-def chapter_wide_deep_aux() -> Any:
-    input_A = keras.layers.Input(shape=[5], name="wide_input")
-    input_B = keras.layers.Input(shape=[6], name="deep_input")
-    hidden1 = keras.layers.Dense(30, activation="relu")(input_B)
-    hidden2 = keras.layers.Dense(100, activation="relu")(hidden1)
-    concat = keras.layers.concatenate([input_A, hidden2])
-    output = keras.layers.Dense(1, name="output")(concat)
-    aux_output = keras.layers.Dense(1, name="aux_output")(hidden2)
-    model = keras.Model(inputs=[input_A, input_B], outputs=[output, aux_output])
-    model.compile(loss=["mse", "mse"], loss_weights=[0.9, 0.1], optimizer="sgd")
-    return model
-
-
+# specforge.chapter holds the chapter's Keras code, copied as the chapter writes it.
 CHAPTER: dict[str, tuple[Callable[[], Any], int]] = {
-    "fashion_mnist_mlp": (chapter_fashion_mnist, 266_610),
-    "california_mlp": (chapter_california, 3_471),
-    "wide_deep": (chapter_wide_deep, 3_479),
-    "wide_deep_two_inputs": (chapter_wide_deep_two_inputs, 3_416),
-    "wide_deep_aux": (chapter_wide_deep_aux, 3_517),
+    name: (build, chapter.PARAM_COUNTS[name]) for name, build in chapter.MODELS.items()
 }
+hand_written = chapter.hand_written
 
 
-def hand_written(name: str) -> Any:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # Keras 3 prefers Input() over input_shape=, as the chapter writes it
-        return CHAPTER[name][0]()
-
-
-# ---------------------------------------------------------------- comparing models without their names
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items() if k not in ("name", "shared_object_id")}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    return value
-
-
-def _tensors(obj: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(obj, dict) and obj.get("class_name") == "__keras_tensor__":
-        yield obj
-    elif isinstance(obj, dict):
-        for v in obj.values():
-            yield from _tensors(v)
-    elif isinstance(obj, list | tuple):
-        for v in obj:
-            yield from _tensors(v)
-
-
-def structure(model: Any) -> tuple[Any, ...]:
-    """Each output as a tree of (layer class, config without names, inputs): wiring included, names not."""
-    config = json.loads(json.dumps(keras.saving.serialize_keras_object(model)["config"]))
-    layers = config["layers"]
-    if type(model).__name__ == "Sequential":
-        sig: Any = ("Input", 0, tuple(layers[0]["config"]["batch_shape"]), layers[0]["config"]["dtype"])
-        for layer in layers[1:]:
-            sig = (layer["class_name"], json.dumps(_clean(layer["config"]), sort_keys=True), (sig,))
-        return (sig,)
-    by_name = {layer["name"]: layer for layer in layers}
-    leaves = config["input_layers"]
-    leaves = [leaves] if isinstance(leaves[0], str) else leaves
-    input_order = [leaf[0] for leaf in leaves]
-
-    def sig_of(name: str) -> Any:
-        layer = by_name[name]
-        if layer["class_name"] == "InputLayer":
-            c = layer["config"]
-            return ("Input", input_order.index(name), tuple(c["batch_shape"]), c["dtype"])
-        (call,) = layer["inbound_nodes"]
-        sources = [t["config"]["keras_history"][0] for t in _tensors(call["args"])]
-        return (layer["class_name"], json.dumps(_clean(layer["config"]), sort_keys=True), tuple(sig_of(s) for s in sources))
-
-    outs = config["output_layers"]
-    outs = [outs] if isinstance(outs[0], str) else outs
-    return tuple(sig_of(leaf[0]) for leaf in outs)
+structure = keras_structure
 
 
 def compile_settings(model: Any) -> dict[str, Any]:

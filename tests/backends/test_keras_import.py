@@ -109,27 +109,17 @@ def test_the_yaml_reads_like_a_hand_written_spec(tmp_path, backend):
     assert yaml.safe_load(text)["optimizer"]["learning_rate"] == 0.01
 
 
-def _fidelity_module():
-    """The chapter's hand-written models live in test_keras_fidelity.py (tests run with --import-mode=importlib)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("_keras_chapter_models", Path(__file__).with_name("test_keras_fidelity.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_the_chapters_hand_written_models_import(tmp_path):
-    chapter = _fidelity_module()
-    CHAPTER, hand_written, structure = chapter.CHAPTER, chapter.hand_written, chapter.structure
+    from specforge import chapter
+    from specforge.testing import keras_structure
 
-    for name in CHAPTER:
-        model = hand_written(name)
+    for name in chapter.MODELS:
+        model = chapter.hand_written(name)
         imported = decompile(save(model, tmp_path / f"{name}.keras"))
         result = check_data(imported.spec)
         assert result.ok, result.diagnostics
-        assert result.graph.total_params == CHAPTER[name][1]
-        assert structure(specforge.build(result)) == structure(model)
+        assert result.graph.total_params == chapter.PARAM_COUNTS[name]
+        assert keras_structure(specforge.build(result)) == keras_structure(model)
     aux = decompile(tmp_path / "wide_deep_aux.keras").spec
     assert [(o["node"], o.get("weight")) for o in aux["outputs"]] == [("output", 0.9), ("aux_output", 0.1)]
     two = decompile(tmp_path / "wide_deep_two_inputs.keras").spec
