@@ -185,3 +185,22 @@ def test_build_with_weights_from_a_missing_path_is_a_usage_error(cli_run, tmp_pa
     r = cli_run("build", str(SPECS / "wide_deep.yaml"), "--weights", str(tmp_path / "nope"), "-o", str(tmp_path / "m.keras"))
     assert r.exit_code == 2
     assert "nope: no such file or directory" in r.stderr
+
+
+def test_the_python_api_takes_weights_from_a_model_file(cli_run, tmp_path):
+    import numpy as np
+
+    import specforge
+    from specforge.plugins import get_registry
+
+    spec = SPECS / "wide_deep.yaml"
+    npz = tmp_path / "m.npz"
+    assert cli_run("build", str(spec), "--backend", "numpy", "--seed", "3", "-o", str(npz)).exit_code == 0
+    fresh = specforge.build(spec, backend="numpy", seed=4)
+    loaded = specforge.build(spec, backend="numpy", seed=4, weights=npz)
+    backend = get_registry().backends["numpy"]
+    stored = backend.get_weights(backend.load(str(npz), specforge.resolve(spec)))
+    for name, arrays in stored.items():
+        for got, want in zip(backend.get_weights(loaded)[name], arrays, strict=True):
+            np.testing.assert_array_equal(got, want)
+    assert not np.array_equal(backend.get_weights(fresh)["hidden1"][0], stored["hidden1"][0])
