@@ -39,7 +39,7 @@ from .prepare import (
     make_preprocessors,
     prepare,
 )
-from .sections import DataConfig, resolve_data, resolve_train
+from .sections import DataConfig, history_keys, resolve_data, resolve_train
 
 #: Exit status of ``specforge train`` for each run status.
 EXIT_CODES = {"completed": 0, "early_stopped": 0, "diverged": 3, "interrupted": 130}
@@ -82,6 +82,15 @@ def select_backend(name: str, reg: Registry) -> Backend:
         return select(name, reg)
     except BackendError as e:
         raise TrainError(e.message, e.help) from None
+
+
+def _in_spec_order(history: dict[str, Any], graph: Any) -> dict[str, Any]:
+    """History columns (or evaluation figures) in one order whatever the backend: loss,
+    then output by output as the spec lists them, then validation; keys a backend
+    adds come last."""
+    order = history_keys([(o.name, list(o.metrics)) for o in graph.outputs])
+    known = [k for k in order if k in history]
+    return {k: history[k] for k in [*known, *(k for k in history if k not in order)]}
 
 
 def _seed_everything(seed: int | None) -> None:
@@ -252,7 +261,7 @@ def train(
         metrics["checkpoint"] = {"file": best_path.name, "epoch": checkpoint.watch.best_epoch, checkpoint.watch.monitor: checkpoint.watch.best}
         artefacts["best_model"] = best_path
 
-    rundir.write_history(run_dir, history)
+    rundir.write_history(run_dir, _in_spec_order(history, graph))
     artefacts["history"] = run_dir / rundir.HISTORY
     if status != "diverged":  # diverged weights are NaN: nothing worth keeping
         model_path = run_dir / rundir.model_file(suffix)
@@ -263,7 +272,9 @@ def train(
         saved = be.load(str(artefacts["model"]), graph)
         for split in ("train", "validation", "test"):
             if split in prepared.x:
-                metrics[split] = be.evaluate(saved, prepared.x[split], prepared.y[split], batch_size=train_cfg.batch_size)
+                metrics[split] = _in_spec_order(
+                    be.evaluate(saved, prepared.x[split], prepared.y[split], batch_size=train_cfg.batch_size), graph
+                )
         preds = be.predict(saved, prepared.x["test"], batch_size=train_cfg.batch_size)
         fig = plots.predictions(graph.name, _output_predictions(graph, prepared, preds, "test"))
         plots.save(fig, run_dir / rundir.PREDICTIONS)
@@ -325,7 +336,8 @@ def evaluate_run(run_dir: str | os.PathLike[str], split: str = "test", *, regist
     prepared = _prepare(run.result, run.data, run.registry, states=run.states, splits=(split,))
     if split not in prepared.x:
         raise TrainError(f"the run has no {split} split (data.split.{split} is 0)", "use --split test")
-    return run.backend.evaluate(run.model, prepared.x[split], prepared.y[split], batch_size=run.batch_size)
+    results = run.backend.evaluate(run.model, prepared.x[split], prepared.y[split], batch_size=run.batch_size)
+    return _in_spec_order(results, run.result.graph)
 
 
 class InputError(Exception):

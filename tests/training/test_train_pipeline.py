@@ -279,3 +279,14 @@ def test_evaluate_and_predict_on_a_directory_that_is_not_a_run_exit_2(cli_run, t
     assert result.exit_code == 2 and "has no spec.yaml" in result.stderr
     result = cli_run("predict", str(tmp_path / "nope"), "x.csv", "-o", "p.csv")
     assert result.exit_code == 2 and "no such run directory" in result.stderr
+
+
+def test_history_columns_follow_the_spec_whatever_order_the_backend_uses():
+    from specforge import resolve
+    from specforge.training.run import _in_spec_order
+
+    graph = resolve(ROOT / "specs" / "wide_deep_aux.yaml")
+    keras_like = {k: [0.0] for k in sorted(["loss", "output_loss", "aux_output_loss", "val_loss", "val_output_loss", "val_aux_output_loss", "extra"])}
+    assert list(_in_spec_order(keras_like, graph)) == [
+        "loss", "output_loss", "aux_output_loss", "val_loss", "val_output_loss", "val_aux_output_loss", "extra",
+    ]
