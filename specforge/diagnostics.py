@@ -93,10 +93,6 @@ def did_you_mean(name: object, candidates: Iterable[str]) -> str | None:
     return f"did you mean '{matches[0]}'?" if matches else None
 
 
-def sort_key(d: Diagnostic) -> tuple[str, int, int, str]:
-    return (d.file, d.span.line, d.span.column, d.code)
-
-
 def _caret_line(source_line: str, span: Span) -> str:
     start = max(span.column - 1, 0)
     if span.end_line == span.line and span.end_column > span.column:
