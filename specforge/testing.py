@@ -71,6 +71,7 @@ __all__ = [
     "check_preprocessor",
     "keras_structure",
     "make_distribution",
+    "plugin_under_test",
     "plugins_installed",
     "registry_with",
     "resolve_node",
@@ -135,6 +136,25 @@ def plugins_installed(*plugins: Any, entry_points: bool = True) -> Iterator[_plu
             _plugins._REGISTRY,
             _plugins._PM,
         ) = saved
+
+
+@contextlib.contextmanager
+def plugin_under_test(name: str, module: str) -> Iterator[_plugins.Registry]:
+    """The plugin being tested, whether it is installed or run from its source checkout.
+
+    If an entry point ``name`` is loaded already, nothing changes; otherwise the
+    module ``module`` (importable, e.g. from ``src/`` on ``sys.path``) is loaded
+    as if installed under ``name``. Use it from an autouse fixture in the
+    plugin's ``conftest.py``, so its tests pass installed or not.
+    """
+    import importlib
+
+    registry = _plugins.get_registry()
+    if name in {p.name for p in registry.plugins}:
+        yield registry
+        return
+    with plugins_installed((name, importlib.import_module(module))) as reg:
+        yield reg
 
 
 def make_distribution(

@@ -435,3 +435,23 @@ def test_check_plugin_returns_a_registry_with_the_plugin():
 def test_check_plugin_catches_what_would_be_a_warning_for_users(plugin_object, message):
     with pytest.raises(ConformanceError, match=message):
         check_plugin(plugin_object, "odd")
+
+
+def test_plugin_under_test_loads_a_source_checkout_as_if_installed(tmp_path, monkeypatch):
+    from specforge.plugins import get_registry
+    from specforge.testing import plugin_under_test
+
+    (tmp_path / "kit_demo_plugin.py").write_text(
+        "from specforge.plugin import Loss, hookimpl\n"
+        "@hookimpl\n"
+        "def register_losses(register):\n"
+        "    register(Loss('kit_demo_loss'))\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert "kit_demo_loss" not in get_registry().names("loss")
+    with plugin_under_test("kit-demo", "kit_demo_plugin") as reg:
+        assert "kit_demo_loss" in reg.names("loss")
+        assert "kit-demo" in {p.name for p in get_registry().plugins}
+        with plugin_under_test("kit-demo", "kit_demo_plugin") as again:  # already loaded: unchanged
+            assert again is get_registry()
+    assert "kit_demo_loss" not in get_registry().names("loss")

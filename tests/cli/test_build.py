@@ -204,3 +204,19 @@ def test_the_python_api_takes_weights_from_a_model_file(cli_run, tmp_path):
         for got, want in zip(backend.get_weights(loaded)[name], arrays, strict=True):
             np.testing.assert_array_equal(got, want)
     assert not np.array_equal(backend.get_weights(fresh)["hidden1"][0], stored["hidden1"][0])
+
+
+def test_build_with_weights_from_a_directory_without_a_model_names_what_it_looked_for(cli_run, tmp_path):
+    r = cli_run("build", str(SPECS / "wide_deep.yaml"), "--weights", str(tmp_path), "-o", str(tmp_path / "m.keras"))
+    assert r.exit_code == 2
+    assert f"{tmp_path} holds no model file (looked for " in r.stderr
+    assert "model.keras" in r.stderr and "model.npz" in r.stderr
+    assert "help: pass a run directory written by `specforge train`, or a model file" in r.stderr
+
+
+def test_build_with_weights_in_a_format_no_backend_reads_is_a_usage_error(cli_run, tmp_path):
+    weights = tmp_path / "weights.h5"
+    weights.write_bytes(b"not a model")
+    r = cli_run("build", str(SPECS / "wide_deep.yaml"), "--weights", str(weights), "-o", str(tmp_path / "m.keras"))
+    assert r.exit_code == 2
+    assert f"no installed backend reads '.h5' files ({weights})" in r.stderr

@@ -6,25 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from backend_params import backends
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def backends(*names: str) -> list:
-    """One param per backend: skipped when it is not installed, slow for keras (TensorFlow)."""
-    import importlib.util
-
-    from specforge.plugins import load_registry
-
-    installed = load_registry().backends
-    params = []
-    for name in names:
-        marks = [pytest.mark.slow] if name == "keras" else []
-        backend = installed.get(name)
-        if backend is None or any(importlib.util.find_spec(m) is None for m in backend.requires):
-            marks.append(pytest.mark.skip(reason=f"backend '{name}' is not installed"))
-        params.append(pytest.param(name, marks=marks, id=name))
-    return params
 
 
 @pytest.fixture(scope="module", params=backends("keras", "numpy"))

@@ -16,28 +16,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from backend_params import backends
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = ROOT / "specs"
-
-
-def backends(*names: str) -> list:
-    """One param per backend: skipped when it is not installed, slow for keras."""
-    import importlib.util
-
-    from specforge.plugins import load_registry
-
-    installed = load_registry().backends
-    params = []
-    for name in names:
-        marks = [pytest.mark.slow] if name == "keras" else []
-        backend = installed.get(name)
-        if backend is None:
-            marks.append(pytest.mark.skip(reason=f"backend '{name}' is not installed"))
-        elif any(importlib.util.find_spec(m) is None for m in backend.requires):
-            marks.append(pytest.mark.skip(reason=f"backend '{name}' needs {', '.join(backend.requires)}"))
-        params.append(pytest.param(name, marks=marks, id=name))
-    return params
 
 
 def read_metrics(run: Path) -> dict:

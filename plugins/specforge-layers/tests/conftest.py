@@ -23,14 +23,7 @@ SPECS = PACKAGE / "specs"
 
 @pytest.fixture(autouse=True)
 def _layers_plugin():
-    from specforge.plugins import get_registry
+    from specforge.testing import plugin_under_test
 
-    if "layers" in {p.name for p in get_registry().plugins}:
-        yield
-        return
-    import specforge_layers.plugin
-
-    from specforge.testing import plugins_installed
-
-    with plugins_installed(("layers", specforge_layers.plugin)):
+    with plugin_under_test("layers", "specforge_layers.plugin"):
         yield

@@ -23,14 +23,7 @@ SPECS = PACKAGE / "specs"
 
 @pytest.fixture(autouse=True)
 def _onnx_plugin():
-    from specforge.plugins import get_registry
+    from specforge.testing import plugin_under_test
 
-    if "onnx" in {p.name for p in get_registry().plugins}:
-        yield
-        return
-    import specforge_onnx.plugin
-
-    from specforge.testing import plugins_installed
-
-    with plugins_installed(("onnx", specforge_onnx.plugin)):
+    with plugin_under_test("onnx", "specforge_onnx.plugin"):
         yield

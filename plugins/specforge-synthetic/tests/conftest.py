@@ -23,14 +23,7 @@ SPECS = PACKAGE / "specs"
 
 @pytest.fixture(autouse=True)
 def _synthetic_plugin():
-    from specforge.plugins import get_registry
+    from specforge.testing import plugin_under_test
 
-    if "synthetic" in {p.name for p in get_registry().plugins}:
-        yield
-        return
-    import specforge_synthetic.plugin
-
-    from specforge.testing import plugins_installed
-
-    with plugins_installed(("synthetic", specforge_synthetic.plugin)):
+    with plugin_under_test("synthetic", "specforge_synthetic.plugin"):
         yield

@@ -1,0 +1,8 @@
+"""The CLI tests' shared helpers live beside this file and are imported by name."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
