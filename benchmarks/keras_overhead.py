@@ -54,7 +54,9 @@ def hand_written(keras: Any) -> dict[str, Callable[[], Any]]:
 # ---------------------------------------------------------------- data
 
 
-def synthetic(graph: Any, n: int, seed: int = 0) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+def synthetic(
+    graph: Any, n: int, seed: int = 0
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     rng = np.random.default_rng(seed)
     x = {i.name: rng.normal(size=(n, *i.shape)).astype("float32") for i in graph.inputs}
     y = {}
@@ -73,7 +75,12 @@ def median_ms(samples: list[float]) -> float:
     return statistics.median(samples) * 1000
 
 
-def time_builds(build_spec: Callable[[], Any], build_hand: Callable[[], Any], repeats: int, clear: Callable[[], None]) -> tuple[list[float], list[float]]:
+def time_builds(
+    build_spec: Callable[[], Any],
+    build_hand: Callable[[], Any],
+    repeats: int,
+    clear: Callable[[], None],
+) -> tuple[list[float], list[float]]:
     spec_times: list[float] = []
     hand_times: list[float] = []
     for i in range(repeats):
@@ -89,7 +96,9 @@ def time_builds(build_spec: Callable[[], Any], build_hand: Callable[[], Any], re
     return spec_times, hand_times
 
 
-def time_training(spec_epoch: Callable[[], Any], hand_epoch: Callable[[], Any], epochs: int) -> dict[str, list[tuple[float, float]]]:
+def time_training(
+    spec_epoch: Callable[[], Any], hand_epoch: Callable[[], Any], epochs: int
+) -> dict[str, list[tuple[float, float]]]:
     """(wall, CPU) seconds of one-epoch fit() calls, alternating sides, after one untimed call each."""
     spec_epoch()  # TensorFlow traces each model's train step here: not timed
     hand_epoch()
@@ -107,11 +116,25 @@ def time_training(spec_epoch: Callable[[], Any], hand_epoch: Callable[[], Any], 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeats", type=int, default=21, help="builds per model and side (default 21)")
-    parser.add_argument("--epochs", type=int, default=12, help="timed epochs per model and side, interleaved one by one (default 12)")
-    parser.add_argument("--samples", type=int, default=11_610, help="training samples (default 11,610: the chapter's California training set)")
+    parser.add_argument(
+        "--repeats", type=int, default=21, help="builds per model and side (default 21)"
+    )
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=12,
+        help="timed epochs per model and side, interleaved one by one (default 12)",
+    )
+    parser.add_argument(
+        "--samples",
+        type=int,
+        default=11_610,
+        help="training samples (default 11,610: the chapter's California training set)",
+    )
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--quick", action="store_true", help="a smoke run: few repeats, one short run")
+    parser.add_argument(
+        "--quick", action="store_true", help="a smoke run: few repeats, one short run"
+    )
     parser.add_argument("--models", nargs="*", help="limit to these models")
     args = parser.parse_args(argv)
     if args.quick:
@@ -153,8 +176,12 @@ def main(argv: list[str] | None = None) -> int:
         def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
             self.times.append(time.perf_counter() - self.start)
 
-    print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs ({platform.processor() or platform.machine()})")
-    print(f"python {platform.python_version()}, keras {keras.__version__}, tensorflow {tf.__version__}")
+    print(
+        f"machine: {platform.platform()}, {os.cpu_count()} CPUs ({platform.processor() or platform.machine()})"
+    )
+    print(
+        f"python {platform.python_version()}, keras {keras.__version__}, tensorflow {tf.__version__}"
+    )
     print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
     print(
         f"builds: median of {args.repeats} per side, interleaved; training: median of {args.epochs} one-epoch fit() "
@@ -163,7 +190,9 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     rows = []
-    warnings.filterwarnings("ignore", category=UserWarning)  # input_shape= in the chapter's Sequential code
+    warnings.filterwarnings(
+        "ignore", category=UserWarning
+    )  # input_shape= in the chapter's Sequential code
     for name in names:
         path = SPECS / f"{name}.yaml"
         parse_times = []
@@ -174,7 +203,12 @@ def main(argv: list[str] | None = None) -> int:
         graph = result.graph
         assert result.ok, result.diagnostics
 
-        spec_b, hand_b = time_builds(lambda g=graph: backend.build(g), by_hand[name], args.repeats, keras.backend.clear_session)
+        spec_b, hand_b = time_builds(
+            lambda g=graph: backend.build(g),
+            by_hand[name],
+            args.repeats,
+            keras.backend.clear_session,
+        )
 
         x, y = synthetic(graph, args.samples)
         keras.backend.clear_session()
@@ -186,8 +220,24 @@ def main(argv: list[str] | None = None) -> int:
         hand_x, hand_y = (xs[0] if len(xs) == 1 else xs), (ys[0] if len(ys) == 1 else ys)
 
         times = time_training(
-            partial(backend.fit, spec_model, x, y, epochs=1, batch_size=args.batch_size, callbacks=[EpochClock()]),
-            partial(hand_model.fit, hand_x, hand_y, epochs=1, batch_size=args.batch_size, callbacks=[KerasEpochClock()], verbose=0),
+            partial(
+                backend.fit,
+                spec_model,
+                x,
+                y,
+                epochs=1,
+                batch_size=args.batch_size,
+                callbacks=[EpochClock()],
+            ),
+            partial(
+                hand_model.fit,
+                hand_x,
+                hand_y,
+                epochs=1,
+                batch_size=args.batch_size,
+                callbacks=[KerasEpochClock()],
+                verbose=0,
+            ),
             args.epochs,
         )
         rows.append(
@@ -198,12 +248,16 @@ def main(argv: list[str] | None = None) -> int:
                 median_ms(hand_b),
                 statistics.median(t[0] for t in times["spec"]),
                 statistics.median(t[0] for t in times["hand"]),
-                statistics.median(t[1] for t in times["spec"]) / statistics.median(t[1] for t in times["hand"]),
+                statistics.median(t[1] for t in times["spec"])
+                / statistics.median(t[1] for t in times["hand"]),
                 min(t[0] for t in times["spec"]) / min(t[0] for t in times["hand"]),
             )
         )
         r = rows[-1]
-        print(f"  {name}: build {r[2]:.1f} ms vs {r[3]:.1f} ms; epoch {r[4]:.3f} s vs {r[5]:.3f} s", flush=True)
+        print(
+            f"  {name}: build {r[2]:.1f} ms vs {r[3]:.1f} ms; epoch {r[4]:.3f} s vs {r[5]:.3f} s",
+            flush=True,
+        )
 
     header = (
         f"\n{'model':<22} {'parse+check':>12} {'build spec':>11} {'build hand':>11} {'ratio':>6} "
@@ -217,13 +271,17 @@ def main(argv: list[str] | None = None) -> int:
             f"{es:>9.3f} s {eh:>9.3f} s {es / eh:>6.3f} {fastest:>9.3f} {cpu:>9.3f}"
         )
     build_ratios = [r[2] / r[3] for r in rows]
-    print(f"\nbuild ratio: median {statistics.median(build_ratios):.3f}, max {max(build_ratios):.3f} (target ≤ 1.05)")
+    print(
+        f"\nbuild ratio: median {statistics.median(build_ratios):.3f}, max {max(build_ratios):.3f} (target ≤ 1.05)"
+    )
     for label, ratios in (
         ("median epoch", [r[4] / r[5] for r in rows]),
         ("fastest epoch", [r[7] for r in rows]),
         ("median CPU time", [r[6] for r in rows]),
     ):
-        print(f"{label} ratio: median over models {statistics.median(ratios):.3f}, range {min(ratios):.3f}–{max(ratios):.3f} (target within 2%)")
+        print(
+            f"{label} ratio: median over models {statistics.median(ratios):.3f}, range {min(ratios):.3f}–{max(ratios):.3f} (target within 2%)"
+        )
     return 0
 
 

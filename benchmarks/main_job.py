@@ -28,7 +28,18 @@ def run_once(backend: str) -> tuple[float, float]:
         out = Path(tmp) / "run"
         started = time.perf_counter()
         proc = subprocess.run(
-            [sys.executable, "-m", "specforge", "train", str(SPEC), "--backend", backend, "--out", str(out), "--quiet"],
+            [
+                sys.executable,
+                "-m",
+                "specforge",
+                "train",
+                str(SPEC),
+                "--backend",
+                backend,
+                "--out",
+                str(out),
+                "--quiet",
+            ],
             capture_output=True,
             text=True,
             cwd=ROOT,
@@ -46,13 +57,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
     backends = args.backend or ["numpy", "keras"]
-    print(f"machine: {os.cpu_count()} CPU(s), python {sys.version.split()[0]}; load average {os.getloadavg()[0]:.2f}")
-    print(f"command: specforge train {SPEC.relative_to(ROOT)} --backend B  ({args.repeat} fresh processes each)")
+    print(
+        f"machine: {os.cpu_count()} CPU(s), python {sys.version.split()[0]}; load average {os.getloadavg()[0]:.2f}"
+    )
+    print(
+        f"command: specforge train {SPEC.relative_to(ROOT)} --backend B  ({args.repeat} fresh processes each)"
+    )
     for backend in backends:
         runs = [run_once(backend) for _ in range(args.repeat)]
         walls = [w for w, _ in runs]
         accs = sorted({round(a, 4) for _, a in runs})
-        print(f"  {backend:6s} wall median {statistics.median(walls):6.1f} s (min {min(walls):.1f} s)   test accuracy {accs}")
+        print(
+            f"  {backend:6s} wall median {statistics.median(walls):6.1f} s (min {min(walls):.1f} s)   test accuracy {accs}"
+        )
     return 0
 
 

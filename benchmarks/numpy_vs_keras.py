@@ -50,7 +50,9 @@ CASES = (
 
 def blas_report() -> list[str]:
     """The BLAS library and thread count NumPy uses (threadpoolctl, else numpy's build config)."""
-    lines = [f"numpy {np.__version__}, python {platform.python_version()}, {os.cpu_count()} CPU(s), {platform.machine()}"]
+    lines = [
+        f"numpy {np.__version__}, python {platform.python_version()}, {os.cpu_count()} CPU(s), {platform.machine()}"
+    ]
     try:
         from threadpoolctl import threadpool_info
 
@@ -65,7 +67,9 @@ def blas_report() -> list[str]:
     except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
         config = np.show_config(mode="dicts")
         blas = config.get("Build Dependencies", {}).get("blas", {})
-        lines.append(f"blas: {blas.get('name')} {blas.get('version')} (thread count unknown: install threadpoolctl)")
+        lines.append(
+            f"blas: {blas.get('name')} {blas.get('version')} (thread count unknown: install threadpoolctl)"
+        )
     return lines
 
 
@@ -104,7 +108,9 @@ def load_average() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeat", type=int, default=3, help="timed epochs per backend and model (median reported)")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="timed epochs per backend and model (median reported)"
+    )
     parser.add_argument("--backend", choices=("both", "numpy", "keras"), default="both")
     args = parser.parse_args(argv)
 
@@ -115,9 +121,11 @@ def main(argv: list[str] | None = None) -> int:
             import keras
             import tensorflow as tf
 
-            print(f"keras {keras.__version__}, tensorflow {tf.__version__}, "
-                  f"intra-op threads {tf.config.threading.get_intra_op_parallelism_threads() or 'auto'}, "
-                  f"inter-op {tf.config.threading.get_inter_op_parallelism_threads() or 'auto'}")
+            print(
+                f"keras {keras.__version__}, tensorflow {tf.__version__}, "
+                f"intra-op threads {tf.config.threading.get_intra_op_parallelism_threads() or 'auto'}, "
+                f"inter-op {tf.config.threading.get_inter_op_parallelism_threads() or 'auto'}"
+            )
         except ImportError:
             print("keras is not installed: timing the NumPy backend only")
             names = ["numpy"]
@@ -125,8 +133,12 @@ def main(argv: list[str] | None = None) -> int:
         print(line)
     from specforge.numpy_backend.model import BLAS_THREADS_ENV, _blas_threads
 
-    print(f"NumPy backend fit: {_blas_threads() or 'the library default number of'} BLAS thread(s) ({BLAS_THREADS_ENV}={os.environ.get(BLAS_THREADS_ENV, '')!r})")
-    print(f"command: python benchmarks/numpy_vs_keras.py --repeat {args.repeat} --backend {args.backend}")
+    print(
+        f"NumPy backend fit: {_blas_threads() or 'the library default number of'} BLAS thread(s) ({BLAS_THREADS_ENV}={os.environ.get(BLAS_THREADS_ENV, '')!r})"
+    )
+    print(
+        f"command: python benchmarks/numpy_vs_keras.py --repeat {args.repeat} --backend {args.backend}"
+    )
     print(f"load average before: {load_average()}")
     print()
 
@@ -140,13 +152,17 @@ def main(argv: list[str] | None = None) -> int:
             walls, cpus = time_epochs(registry.backends[name], graph, x, y, args.repeat)
             medians[name] = statistics.median(walls)
             print(
-                f"{spec:<24} {name:<6} wall s/epoch: " + ", ".join(f"{t:.3f}" for t in walls)
-                + f"  (median {medians[name]:.3f});  cpu s/epoch: " + ", ".join(f"{t:.3f}" for t in cpus)
+                f"{spec:<24} {name:<6} wall s/epoch: "
+                + ", ".join(f"{t:.3f}" for t in walls)
+                + f"  (median {medians[name]:.3f});  cpu s/epoch: "
+                + ", ".join(f"{t:.3f}" for t in cpus)
             )
         rows.append((spec, n, target, medians))
 
     print()
-    print(f"{'model':<24} {'samples':>8} {'numpy s/epoch':>14} {'keras s/epoch':>14} {'ratio':>7} {'target':>7}")
+    print(
+        f"{'model':<24} {'samples':>8} {'numpy s/epoch':>14} {'keras s/epoch':>14} {'ratio':>7} {'target':>7}"
+    )
     ok = True
     for spec, n, target, medians in rows:
         npy, ker = medians.get("numpy"), medians.get("keras")

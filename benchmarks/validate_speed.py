@@ -63,7 +63,9 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _time_process(cmd: list[str], runs: int, env: dict[str, str]) -> tuple[list[float], list[float]]:
+def _time_process(
+    cmd: list[str], runs: int, env: dict[str, str]
+) -> tuple[list[float], list[float]]:
     """Wall and CPU (user + system) seconds of ``runs`` fresh processes."""
     walls, cpus = [], []
     for _ in range(runs):
@@ -73,7 +75,9 @@ def _time_process(cmd: list[str], runs: int, env: dict[str, str]) -> tuple[list[
         walls.append(time.perf_counter() - start)
         cpus.append(_children_cpu() - cpu0)
         if proc.returncode != 0:
-            raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}{proc.stderr}")
+            raise SystemExit(
+                f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}{proc.stderr}"
+            )
     return walls, cpus
 
 
@@ -103,8 +107,15 @@ def chain_spec(n: int) -> str:
         "  - {name: features, shape: [16]}",
         "nodes:",
     ]
-    lines += [f"  - {{name: dense_{i}, type: Dense, units: 16, activation: relu}}" for i in range(n)]
-    lines += ["outputs:", f"  - {{node: dense_{n - 1}, loss: mse}}", "optimizer: {type: adam, learning_rate: 1e-3}", ""]
+    lines += [
+        f"  - {{name: dense_{i}, type: Dense, units: 16, activation: relu}}" for i in range(n)
+    ]
+    lines += [
+        "outputs:",
+        f"  - {{node: dense_{n - 1}, loss: mse}}",
+        "optimizer: {type: adam, learning_rate: 1e-3}",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -160,14 +171,25 @@ def scaling(sizes: tuple[int, ...], repeats: int) -> dict[int, dict[str, float]]
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=7, help="cold validate processes (median; at least 5)")
-    parser.add_argument("--keras-runs", type=int, default=3, help="cold 'import keras' processes (median; at least 3)")
-    parser.add_argument("--repeats", type=int, default=7, help="in-process repetitions per chain size")
+    parser.add_argument(
+        "--runs", type=int, default=7, help="cold validate processes (median; at least 5)"
+    )
+    parser.add_argument(
+        "--keras-runs",
+        type=int,
+        default=3,
+        help="cold 'import keras' processes (median; at least 3)",
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=7, help="in-process repetitions per chain size"
+    )
     parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
     args = parser.parse_args()
     runs, keras_runs = max(args.runs, 5), max(args.keras_runs, 3)
 
-    print(f"machine: {_cores()} cores, {_cpu_model()}; Python {platform.python_version()} on {platform.system()}")
+    print(
+        f"machine: {_cores()} cores, {_cpu_model()}; Python {platform.python_version()} on {platform.system()}"
+    )
     print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
     print()
 
@@ -182,14 +204,20 @@ def main() -> int:
         f"  python -c 'import keras'                          wall {cold['keras']:.3f} s (min {cold['keras_min']:.3f} s)"
         f"   cpu {cold['keras_cpu']:.3f} s   [{keras_runs} runs]"
     )
-    print(f"  ratio validate / import keras: {ratio:.3f} wall   (target <= 0.05: {'met' if ratio <= 0.05 else 'MISSED'})")
+    print(
+        f"  ratio validate / import keras: {ratio:.3f} wall   (target <= 0.05: {'met' if ratio <= 0.05 else 'MISSED'})"
+    )
     print(f"                                 {cold['validate_cpu'] / cold['keras_cpu']:.3f} cpu")
     print()
 
     sizes = (1_000, 10_000)
     scale = scaling(sizes, args.repeats)
-    print(f"(b) in-process, specforge.api.check_text on a chain of Dense nodes ({args.repeats} runs each)")
-    print(f"  {'nodes':>6}  {'bytes':>9}  {'cpu (best)':>10}  {'parse':>8}  {'check':>8}  {'per node':>9}  {'wall (median)':>13}")
+    print(
+        f"(b) in-process, specforge.api.check_text on a chain of Dense nodes ({args.repeats} runs each)"
+    )
+    print(
+        f"  {'nodes':>6}  {'bytes':>9}  {'cpu (best)':>10}  {'parse':>8}  {'check':>8}  {'per node':>9}  {'wall (median)':>13}"
+    )
     for n in sizes:
         r = scale[n]
         print(
@@ -199,8 +227,12 @@ def main() -> int:
     growth = scale[10_000]["cpu"] / scale[1_000]["cpu"]
     big = scale[10_000]["cpu"]
     print(f"  10,000 nodes: {big:.3f} s CPU   (target < 1 s: {'met' if big < 1 else 'MISSED'})")
-    print(f"  growth t(10k) / t(1k): {growth:.1f}   (target <= 12: {'met' if growth <= 12 else 'MISSED'})")
-    print(f"  (wall-time growth {scale[10_000]['wall'] / scale[1_000]['wall']:.1f}, load average {os.getloadavg()[0]:.2f})")
+    print(
+        f"  growth t(10k) / t(1k): {growth:.1f}   (target <= 12: {'met' if growth <= 12 else 'MISSED'})"
+    )
+    print(
+        f"  (wall-time growth {scale[10_000]['wall'] / scale[1_000]['wall']:.1f}, load average {os.getloadavg()[0]:.2f})"
+    )
 
     missed = ratio > 0.05 or big >= 1 or growth > 12
     return 1 if (args.check and missed) else 0

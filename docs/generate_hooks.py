@@ -87,7 +87,9 @@ def render() -> str:
         "",
         "<!-- Generated from specforge/hookspecs.py by `python docs/generate_hooks.py`: edit the docstrings, not this file. -->",
         "",
-        _markdown(hookspecs.__doc__ or "").replace("Hook specifications: the plugin API reference.", "The plugin API, hook by hook.", 1),
+        _markdown(hookspecs.__doc__ or "").replace(
+            "Hook specifications: the plugin API reference.", "The plugin API, hook by hook.", 1
+        ),
         "How to write, test and package a plugin: [plugins.md](plugins.md).",
         "",
     ]
@@ -97,7 +99,9 @@ def render() -> str:
         if phases.get(name) != current:
             current = phases.get(name)
             parts += [f"## {current.capitalize()}", ""]
-        params = ", ".join(f"{p.name}: {p.annotation}" for p in inspect.signature(fn).parameters.values())
+        params = ", ".join(
+            f"{p.name}: {p.annotation}" for p in inspect.signature(fn).parameters.values()
+        )
         signature = f"({params}) -> {inspect.signature(fn).return_annotation}"
         parts += [f"### `{name}{signature}`", "", _markdown(fn.__doc__ or "")]
     return "\n".join(parts).rstrip() + "\n"
@@ -107,7 +111,10 @@ def main(argv: list[str]) -> int:
     text = render()
     if "--check" in argv:
         if not TARGET.exists() or TARGET.read_text(encoding="utf-8") != text:
-            print(f"{TARGET.relative_to(ROOT)} is stale: run python docs/generate_hooks.py", file=sys.stderr)
+            print(
+                f"{TARGET.relative_to(ROOT)} is stale: run python docs/generate_hooks.py",
+                file=sys.stderr,
+            )
             return 1
         return 0
     TARGET.write_text(text, encoding="utf-8")

@@ -41,7 +41,9 @@ class CheckResult:
         return [d for d in self.diagnostics if d.is_error]
 
 
-def check_document(doc: Document, load_diags: list[Diagnostic], registry: Registry | None = None) -> CheckResult:
+def check_document(
+    doc: Document, load_diags: list[Diagnostic], registry: Registry | None = None
+) -> CheckResult:
     if load_diags:
         return CheckResult(doc, None, load_diags)
     graph, diags = check(doc, registry)
@@ -55,14 +57,20 @@ def check_file(path: str | os.PathLike[str], *, registry: Registry | None = None
 
 
 def check_text(
-    text: str | bytes, file: str = "<spec>", *, format: str | None = None, registry: Registry | None = None
+    text: str | bytes,
+    file: str = "<spec>",
+    *,
+    format: str | None = None,
+    registry: Registry | None = None,
 ) -> CheckResult:
     """Check spec text (YAML, or JSON when ``format='json'`` or the file name ends in .json)."""
     doc, diags = loads(text, file, format=format)
     return check_document(doc, diags, registry)
 
 
-def check_data(data: Mapping[str, Any], *, file: str = "<dict>", registry: Registry | None = None) -> CheckResult:
+def check_data(
+    data: Mapping[str, Any], *, file: str = "<dict>", registry: Registry | None = None
+) -> CheckResult:
     """Check a spec given as Python data (no positions: diagnostics point at line 1)."""
     doc = Document(data=dict(data), file=file, format="python")
     return check_document(doc, [], registry)

@@ -60,7 +60,9 @@ def supported_names(registry: Any, backend: str, kind: str) -> list[str]:
 
 def lowering_hint(registry: Any, backend: str, label: str, kind: str, name: str) -> str:
     """Help for a name ``backend`` (shown as ``label``) cannot lower: who can, or what it has."""
-    others = sorted({b for (b, k, n) in registry.lowerings if k == kind and n == name and b != backend})
+    others = sorted(
+        {b for (b, k, n) in registry.lowerings if k == kind and n == name and b != backend}
+    )
     base = f"install a plugin that lowers {kind} '{name}' for {label}"
     if others:
         return f"{base}, or use --backend {others[0]}, which supports it"

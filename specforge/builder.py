@@ -34,7 +34,9 @@ def select_backend(name: str, registry: Registry | None = None) -> Backend:
     if backend is None:
         known = ", ".join(sorted(reg.backends)) or "none"
         hint = reg.failed_plugins_hint("backend", name) or did_you_mean(name, reg.backends)
-        raise BackendError(f"backend '{name}' is not installed (installed backends: {known})", help=hint)
+        raise BackendError(
+            f"backend '{name}' is not installed (installed backends: {known})", help=hint
+        )
     missing = []
     for module in backend.requires:
         try:
@@ -47,7 +49,11 @@ def select_backend(name: str, registry: Registry | None = None) -> Backend:
         others = sorted(n for n in reg.backends if n != name)
         hints = ["install it with pip install 'specforge[tensorflow]'"] if name == "keras" else []
         if others:
-            hints.append(f"use --backend {others[0]}" if name != "keras" or "numpy" not in others else "use --backend numpy")
+            hints.append(
+                f"use --backend {others[0]}"
+                if name != "keras" or "numpy" not in others
+                else "use --backend numpy"
+            )
         raise BackendError(
             f"backend '{name}' needs {', '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} not installed",
             help=", or ".join(hints) or None,
@@ -55,7 +61,9 @@ def select_backend(name: str, registry: Registry | None = None) -> Backend:
     return backend
 
 
-def backend_diagnostics(backend: Backend, result: CheckResult, registry: Registry | None = None) -> list[Diagnostic]:
+def backend_diagnostics(
+    backend: Backend, result: CheckResult, registry: Registry | None = None
+) -> list[Diagnostic]:
     """What ``backend`` cannot build in a valid spec (a backend with a ``check`` method says)."""
     check = getattr(backend, "check", None)
     if check is None or result.graph is None:
@@ -148,7 +156,9 @@ def weights_file(path: str | os.PathLike[str], registry: Registry) -> tuple[Path
     return p, be
 
 
-def load_weights(path: str | os.PathLike[str], graph: Graph, registry: Registry | None = None) -> dict[str, list[Any]]:
+def load_weights(
+    path: str | os.PathLike[str], graph: Graph, registry: Registry | None = None
+) -> dict[str, list[Any]]:
     """The weights stored at ``path`` (a model file or run directory), keyed by node name."""
     reg = registry or get_registry()
     file, be = weights_file(path, reg)

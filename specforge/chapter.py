@@ -105,5 +105,7 @@ MODELS: dict[str, Callable[[], Any]] = {
 def hand_written(name: str) -> Any:
     """The chapter's compiled model ``name``, built as the chapter builds it."""
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # Keras 3 prefers Input() over input_shape=, as the chapter writes it
+        warnings.simplefilter(
+            "ignore"
+        )  # Keras 3 prefers Input() over input_shape=, as the chapter writes it
         return MODELS[name]()

@@ -54,7 +54,9 @@ class _State:
     inputs: list[GraphInput] = field(default_factory=list)
     input_names: set[str] = field(default_factory=set)
     # name -> (index in spec, node type or None, params or None, input names or None)
-    nodes: dict[str, tuple[int, NodeType | None, Any, list[str] | None]] = field(default_factory=dict)
+    nodes: dict[str, tuple[int, NodeType | None, Any, list[str] | None]] = field(
+        default_factory=dict
+    )
     node_order: list[str] = field(default_factory=list)
     #: Nodes whose 'inputs' were already reported as unusable (no second diagnostic).
     bad_inputs: set[str] = field(default_factory=set)
@@ -126,13 +128,23 @@ def _check_inputs(s: _State, items: Any) -> None:
         name = item.get("name") if isinstance(item, dict) else None
         where = f"input '{name}'" if isinstance(name, str) else f"inputs[{i}]"
         if not isinstance(item, dict):
-            s.add(s.doc.diagnostic("wrong-type", f"{where} must be a mapping with 'name' and 'shape'", ("inputs", i)))
+            s.add(
+                s.doc.diagnostic(
+                    "wrong-type",
+                    f"{where} must be a mapping with 'name' and 'shape'",
+                    ("inputs", i),
+                )
+            )
             s.broken = True
             continue
         try:
             spec = InputSpec.model_validate(item)
         except ValidationError as e:
-            s.extend(pydantic_diagnostics(s.doc, e, ("inputs", i), where=where, fields=list(InputSpec.model_fields)))
+            s.extend(
+                pydantic_diagnostics(
+                    s.doc, e, ("inputs", i), where=where, fields=list(InputSpec.model_fields)
+                )
+            )
             s.broken = True
             if isinstance(name, str):
                 s.input_names.add(name)
@@ -143,7 +155,9 @@ def _check_inputs(s: _State, items: Any) -> None:
             continue
         s.input_names.add(spec.name)
         _define(s, spec.name, ("inputs", i, "name"))
-        s.inputs.append(GraphInput(spec.name, tuple(spec.shape), spec.dtype, s.doc.span(("inputs", i))))
+        s.inputs.append(
+            GraphInput(spec.name, tuple(spec.shape), spec.dtype, s.doc.span(("inputs", i)))
+        )
 
 
 def _duplicate(s: _State, name: str, path: tuple[Any, ...], what: str) -> Diagnostic:
@@ -179,7 +193,9 @@ def _node_inputs(s: _State, i: int, name: str, raw: Any, where: str) -> list[str
                     "ambiguous-input",
                     f"{where} has no 'inputs' and the spec has {len(s.input_names)} inputs",
                     ("nodes", i),
-                    help="say which input it reads: inputs: [" + ", ".join(sorted(s.input_names)) + "]",
+                    help="say which input it reads: inputs: ["
+                    + ", ".join(sorted(s.input_names))
+                    + "]",
                 )
             )
         s.bad_inputs.add(name)
@@ -190,12 +206,25 @@ def _node_inputs(s: _State, i: int, name: str, raw: Any, where: str) -> list[str
         return list(raw)
     s.bad_inputs.add(name)
     if isinstance(raw, list) and not raw:
-        s.add(s.doc.diagnostic("invalid-value", f"{where}: 'inputs' is empty", path, help="name at least one input or node, or remove 'inputs' to read the node above"))
+        s.add(
+            s.doc.diagnostic(
+                "invalid-value",
+                f"{where}: 'inputs' is empty",
+                path,
+                help="name at least one input or node, or remove 'inputs' to read the node above",
+            )
+        )
         return []
     for j, x in enumerate(raw if isinstance(raw, list) else [raw]):
         if not isinstance(x, str):
             p = (*path, j) if isinstance(raw, list) else path
-            s.add(s.doc.diagnostic("wrong-type", f"{where}: 'inputs' must list names (strings), not {type(x).__name__} values", p))
+            s.add(
+                s.doc.diagnostic(
+                    "wrong-type",
+                    f"{where}: 'inputs' must list names (strings), not {type(x).__name__} values",
+                    p,
+                )
+            )
     return []
 
 
@@ -208,7 +237,11 @@ def _check_nodes(s: _State, items: Any) -> None:
         name = item.get("name") if isinstance(item, dict) else None
         where = f"node '{name}'" if isinstance(name, str) else f"nodes[{i}]"
         if not isinstance(item, dict):
-            s.add(doc.diagnostic("wrong-type", f"{where} must be a mapping with 'name' and 'type'", ("nodes", i)))
+            s.add(
+                doc.diagnostic(
+                    "wrong-type", f"{where} must be a mapping with 'name' and 'type'", ("nodes", i)
+                )
+            )
             s.broken = True
             previous = None
             continue
@@ -279,7 +312,10 @@ def _check_names_in_params(s: _State, i: int, where: str, node_type: NodeType, p
     """
     updates: dict[str, str] = {}
     ok = True
-    for kind, names in (("activation", node_type.activation_params), ("initializer", node_type.initializer_params)):
+    for kind, names in (
+        ("activation", node_type.activation_params),
+        ("initializer", node_type.initializer_params),
+    ):
         for pname in names:
             value = params.get(pname) if isinstance(params, dict) else getattr(params, pname, None)
             if not isinstance(value, str):
@@ -310,7 +346,13 @@ def _check_outputs(s: _State, items: Any) -> None:
     for i, item in enumerate(items):
         where = f"outputs[{i}]"
         if not isinstance(item, dict):
-            s.add(doc.diagnostic("wrong-type", f"{where} must be a mapping with 'node' and 'loss'", ("outputs", i)))
+            s.add(
+                doc.diagnostic(
+                    "wrong-type",
+                    f"{where} must be a mapping with 'node' and 'loss'",
+                    ("outputs", i),
+                )
+            )
             continue
         if isinstance(item.get("node"), str):
             where = f"output '{item['node']}'"
@@ -318,7 +360,11 @@ def _check_outputs(s: _State, items: Any) -> None:
         try:
             out = OutputSpec.model_validate(item)
         except ValidationError as e:
-            s.extend(pydantic_diagnostics(doc, e, ("outputs", i), where=where, fields=list(OutputSpec.model_fields)))
+            s.extend(
+                pydantic_diagnostics(
+                    doc, e, ("outputs", i), where=where, fields=list(OutputSpec.model_fields)
+                )
+            )
             s.broken = True
             continue
         if out.node in seen:
@@ -337,7 +383,9 @@ def _check_outputs(s: _State, items: Any) -> None:
         s.outputs.append((i, out.model_copy(update={"loss": loss or out.loss, "metrics": metrics})))
 
 
-def _check_output_names(s: _State, i: int, where: str, item: dict[str, Any]) -> tuple[str | None, list[str], bool]:
+def _check_output_names(
+    s: _State, i: int, where: str, item: dict[str, Any]
+) -> tuple[str | None, list[str], bool]:
     """Resolve an output's loss and metric names (aliases normalised), reporting unknown ones."""
     doc, reg = s.doc, s.reg
     ok = True
@@ -401,7 +449,11 @@ def _check_optimizer(s: _State, raw: Any) -> None:
         params = opt.params.model_validate(params_raw)
     except ValidationError as e:
         fields = ["type", *opt.params.model_fields]
-        s.extend(pydantic_diagnostics(doc, e, ("optimizer",), where=f"optimizer '{opt.name}'", fields=fields))
+        s.extend(
+            pydantic_diagnostics(
+                doc, e, ("optimizer",), where=f"optimizer '{opt.name}'", fields=fields
+            )
+        )
         return
     s.optimizer = OptimizerConfig(opt.name, params)
 
@@ -430,7 +482,14 @@ def _check_graph(s: _State) -> tuple[list[GraphNode], bool]:
         ok = name not in s.bad_inputs
         for j, ref in enumerate(inputs):
             if ref == name:
-                s.add(doc.diagnostic("cycle", f"node '{name}' reads itself", _ref_path(doc, i, j), help="a node must read inputs or other nodes"))
+                s.add(
+                    doc.diagnostic(
+                        "cycle",
+                        f"node '{name}' reads itself",
+                        _ref_path(doc, i, j),
+                        help="a node must read inputs or other nodes",
+                    )
+                )
                 ok = False
             elif ref not in known:
                 ok = False
@@ -440,14 +499,19 @@ def _check_graph(s: _State) -> tuple[list[GraphNode], bool]:
                         "unknown-reference",
                         f"node '{name}' reads '{ref}', which is not defined",
                         _ref_path(doc, i, j),
-                        help=did_you_mean(ref, others) or "inputs name model inputs or nodes: " + ", ".join(others),
+                        help=did_you_mean(ref, others)
+                        or "inputs name model inputs or nodes: " + ", ".join(others),
                     )
                 )
         if node_type is not None and name not in s.bad_inputs:
             n = len(inputs)
             lo, hi = node_type.min_inputs, node_type.max_inputs
             if n < lo or (hi is not None and n > hi):
-                want = f"exactly {lo}" if lo == hi else (f"at least {lo}" if hi is None else f"{lo} to {hi}")
+                want = (
+                    f"exactly {lo}"
+                    if lo == hi
+                    else (f"at least {lo}" if hi is None else f"{lo} to {hi}")
+                )
                 s.add(
                     doc.diagnostic(
                         "input-count",
@@ -463,7 +527,7 @@ def _check_graph(s: _State) -> tuple[list[GraphNode], bool]:
     order, cycles = topological_order(s.node_order, edges)
     for cycle in cycles:
         first = min(cycle, key=lambda n: s.nodes[n][0])
-        loop = " → ".join([*cycle[cycle.index(first):], *cycle[: cycle.index(first)], first])
+        loop = " → ".join([*cycle[cycle.index(first) :], *cycle[: cycle.index(first)], first])
         i = s.nodes[first][0]
         s.add(
             doc.diagnostic(
@@ -487,7 +551,9 @@ def _check_graph(s: _State) -> tuple[list[GraphNode], bool]:
             count = node_type.param_count(params, in_shapes)  # type: ignore[arg-type]
         except ShapeError as e:
             path = ("nodes", i, e.param) if e.param else _inputs_path(doc, i)
-            s.add(doc.diagnostic("shape-mismatch", f"node '{name}': {e.message}", path, help=e.help))
+            s.add(
+                doc.diagnostic("shape-mismatch", f"node '{name}': {e.message}", path, help=e.help)
+            )
             shapes[name] = None
             continue
         except Exception as e:  # a plugin's shape code failed: report, don't crash
@@ -502,7 +568,13 @@ def _check_graph(s: _State) -> tuple[list[GraphNode], bool]:
             shapes[name] = None
             continue
         if any(d <= 0 for d in out_shape):
-            s.add(doc.diagnostic("shape-mismatch", f"node '{name}' would have an empty output shape {out_shape}", ("nodes", i)))
+            s.add(
+                doc.diagnostic(
+                    "shape-mismatch",
+                    f"node '{name}' would have an empty output shape {out_shape}",
+                    ("nodes", i),
+                )
+            )
             shapes[name] = None
             continue
         if node_type.name == "Dense" and len(in_shapes[0]) > 1:  # type: ignore[arg-type]
@@ -556,7 +628,9 @@ def _check_outputs_against_graph(s: _State, nodes: list[GraphNode]) -> list[Grap
                 help_ = "an output must be the name of a node"
             else:
                 msg = f"output names '{out.node}', which is not a node"
-                help_ = did_you_mean(out.node, sorted(node_names)) or "nodes: " + ", ".join(sorted(node_names))
+                help_ = did_you_mean(out.node, sorted(node_names)) or "nodes: " + ", ".join(
+                    sorted(node_names)
+                )
             s.add(doc.diagnostic("unknown-output", msg, ("outputs", i, "node"), help=help_))
             continue
         node = by_name.get(out.node)
@@ -573,7 +647,11 @@ def _check_outputs_against_graph(s: _State, nodes: list[GraphNode]) -> list[Grap
                 )
             )
             continue
-        outs.append(GraphOutput(out.node, out.loss, float(out.weight), tuple(out.metrics), node.output_shape))
+        outs.append(
+            GraphOutput(
+                out.node, out.loss, float(out.weight), tuple(out.metrics), node.output_shape
+            )
+        )
     return outs
 
 
@@ -634,7 +712,13 @@ def _check(doc: Document, reg: Registry) -> tuple[Graph | None, list[Diagnostic]
             try:
                 s.extend(checker(doc, data[section], s.reg))
             except Exception as e:  # a plugin's validation failed: report, don't crash
-                s.add(doc.diagnostic("plugin-error", f"checking '{section}' failed: {type(e).__name__}: {e}", (section,)))
+                s.add(
+                    doc.diagnostic(
+                        "plugin-error",
+                        f"checking '{section}' failed: {type(e).__name__}: {e}",
+                        (section,),
+                    )
+                )
     nodes, complete = _check_graph(s) if s.nodes else ([], False)
     outputs = _check_outputs_against_graph(s, nodes)
     if complete and outputs and len(outputs) == len(s.outputs):

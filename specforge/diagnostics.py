@@ -71,7 +71,9 @@ class SpecError(Exception):
         first = errors[0] if errors else (self.diagnostics[0] if self.diagnostics else None)
         summary = f"{len(errors)} error(s) in spec"
         if first is not None:
-            summary += f"; first: {first.file}:{first.span.line}:{first.span.column}: {first.message}"
+            summary += (
+                f"; first: {first.file}:{first.span.line}:{first.span.column}: {first.message}"
+            )
         super().__init__(summary)
 
     def render(self, source: str | None = None) -> str:
@@ -88,7 +90,9 @@ def did_you_mean(name: object, candidates: Iterable[str]) -> str | None:
         return f"did you mean '{lowered[name.lower()]}'?"
     matches = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
     if not matches:
-        matches = [c for c in difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)]
+        matches = [
+            c for c in difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
+        ]
         matches = [lowered[m] for m in matches]
     return f"did you mean '{matches[0]}'?" if matches else None
 

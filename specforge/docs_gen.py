@@ -27,7 +27,8 @@ from .schema import json_schema
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "spec.md"
 _BLOCK = re.compile(
-    r"(<!-- BEGIN GENERATED: (?P<name>[a-z0-9-]+) -->\n)(?P<body>.*?)(<!-- END GENERATED: (?P=name) -->)", re.S
+    r"(<!-- BEGIN GENERATED: (?P<name>[a-z0-9-]+) -->\n)(?P<body>.*?)(<!-- END GENERATED: (?P=name) -->)",
+    re.S,
 )
 
 
@@ -48,7 +49,9 @@ def _table(header: Iterable[str], rows: Iterable[Iterable[object]]) -> str:
 
 
 def _literal(value: Any) -> str:
-    return f"`{json.dumps(value, ensure_ascii=False)}`" if not isinstance(value, str) else f"`{value}`"
+    return (
+        f"`{json.dumps(value, ensure_ascii=False)}`" if not isinstance(value, str) else f"`{value}`"
+    )
 
 
 def type_text(prop: Mapping[str, Any]) -> str:
@@ -78,9 +81,18 @@ def type_text(prop: Mapping[str, Any]) -> str:
         return text
     text = words.get(kind, "value") if isinstance(kind, str) else "value"
     bounds = []
-    for key, sign in (("exclusiveMinimum", ">"), ("minimum", "≥"), ("exclusiveMaximum", "<"), ("maximum", "≤")):
+    for key, sign in (
+        ("exclusiveMinimum", ">"),
+        ("minimum", "≥"),
+        ("exclusiveMaximum", "<"),
+        ("maximum", "≤"),
+    ):
         if key in prop:
-            bounds.append(f"{sign} {prop[key]:g}" if isinstance(prop[key], (int, float)) else f"{sign} {prop[key]}")
+            bounds.append(
+                f"{sign} {prop[key]:g}"
+                if isinstance(prop[key], (int, float))
+                else f"{sign} {prop[key]}"
+            )
     if bounds:
         text += " " + ", ".join(bounds)
     if "pattern" in prop:
@@ -135,7 +147,9 @@ def _optimizers(reg: Registry) -> str:
     for name, opt in sorted(reg.items["optimizer"].items()):
         aliases = ", ".join(f"`{a}`" for a in opt.aliases)
         parts.append(f"### `{name}`\n")
-        parts.append(_sentence(opt.description) + (f" Also written {aliases}." if aliases else "") + "\n")
+        parts.append(
+            _sentence(opt.description) + (f" Also written {aliases}." if aliases else "") + "\n"
+        )
         parts.append(_props_table(_model_schema(opt.params)) + "\n")
     return "\n".join(parts).rstrip() + "\n"
 
@@ -160,7 +174,11 @@ def _limits() -> str:
         ),
         ("nesting depth", f"{loader.MAX_DEPTH} levels of mappings and lists", "`too-deep`"),
         ("aliases", f"{loader.MAX_ALIASES:,} uses of `*name` per file", "`alias-limit`"),
-        ("expanded size", f"{loader.MAX_VALUES:,} values once aliases are followed", "`alias-limit`"),
+        (
+            "expanded size",
+            f"{loader.MAX_VALUES:,} values once aliases are followed",
+            "`alias-limit`",
+        ),
         ("documents", "one per file", "`multiple-documents`"),
         ("diagnostics printed", f"{diagnostics.MAX_PRINTED} per file (the rest are counted)", "—"),
     ]
@@ -186,7 +204,11 @@ def blocks(registry: Registry | None = None) -> dict[str, str]:
     }
     node_header = {
         "properties": {
-            "name": {"type": "string", "pattern": ".", "description": "Unique among inputs and nodes."},
+            "name": {
+                "type": "string",
+                "pattern": ".",
+                "description": "Unique among inputs and nodes.",
+            },
             "type": {"type": "string", "description": "A node type (below)."},
             "inputs": props["nodes"]["items"]["properties"]["inputs"],
         },

@@ -123,7 +123,9 @@ class Graph:
         spec: dict[str, Any] = {"specforge": 1, "name": self.name}
         if self.description:
             spec["description"] = self.description
-        spec["inputs"] = [{"name": i.name, "shape": list(i.shape), "dtype": i.dtype} for i in self.inputs]
+        spec["inputs"] = [
+            {"name": i.name, "shape": list(i.shape), "dtype": i.dtype} for i in self.inputs
+        ]
         spec["nodes"] = [
             {"name": n.name, "type": n.type, "inputs": list(n.inputs), **n.params.model_dump()}
             for n in self.nodes
@@ -184,7 +186,9 @@ def topological_order(
     return order, _cycles([n for n in names if pending[n] > 0], edges, known)
 
 
-def _cycles(stuck: list[str], edges: Mapping[str, Sequence[str]], known: set[str]) -> list[list[str]]:
+def _cycles(
+    stuck: list[str], edges: Mapping[str, Sequence[str]], known: set[str]
+) -> list[list[str]]:
     """Distinct cycles among the nodes left over by Kahn's algorithm."""
     stuck_set = set(stuck)
     seen: set[str] = set()

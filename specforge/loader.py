@@ -368,7 +368,9 @@ def _build(text: str, doc: Document) -> Any:
     root: Any = None
     documents = 0
 
-    def add(value: Any, span: Span, size: int, tree: _SpanTree | None, text: str | None = None) -> None:
+    def add(
+        value: Any, span: Span, size: int, tree: _SpanTree | None, text: str | None = None
+    ) -> None:
         nonlocal root
         if not stack:
             root = value
@@ -393,7 +395,9 @@ def _build(text: str, doc: Document) -> Any:
             first = top.seen_keys.get(value)
             if first is not None:
                 first_span, first_text = first
-                same = "" if first_text == shown else f", which means the same key as '{first_text}'"
+                same = (
+                    "" if first_text == shown else f", which means the same key as '{first_text}'"
+                )
                 raise _LoadError(
                     "duplicate-key",
                     f"duplicate key '{shown}'{same} (first defined at line {first_span.line})",
@@ -522,7 +526,9 @@ def _json_error(text: str) -> _LoadError | None:
             "check for a missing comma, quote or bracket near here",
         )
     except RecursionError:
-        return None  # too deep for json; the event builder reports where the nesting passes the limit
+        return (
+            None  # too deep for json; the event builder reports where the nesting passes the limit
+        )
     return None
 
 
@@ -544,7 +550,9 @@ def _reader_error(e: yaml.reader.ReaderError, text: str) -> _LoadError:
     )
 
 
-_SURROGATE_PAIR = re.compile(r"(?<!\\)((?:\\\\)*)\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})", re.IGNORECASE)
+_SURROGATE_PAIR = re.compile(
+    r"(?<!\\)((?:\\\\)*)\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})", re.IGNORECASE
+)
 
 
 def _astral(m: re.Match[str]) -> str:
@@ -562,7 +570,9 @@ def _yaml_error(e: yaml.YAMLError, text: str) -> _LoadError:
     message = f"invalid YAML: {problem}"
     if context:
         cmark = getattr(e, "context_mark", None)
-        same_place = cmark is None or mark is None or (cmark.line, cmark.column) == (mark.line, mark.column)
+        same_place = (
+            cmark is None or mark is None or (cmark.line, cmark.column) == (mark.line, mark.column)
+        )
         where = "" if same_place else f" at line {cmark.line + 1}, column {cmark.column + 1}"
         message += f" ({context}{where})"
     lines = text.splitlines()
@@ -694,7 +704,9 @@ class SpecFileError(OSError):
     """The spec file cannot be read at all (a usage/environment error, exit code 2)."""
 
 
-def load(path: str | os.PathLike[str], *, max_bytes: int | None = None) -> tuple[Document, list[Diagnostic]]:
+def load(
+    path: str | os.PathLike[str], *, max_bytes: int | None = None
+) -> tuple[Document, list[Diagnostic]]:
     """Read and parse a spec file; an unreadable file raises :class:`SpecFileError`."""
     p = Path(path)
     try:

@@ -67,7 +67,9 @@ class ParamCount:
         return self.trainable + self.non_trainable
 
     def __add__(self, other: ParamCount) -> ParamCount:
-        return ParamCount(self.trainable + other.trainable, self.non_trainable + other.non_trainable)
+        return ParamCount(
+            self.trainable + other.trainable, self.non_trainable + other.non_trainable
+        )
 
 
 class ShapeError(ValueError):

@@ -96,7 +96,9 @@ class PluginProblem:
     version: str | None = None
 
     def render(self) -> str:
-        origin = f" from {self.distribution} {self.version or ''}".rstrip() if self.distribution else ""
+        origin = (
+            f" from {self.distribution} {self.version or ''}".rstrip() if self.distribution else ""
+        )
         return f"plugin '{self.plugin}'{origin} ({self.stage}): {self.message}"
 
     def to_dict(self, *, debug: bool = False) -> dict[str, Any]:
@@ -192,7 +194,9 @@ class Registry:
             return f"plugin '{p.plugin}' may provide it but failed ({p.stage}): {p.message}"
         if failed:
             names = sorted({p.plugin for p in failed})
-            return "it may come from a plugin that failed to load: " + ", ".join(f"'{n}'" for n in names)
+            return "it may come from a plugin that failed to load: " + ", ".join(
+                f"'{n}'" for n in names
+            )
         return None
 
 
@@ -296,7 +300,9 @@ def make_plugin_manager(
         try:
             eps = _entry_points()
         except Exception as exc:  # broken metadata on sys.path must not stop specforge
-            problems.append(PluginProblem("<entry points>", "import", _describe(exc), _format_exc(exc)))
+            problems.append(
+                PluginProblem("<entry points>", "import", _describe(exc), _format_exc(exc))
+            )
             eps = []
         for ep in eps:
             dist = _dist_of(ep)
@@ -316,7 +322,9 @@ def make_plugin_manager(
         try:
             plugin = load()
         except (Exception, SystemExit) as exc:  # a broken plugin must not take the others down
-            problems.append(PluginProblem(name, "import", _describe(exc), _format_exc(exc), **where))
+            problems.append(
+                PluginProblem(name, "import", _describe(exc), _format_exc(exc), **where)
+            )
             continue
         api_problem = _check_api(plugin)
         if api_problem:
@@ -369,7 +377,8 @@ def _unknown_hook_message(exc: pluggy.PluginValidationError) -> str:
     unknown = [
         attr
         for attr in dir(exc.plugin)
-        if hasattr(getattr(exc.plugin, attr, None), "specforge_impl") and not hasattr(hookspecs, attr)
+        if hasattr(getattr(exc.plugin, attr, None), "specforge_impl")
+        and not hasattr(hookspecs, attr)
     ]
     if not unknown:
         return str(exc)
@@ -403,7 +412,11 @@ def _check_item(kind: str, expected: type, item: Any) -> str | None:
         if type(item).output_shape is NodeType.output_shape:
             return f"node type '{name}' does not implement output_shape()"
         lo, hi = item.min_inputs, item.max_inputs
-        if not isinstance(lo, int) or lo < 0 or (hi is not None and (not isinstance(hi, int) or hi < lo)):
+        if (
+            not isinstance(lo, int)
+            or lo < 0
+            or (hi is not None and (not isinstance(hi, int) or hi < lo))
+        ):
             return f"node type '{name}' has invalid min_inputs/max_inputs ({lo!r}, {hi!r})"
     if kind in ("dataset", "preprocessor"):
         model = item.params_model
@@ -421,7 +434,9 @@ def build_registry(
     reg.problems = problems
     by_name = {i.name: i for i in infos}
 
-    def problem(plugin_name: str, stage: str, message: str, tb: str | None = None, lost=()) -> PluginProblem:
+    def problem(
+        plugin_name: str, stage: str, message: str, tb: str | None = None, lost=()
+    ) -> PluginProblem:
         info = by_name.get(plugin_name)
         return PluginProblem(
             plugin_name,
@@ -429,7 +444,9 @@ def build_registry(
             message,
             tb,
             lost=list(lost),
-            distribution=None if info is None or info.builtin or info.in_process else info.distribution,
+            distribution=None
+            if info is None or info.builtin or info.in_process
+            else info.distribution,
             version=None if info is None or info.builtin or info.in_process else info.version,
         )
 
@@ -438,7 +455,9 @@ def build_registry(
         # Plugin order, whatever tryfirst/trylast say: built-ins first, so a
         # third-party plugin can never take a built-in's name.
         position = {info.name: k for k, info in enumerate(infos)}
-        impls = sorted(hook.get_hookimpls(), key=lambda impl: position.get(impl.plugin_name, len(position)))
+        impls = sorted(
+            hook.get_hookimpls(), key=lambda impl: position.get(impl.plugin_name, len(position))
+        )
         for impl in impls:
             plugin_name = impl.plugin_name
             staged: list[tuple[str, str, Any, tuple[str, ...]]] = []
@@ -447,18 +466,38 @@ def build_registry(
             if hook_name == "register_lowerings":
 
                 def register(
-                    backend: str, kind: str, name: str, implementation: Any, *, _staged=staged, _errors=errors
+                    backend: str,
+                    kind: str,
+                    name: str,
+                    implementation: Any,
+                    *,
+                    _staged=staged,
+                    _errors=errors,
                 ) -> None:
                     if kind not in LOWERING_KINDS:
-                        _errors.append(f"unknown lowering kind {kind!r} (expected one of {', '.join(LOWERING_KINDS)})")
+                        _errors.append(
+                            f"unknown lowering kind {kind!r} (expected one of {', '.join(LOWERING_KINDS)})"
+                        )
                         return
-                    _staged.append(("lowering", f"{backend}:{kind}:{name}", (backend, kind, name, implementation), ()))
+                    _staged.append(
+                        (
+                            "lowering",
+                            f"{backend}:{kind}:{name}",
+                            (backend, kind, name, implementation),
+                            (),
+                        )
+                    )
 
             else:
                 kind, expected = _KINDS[hook_name]
 
                 def register(
-                    item: Any, *, _kind: str = kind, _expected: type = expected, _staged=staged, _errors=errors
+                    item: Any,
+                    *,
+                    _kind: str = kind,
+                    _expected: type = expected,
+                    _staged=staged,
+                    _errors=errors,
                 ) -> None:
                     wrong = _check_item(_kind, _expected, item)
                     if wrong:
@@ -520,7 +559,9 @@ def build_registry(
                 for alias in aliases:
                     if alias == name:
                         continue
-                    taken = reg.aliases[kind].get(alias) or (alias if alias in reg.items[kind] else None)
+                    taken = reg.aliases[kind].get(alias) or (
+                        alias if alias in reg.items[kind] else None
+                    )
                     if taken is None:
                         reg.aliases[kind][alias] = name
                     elif reg.owner.get((kind, taken)) != plugin_name:
@@ -558,16 +599,22 @@ def get_registry() -> Registry:
     return _REGISTRY
 
 
-def _load(extra_plugins: Iterable[tuple[str, Any]], *, entry_points: bool) -> tuple[pluggy.PluginManager, Registry]:
+def _load(
+    extra_plugins: Iterable[tuple[str, Any]], *, entry_points: bool
+) -> tuple[pluggy.PluginManager, Registry]:
     disabled: list[str] = []
-    pm, infos, problems = make_plugin_manager(extra_plugins, entry_points=entry_points, disabled=disabled)
+    pm, infos, problems = make_plugin_manager(
+        extra_plugins, entry_points=entry_points, disabled=disabled
+    )
     reg = build_registry(pm, infos, problems)
     reg.disabled = disabled
     reg.third_party_disabled = _disabled()[0]
     return pm, reg
 
 
-def load_registry(extra_plugins: Iterable[tuple[str, Any]] = (), *, entry_points: bool = True) -> Registry:
+def load_registry(
+    extra_plugins: Iterable[tuple[str, Any]] = (), *, entry_points: bool = True
+) -> Registry:
     """A fresh registry (not cached): for tests and for tools that load plugins explicitly.
 
     ``extra_plugins`` are (name, plugin) pairs treated like installed third-party

@@ -40,7 +40,10 @@ def _node_schema(reg: Registry) -> dict[str, Any]:
     name = {"type": "string", "pattern": NAME_PATTERN}
     inputs = {
         "description": "Names this node reads; default: the node above (the first node reads the only input).",
-        "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}],
+        "anyOf": [
+            {"type": "string"},
+            {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        ],
     }
     branches = []
     for type_name, node_type in sorted(reg.node_types.items()):
@@ -90,7 +93,10 @@ def _optimizer_schema(reg: Registry) -> dict[str, Any]:
             then["$defs"] = params["$defs"]
         branches.append(
             {
-                "if": {"properties": {"type": {"enum": [opt_name, *opt.aliases]}}, "required": ["type"]},
+                "if": {
+                    "properties": {"type": {"enum": [opt_name, *opt.aliases]}},
+                    "required": ["type"],
+                },
                 "then": then,
                 "description": opt.description,
             }
@@ -115,13 +121,31 @@ def json_schema(registry: Registry | None = None) -> dict[str, Any]:
     about = {key: prop.get("description", "") for key, prop in props.items()}
     props["specforge"] = {"const": 1, "description": about["specforge"]}
     props["description"] = {"type": "string", "description": about["description"]}
-    props["inputs"] = {"type": "array", "minItems": 1, "items": inputs, "description": about["inputs"]}
-    props["nodes"] = {"type": "array", "minItems": 1, "items": _node_schema(reg), "description": about["nodes"]}
-    props["outputs"] = {"type": "array", "minItems": 1, "items": outputs, "description": about["outputs"]}
+    props["inputs"] = {
+        "type": "array",
+        "minItems": 1,
+        "items": inputs,
+        "description": about["inputs"],
+    }
+    props["nodes"] = {
+        "type": "array",
+        "minItems": 1,
+        "items": _node_schema(reg),
+        "description": about["nodes"],
+    }
+    props["outputs"] = {
+        "type": "array",
+        "minItems": 1,
+        "items": outputs,
+        "description": about["outputs"],
+    }
     props["optimizer"] = {**_optimizer_schema(reg), "description": about["optimizer"]}
     for section in ("data", "train"):
         builder = SECTION_SCHEMAS.get(section)
-        props[section] = {**(builder(reg) if builder else {"type": "object"}), "description": about[section]}
+        props[section] = {
+            **(builder(reg) if builder else {"type": "object"}),
+            "description": about[section],
+        }
     schema: dict[str, Any] = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,

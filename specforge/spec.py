@@ -40,7 +40,9 @@ class InputSpec(_Strict):
     """A model input. ``shape`` excludes the batch axis."""
 
     name: Name
-    shape: list[Annotated[int, Field(gt=0)]] = Field(min_length=1, description="Dimensions without the batch axis.")
+    shape: list[Annotated[int, Field(gt=0)]] = Field(
+        min_length=1, description="Dimensions without the batch axis."
+    )
     dtype: Literal[DTYPES] = "float32"  # type: ignore[valid-type]
 
 
@@ -81,13 +83,24 @@ class SpecHeader(_Strict):
     specforge: Literal[1] = Field(description="Format version of the spec language; must be 1.")
     name: Name = Field(description="The model's name.")
     description: str | None = Field(None, description="Free text: what the model is for.")
-    inputs: list[Any] = Field(min_length=1, description="The model's inputs: {name, shape, dtype?} each.")
-    nodes: list[Any] = Field(min_length=1, description="The graph: {name, type, inputs?, ...parameters} each.")
-    outputs: list[Any] = Field(min_length=1, description="What the model is trained on: {node, loss, weight?, metrics?} each.")
+    inputs: list[Any] = Field(
+        min_length=1, description="The model's inputs: {name, shape, dtype?} each."
+    )
+    nodes: list[Any] = Field(
+        min_length=1, description="The graph: {name, type, inputs?, ...parameters} each."
+    )
+    outputs: list[Any] = Field(
+        min_length=1,
+        description="What the model is trained on: {node, loss, weight?, metrics?} each.",
+    )
     # Keys inside these sections are checked by the section's own model (once).
     optimizer: dict[Any, Any] = Field(description="The optimizer: {type, ...parameters}.")
-    data: dict[Any, Any] | None = Field(None, description="Dataset, split, preprocessing and feeds (for training).")
-    train: dict[Any, Any] | None = Field(None, description="Training settings: epochs, batch size, seed, ...")
+    data: dict[Any, Any] | None = Field(
+        None, description="Dataset, split, preprocessing and feeds (for training)."
+    )
+    train: dict[Any, Any] | None = Field(
+        None, description="Training settings: epochs, batch size, seed, ..."
+    )
 
 
 TOP_LEVEL_KEYS = tuple(SpecHeader.model_fields)
@@ -228,16 +241,25 @@ def pydantic_diagnostics(
                 msg = "must start with a letter or '_' and contain only letters, digits, '_', '-' and '.'"
             yield doc.diagnostic(
                 "invalid-value",
-                f"{where}: '{field_text}' {msg}" + (f", got {_describe_value(err.get('input'))}" if kind != "too_short" else ""),
+                f"{where}: '{field_text}' {msg}"
+                + (f", got {_describe_value(err.get('input'))}" if kind != "too_short" else ""),
                 path,
-                help="write an ordinary number: .nan, .inf and -.inf are not allowed here" if kind == "finite_number" else None,
+                help="write an ordinary number: .nan, .inf and -.inf are not allowed here"
+                if kind == "finite_number"
+                else None,
             )
 
 
 #: YAML 1.1 spellings of booleans, which YAML 1.2 (and so a spec) reads as strings.
 _YAML11_BOOLEANS = {
-    "yes": "true", "y": "true", "on": "true", "true": "true",
-    "no": "false", "n": "false", "off": "false", "false": "false",
+    "yes": "true",
+    "y": "true",
+    "on": "true",
+    "true": "true",
+    "no": "false",
+    "n": "false",
+    "off": "false",
+    "false": "false",
 }
 
 
@@ -258,5 +280,9 @@ def _type_help(expected: str, value: Any) -> str | None:
     if expected in ("list", "tuple"):
         return "write a list: [a, b] or one item per line starting with '- '"
     if expected in ("dict", "model") and isinstance(value, str):
-        return f"write a mapping, for example {{type: {value}}}" if value.isidentifier() else "write a mapping: {key: value}"
+        return (
+            f"write a mapping, for example {{type: {value}}}"
+            if value.isidentifier()
+            else "write a mapping: {key: value}"
+        )
     return None

@@ -16,7 +16,9 @@ def summary_data(graph: Graph) -> dict[str, Any]:
     return {
         "name": graph.name,
         "file": graph.file,
-        "inputs": [{"name": i.name, "shape": [None, *i.shape], "dtype": i.dtype} for i in graph.inputs],
+        "inputs": [
+            {"name": i.name, "shape": [None, *i.shape], "dtype": i.dtype} for i in graph.inputs
+        ],
         "nodes": [
             {
                 "name": n.name,
@@ -46,7 +48,14 @@ def summary_text(graph: Graph) -> str:
     for i in graph.inputs:
         rows.append((f"{i.name} (Input)", _shape(i.shape), "0", ""))
     for n in graph.nodes:
-        rows.append((f"{n.name} ({n.type})", _shape(n.output_shape), f"{n.param_count.total:,}", ", ".join(n.inputs)))
+        rows.append(
+            (
+                f"{n.name} ({n.type})",
+                _shape(n.output_shape),
+                f"{n.param_count.total:,}",
+                ", ".join(n.inputs),
+            )
+        )
     widths = [max(len(r[c]) for r in rows) for c in range(4)]
     total_width = sum(widths) + 3 * 2
 

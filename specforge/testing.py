@@ -184,7 +184,9 @@ def make_distribution(
         target.write_text(source, encoding="utf-8")
     info = root / f"{name.replace('-', '_')}-{version}.dist-info"
     info.mkdir(exist_ok=True)
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n", encoding="utf-8")
+    (info / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n", encoding="utf-8"
+    )
     lines = ["[specforge]", *(f"{ep} = {target}" for ep, target in entry_points.items())]
     (info / "entry_points.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return root
@@ -203,7 +205,9 @@ def check_plugin(plugin: Any, name: str | None = None) -> _plugins.Registry:
     label = name or getattr(plugin, "__name__", None) or type(plugin).__name__
     declared = getattr(plugin, "SPECFORGE_API", None)
     if declared is None:
-        raise ConformanceError(f"plugin '{label}' does not declare SPECFORGE_API (add SPECFORGE_API = {API_VERSION})")
+        raise ConformanceError(
+            f"plugin '{label}' does not declare SPECFORGE_API (add SPECFORGE_API = {API_VERSION})"
+        )
     reg = _plugins.load_registry([(label, plugin)], entry_points=False)
     problems = [p for p in reg.problems if p.plugin == label]
     if problems:
@@ -265,24 +269,37 @@ def _node_type_of(node_type: NodeType | str, reg: _plugins.Registry) -> NodeType
     return registered
 
 
-def _graph_for(node_type: NodeType, params: Mapping[str, Any], input_shapes: Sequence[Sequence[int]], reg: Any) -> Any:
+def _graph_for(
+    node_type: NodeType, params: Mapping[str, Any], input_shapes: Sequence[Sequence[int]], reg: Any
+) -> Any:
     """Resolve a one-node spec through the real checker: what the backends will receive."""
     from .api import check_data
 
     spec = {
         "specforge": 1,
         "name": "conformance",
-        "inputs": [{"name": f"in_{k}", "shape": list(shape)} for k, shape in enumerate(input_shapes)],
+        "inputs": [
+            {"name": f"in_{k}", "shape": list(shape)} for k, shape in enumerate(input_shapes)
+        ],
         "nodes": [
-            {"name": "node", "type": node_type.name, "inputs": [f"in_{k}" for k in range(len(input_shapes))], **params}
+            {
+                "name": "node",
+                "type": node_type.name,
+                "inputs": [f"in_{k}" for k in range(len(input_shapes))],
+                **params,
+            }
         ],
         "outputs": [{"node": "node", "loss": "mean_squared_error"}],
         "optimizer": {"type": "sgd"},
     }
     result = check_data(spec, registry=reg)
     if not result.ok or result.graph is None:
-        lines = "\n".join(f"  {d.code}: {d.message}" + (f" ({d.help})" if d.help else "") for d in result.errors)
-        raise ConformanceError(f"{node_type.name} with params {dict(params)} and inputs {list(input_shapes)} is invalid:\n{lines}")
+        lines = "\n".join(
+            f"  {d.code}: {d.message}" + (f" ({d.help})" if d.help else "") for d in result.errors
+        )
+        raise ConformanceError(
+            f"{node_type.name} with params {dict(params)} and inputs {list(input_shapes)} is invalid:\n{lines}"
+        )
     return result.graph
 
 
@@ -370,7 +387,9 @@ def check_node_type(
 
     if "keras" not in backends:
         if "numpy" in backends:
-            raise ConformanceError("the NumPy check compares with Keras: include 'keras' in backends")
+            raise ConformanceError(
+                "the NumPy check compares with Keras: include 'keras' in backends"
+            )
         return report
 
     keras, model, layer = _keras_layer(nt, graph, node, reg)
@@ -400,9 +419,27 @@ def check_node_type(
     grad_out = gen.normal(size=(batch, *node.output_shape)).astype(np.float32)
 
     if "numpy" in backends:
-        _check_numpy(report, nt, node, layer, model, keras, reg, weights0, xs, grad_out, training, rng, seed, rtol, atol)
+        _check_numpy(
+            report,
+            nt,
+            node,
+            layer,
+            model,
+            keras,
+            reg,
+            weights0,
+            xs,
+            grad_out,
+            training,
+            rng,
+            seed,
+            rtol,
+            atol,
+        )
         if finite_differences:
-            _check_finite_differences(report, nt, node, reg, weights0, xs, grad_out, training, rng, seed)
+            _check_finite_differences(
+                report, nt, node, reg, weights0, xs, grad_out, training, rng, seed
+            )
 
     if import_rule:
         report.imported = _check_import(nt, graph, node, layer, reg, input_shapes)
@@ -412,7 +449,9 @@ def check_node_type(
 def _keras_layer(nt: NodeType, graph: Any, node: Any, reg: Any) -> tuple[Any, Any, Any]:
     lower = reg.lowering("keras", "node", nt.name)
     if lower is None:
-        raise ConformanceError(f"{nt.name} has no Keras lowering (register('keras', 'node', '{nt.name}', fn))")
+        raise ConformanceError(
+            f"{nt.name} has no Keras lowering (register('keras', 'node', '{nt.name}', fn))"
+        )
     import random
 
     import numpy as np
@@ -430,7 +469,9 @@ def _keras_layer(nt: NodeType, graph: Any, node: Any, reg: Any) -> tuple[Any, An
     with using_registry(reg):
         out = lower(node, list(inputs))
     if not isinstance(out, keras.KerasTensor):
-        raise ConformanceError(f"{nt.name}: the Keras lowering returned {type(out).__name__}, not a Keras tensor")
+        raise ConformanceError(
+            f"{nt.name}: the Keras lowering returned {type(out).__name__}, not a Keras tensor"
+        )
     model = keras.Model(inputs=inputs, outputs=out)
     layers = [lay for lay in model.layers if not isinstance(lay, keras.layers.InputLayer)]
     if len(layers) != 1:
@@ -439,11 +480,15 @@ def _keras_layer(nt: NodeType, graph: Any, node: Any, reg: Any) -> tuple[Any, An
             + ", ".join(f"{lay.name} ({type(lay).__name__})" for lay in layers)
         )
     if layers[0].name != node.name:
-        raise ConformanceError(f"{nt.name}: the Keras layer must be named after the node ('{node.name}'), got '{layers[0].name}'")
+        raise ConformanceError(
+            f"{nt.name}: the Keras layer must be named after the node ('{node.name}'), got '{layers[0].name}'"
+        )
     return keras, model, layers[0]
 
 
-def _keras_run(keras: Any, model: Any, layer: Any, xs: list[Any], grad_out: Any, training: bool) -> tuple[Any, list[Any], list[Any], list[Any]]:
+def _keras_run(
+    keras: Any, model: Any, layer: Any, xs: list[Any], grad_out: Any, training: bool
+) -> tuple[Any, list[Any], list[Any], list[Any]]:
     """Keras's output, input gradients and trainable-weight gradients of sum(output * grad_out),
     and its weights after the call (moving statistics move in training mode)."""
     import tensorflow as tf
@@ -459,7 +504,17 @@ def _keras_run(keras: Any, model: Any, layer: Any, xs: list[Any], grad_out: Any,
     return out.numpy(), as_np[:n], as_np[n:], layer.get_weights()
 
 
-def _numpy_pass(lowering: Any, node: Any, weights: list[Any], xs: list[Any], grad_out: Any, training: bool, rng: Any, seed: int, reg: Any) -> tuple[Any, list[Any], list[Any], Any]:
+def _numpy_pass(
+    lowering: Any,
+    node: Any,
+    weights: list[Any],
+    xs: list[Any],
+    grad_out: Any,
+    training: bool,
+    rng: Any,
+    seed: int,
+    reg: Any,
+) -> tuple[Any, list[Any], list[Any], Any]:
     """The NumPy lowering's output (activation applied as the backend does), its gradients, and its cache."""
     import numpy as np
 
@@ -481,9 +536,21 @@ def _numpy_pass(lowering: Any, node: Any, weights: list[Any], xs: list[Any], gra
 
 
 def _check_numpy(
-    report: NodeReport, nt: NodeType, node: Any, layer: Any, model: Any, keras: Any, reg: Any,
-    weights0: list[Any], xs: list[Any], grad_out: Any, training: Sequence[bool], rng: Any, seed: int,
-    rtol: float, atol: float,
+    report: NodeReport,
+    nt: NodeType,
+    node: Any,
+    layer: Any,
+    model: Any,
+    keras: Any,
+    reg: Any,
+    weights0: list[Any],
+    xs: list[Any],
+    grad_out: Any,
+    training: Sequence[bool],
+    rng: Any,
+    seed: int,
+    rtol: float,
+    atol: float,
 ) -> None:
     import numpy as np
 
@@ -491,13 +558,17 @@ def _check_numpy(
 
     lowering = reg.lowering("numpy", "node", nt.name)
     if lowering is None:
-        raise ConformanceError(f"{nt.name} has no NumPy lowering (register('numpy', 'node', '{nt.name}', lowering))")
+        raise ConformanceError(
+            f"{nt.name} has no NumPy lowering (register('numpy', 'node', '{nt.name}', lowering))"
+        )
     with using_registry(reg):
         fresh = lowering.init(node, np.random.default_rng(seed))
     shapes = [tuple(np.shape(w)) for w in fresh]
     keras_shapes = [tuple(w.shape) for w in weights0]
     if shapes != keras_shapes:
-        raise ConformanceError(f"{nt.name}: NumPy init() gives weights of shapes {shapes}, Keras has {keras_shapes}")
+        raise ConformanceError(
+            f"{nt.name}: NumPy init() gives weights of shapes {shapes}, Keras has {keras_shapes}"
+        )
     flags_fn = getattr(lowering, "trainable", None)
     try:
         flags = list(flags_fn(node)) if flags_fn is not None else [True] * len(fresh)
@@ -505,7 +576,9 @@ def _check_numpy(
         flags = [True] * len(fresh)
     keras_flags = [bool(w.trainable) for w in layer.weights]
     if flags != keras_flags:
-        raise ConformanceError(f"{nt.name}: NumPy trainable() flags {flags}, Keras's weights are trainable {keras_flags}")
+        raise ConformanceError(
+            f"{nt.name}: NumPy trainable() flags {flags}, Keras's weights are trainable {keras_flags}"
+        )
 
     for mode in training:
         what = f"{nt.name} ({'training' if mode else 'inference'})"
@@ -513,35 +586,71 @@ def _check_numpy(
         k_out, k_gin, k_gw, k_after = _keras_run(keras, model, layer, xs, grad_out, mode)
         layer.set_weights(weights0)
         weights = [w.copy() for w in weights0]
-        out, g_in, g_w, cache = _numpy_pass(lowering, node, weights, xs, grad_out, mode, rng, seed, reg)
+        out, g_in, g_w, cache = _numpy_pass(
+            lowering, node, weights, xs, grad_out, mode, rng, seed, reg
+        )
         _close(f"{what} forward", out, k_out, rtol=rtol, atol=atol)
         if len(g_in) != len(xs):
-            raise ConformanceError(f"{what}: backward returned {len(g_in)} input gradients for {len(xs)} inputs")
+            raise ConformanceError(
+                f"{what}: backward returned {len(g_in)} input gradients for {len(xs)} inputs"
+            )
         for k, (mine, theirs) in enumerate(zip(g_in, k_gin, strict=True)):
-            _close(f"{what} gradient of input {k}", mine, theirs if theirs is not None else np.zeros_like(xs[k]), rtol=rtol, atol=atol)
+            _close(
+                f"{what} gradient of input {k}",
+                mine,
+                theirs if theirs is not None else np.zeros_like(xs[k]),
+                rtol=rtol,
+                atol=atol,
+            )
         if len(g_w) != len(weights0):
-            raise ConformanceError(f"{what}: backward returned {len(g_w)} weight gradients for {len(weights0)} weights")
+            raise ConformanceError(
+                f"{what}: backward returned {len(g_w)} weight gradients for {len(weights0)} weights"
+            )
         trainable_grads = iter(k_gw)
         for k, (mine, flag) in enumerate(zip(g_w, flags, strict=True)):
             if not flag:
                 if mine is not None:
-                    raise ConformanceError(f"{what}: weight {k} is non-trainable, its gradient must be None")
+                    raise ConformanceError(
+                        f"{what}: weight {k} is non-trainable, its gradient must be None"
+                    )
                 continue
             theirs = next(trainable_grads)
-            _close(f"{what} gradient of weight {k}", mine, theirs if theirs is not None else np.zeros_like(weights0[k]), rtol=rtol, atol=atol)
+            _close(
+                f"{what} gradient of weight {k}",
+                mine,
+                theirs if theirs is not None else np.zeros_like(weights0[k]),
+                rtol=rtol,
+                atol=atol,
+            )
         update = getattr(lowering, "update_state", None)
         if mode and callable(update):
             with using_registry(reg):
                 update(node, weights, cache)
         # Keras moved its moving statistics in training mode: so must update_state.
         for k, (mine, theirs) in enumerate(zip(weights, k_after, strict=True)):
-            _close(f"{what} weight {k} after one step's state update", mine, theirs, rtol=rtol, atol=atol)
-        report.max_diff[f"forward {'training' if mode else 'inference'}"] = float(np.max(np.abs(out - k_out))) if out.size else 0.0
+            _close(
+                f"{what} weight {k} after one step's state update",
+                mine,
+                theirs,
+                rtol=rtol,
+                atol=atol,
+            )
+        report.max_diff[f"forward {'training' if mode else 'inference'}"] = (
+            float(np.max(np.abs(out - k_out))) if out.size else 0.0
+        )
 
 
 def _check_finite_differences(
-    report: NodeReport, nt: NodeType, node: Any, reg: Any, weights0: list[Any], xs: list[Any], grad_out: Any,
-    training: Sequence[bool], rng: Any, seed: int,
+    report: NodeReport,
+    nt: NodeType,
+    node: Any,
+    reg: Any,
+    weights0: list[Any],
+    xs: list[Any],
+    grad_out: Any,
+    training: Sequence[bool],
+    rng: Any,
+    seed: int,
 ) -> None:
     import numpy as np
 
@@ -561,10 +670,14 @@ def _check_finite_differences(
             continue  # a stub generator cannot be replayed for every perturbed evaluation
 
         def objective(inputs: list[Any], weights: list[Any], mode: bool = mode) -> float:
-            out, _, _, _ = _numpy_pass(lowering, node, [w.copy() for w in weights], inputs, g64, mode, None, seed, reg)
+            out, _, _, _ = _numpy_pass(
+                lowering, node, [w.copy() for w in weights], inputs, g64, mode, None, seed, reg
+            )
             return float(np.sum(out * g64))
 
-        _, g_in, g_w, _ = _numpy_pass(lowering, node, [w.copy() for w in w64], x64, g64, mode, None, seed, reg)
+        _, g_in, g_w, _ = _numpy_pass(
+            lowering, node, [w.copy() for w in w64], x64, g64, mode, None, seed, reg
+        )
         targets = [("input", k, x64, g_in[k]) for k in range(len(x64))]
         targets += [("weight", k, w64, g_w[k]) for k in range(len(w64)) if flags[k]]
         for kind, k, arrays, analytic in targets:
@@ -590,10 +703,14 @@ def _check_finite_differences(
                 rtol=FD_RTOL,
                 atol=FD_ATOL,
             )
-            report.max_diff[f"finite differences {kind} {k}"] = float(np.max(np.abs(np.subtract(expected, numeric))))
+            report.max_diff[f"finite differences {kind} {k}"] = float(
+                np.max(np.abs(np.subtract(expected, numeric)))
+            )
 
 
-def _check_import(nt: NodeType, graph: Any, node: Any, layer: Any, reg: Any, input_shapes: Sequence[Sequence[int]]) -> dict[str, Any]:
+def _check_import(
+    nt: NodeType, graph: Any, node: Any, layer: Any, reg: Any, input_shapes: Sequence[Sequence[int]]
+) -> dict[str, Any]:
     class_name = type(layer).__name__
     rule = reg.lowering("keras", "import", class_name)
     if rule is None:
@@ -605,7 +722,9 @@ def _check_import(nt: NodeType, graph: Any, node: Any, layer: Any, reg: Any, inp
     if imported.get("type") != nt.name:
         raise ConformanceError(f"{nt.name}: the import rule gives type {imported.get('type')!r}")
     if "name" in imported or "inputs" in imported:
-        raise ConformanceError(f"{nt.name}: an import rule returns type and parameters only (no name/inputs)")
+        raise ConformanceError(
+            f"{nt.name}: an import rule returns type and parameters only (no name/inputs)"
+        )
     params = {k: v for k, v in imported.items() if k != "type"}
     again = _graph_for(nt, params, input_shapes, reg)
     _, _, rebuilt = _keras_layer(nt, again, again.node("node"), reg)
@@ -616,7 +735,9 @@ def _check_import(nt: NodeType, graph: Any, node: Any, layer: Any, reg: Any, inp
     if config(rebuilt) != config(layer):
         a, b = config(layer), config(rebuilt)
         diff = {k: (a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)}
-        raise ConformanceError(f"{nt.name}: the import rule loses settings; original vs re-imported config: {diff}")
+        raise ConformanceError(
+            f"{nt.name}: the import rule loses settings; original vs re-imported config: {diff}"
+        )
     if again.node("node").param_count != node.param_count:
         raise ConformanceError(f"{nt.name}: the re-imported node has a different parameter count")
     return imported
@@ -664,8 +785,16 @@ def check_backend(
     for o in graph.outputs:
         if o.node not in got:
             raise ConformanceError(f"backend '{b.name}' gave no prediction for output '{o.node}'")
-        _close(f"{graph.name}: output '{o.node}' of backend '{b.name}' vs '{reference}'", got[o.node], expected[o.node], rtol=rtol, atol=atol)
-        diffs[o.node] = float(np.max(np.abs(np.asarray(got[o.node], dtype=np.float64) - expected[o.node])))
+        _close(
+            f"{graph.name}: output '{o.node}' of backend '{b.name}' vs '{reference}'",
+            got[o.node],
+            expected[o.node],
+            rtol=rtol,
+            atol=atol,
+        )
+        diffs[o.node] = float(
+            np.max(np.abs(np.asarray(got[o.node], dtype=np.float64) - expected[o.node]))
+        )
     if tmp_path is not None:
         from pathlib import Path
 
@@ -674,14 +803,25 @@ def check_backend(
         loaded = b.load(str(path), graph)
         again = b.predict(loaded, x, batch_size=batch)
         for o in graph.outputs:
-            _close(f"{graph.name}: output '{o.node}' after save/load", again[o.node], got[o.node], rtol=0, atol=0)
+            _close(
+                f"{graph.name}: output '{o.node}' after save/load",
+                again[o.node],
+                got[o.node],
+                rtol=0,
+                atol=0,
+            )
     return diffs
 
 
 # ---------------------------------------------------------------- datasets
 
 
-def check_dataset(dataset_type: DatasetType | str, params: Mapping[str, Any] | None = None, *, registry: _plugins.Registry | None = None) -> Any:
+def check_dataset(
+    dataset_type: DatasetType | str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    registry: _plugins.Registry | None = None,
+) -> Any:
     """Validate ``params``, load the dataset twice and check what comes back. Returns the Dataset."""
     import numpy as np
 
@@ -694,33 +834,57 @@ def check_dataset(dataset_type: DatasetType | str, params: Mapping[str, Any] | N
     try:
         dt.params_model.model_json_schema()
     except Exception as exc:
-        raise ConformanceError(f"dataset '{dt.name}': its params model has no JSON Schema ({exc})") from None
+        raise ConformanceError(
+            f"dataset '{dt.name}': its params model has no JSON Schema ({exc})"
+        ) from None
     p = dt.params_model.model_validate(dict(params or {}))
     first, second = dt.load(p), dt.load(p)
     where = f"dataset '{dt.name}' with {dict(params or {})}"
     if not isinstance(first, Dataset):
-        raise ConformanceError(f"{where}: load() returned {type(first).__name__}, not specforge.data.readers.Dataset")
+        raise ConformanceError(
+            f"{where}: load() returned {type(first).__name__}, not specforge.data.readers.Dataset"
+        )
     x, y = first.x, first.y
     if not isinstance(x, np.ndarray) or x.ndim < 2 or len(x) == 0:
-        raise ConformanceError(f"{where}: x must be a non-empty array of shape (samples, features...), got {getattr(x, 'shape', x)}")
+        raise ConformanceError(
+            f"{where}: x must be a non-empty array of shape (samples, features...), got {getattr(x, 'shape', x)}"
+        )
     if not np.issubdtype(x.dtype, np.floating) or not np.all(np.isfinite(x)):
         raise ConformanceError(f"{where}: x must hold finite floats, got dtype {x.dtype}")
     width = math.prod(x.shape[1:])
     if len(first.feature_names) not in (width, x.shape[-1]):
-        raise ConformanceError(f"{where}: {len(first.feature_names)} feature names for {width} features")
+        raise ConformanceError(
+            f"{where}: {len(first.feature_names)} feature names for {width} features"
+        )
     if y is not None:
         if first.task == "classification":
             if not np.issubdtype(y.dtype, np.integer):
-                raise ConformanceError(f"{where}: classification targets must be integer class indices, got {y.dtype}")
+                raise ConformanceError(
+                    f"{where}: classification targets must be integer class indices, got {y.dtype}"
+                )
             names = first.class_names or []
             if y.min() < 0 or y.max() >= len(names):
-                raise ConformanceError(f"{where}: class indices {int(y.min())}..{int(y.max())} do not fit {len(names)} class names")
+                raise ConformanceError(
+                    f"{where}: class indices {int(y.min())}..{int(y.max())} do not fit {len(names)} class names"
+                )
         elif not np.all(np.isfinite(y)):
             raise ConformanceError(f"{where}: regression targets contain NaN or infinity")
-    for a, b, what in ((first.x, second.x, "x"), (first.y, second.y, "y"), (first.x_test, second.x_test, "x_test")):
+    for a, b, what in (
+        (first.x, second.x, "x"),
+        (first.y, second.y, "y"),
+        (first.x_test, second.x_test, "x_test"),
+    ):
         if (a is None) != (b is None) or (a is not None and not np.array_equal(a, b)):
-            raise ConformanceError(f"{where}: two loads gave different {what}: the loader must be deterministic (seeded)")
-    json.dumps({"features": first.feature_names, "targets": first.target_names, "classes": first.class_names})
+            raise ConformanceError(
+                f"{where}: two loads gave different {what}: the loader must be deterministic (seeded)"
+            )
+    json.dumps(
+        {
+            "features": first.feature_names,
+            "targets": first.target_names,
+            "classes": first.class_names,
+        }
+    )
     return first
 
 
@@ -737,14 +901,18 @@ def _state_round_trip(state: Mapping[str, Any], where: str) -> dict[str, Any]:
             raise ConformanceError(f"{where}: state keys must be strings, got {key!r}")
         if isinstance(value, np.ndarray):
             if value.dtype == object:
-                raise ConformanceError(f"{where}: state array '{key}' has dtype object (it would need pickle)")
+                raise ConformanceError(
+                    f"{where}: state array '{key}' has dtype object (it would need pickle)"
+                )
             arrays[key] = value
         else:
             plain[key] = value
     try:
         text = json.dumps(plain, allow_nan=False)
     except (TypeError, ValueError) as exc:
-        raise ConformanceError(f"{where}: state is not plain JSON data plus numpy arrays: {exc}") from None
+        raise ConformanceError(
+            f"{where}: state is not plain JSON data plus numpy arrays: {exc}"
+        ) from None
     buf = io.BytesIO()
     np.savez(buf, **arrays)
     buf.seek(0)
@@ -771,7 +939,11 @@ def check_preprocessor(
     import numpy as np
 
     reg = registry or _plugins.get_registry()
-    pt = reg.preprocessors.get(preprocessor_type) if isinstance(preprocessor_type, str) else preprocessor_type
+    pt = (
+        reg.preprocessors.get(preprocessor_type)
+        if isinstance(preprocessor_type, str)
+        else preprocessor_type
+    )
     if pt is None:
         raise ConformanceError(f"preprocessor '{preprocessor_type}' is not registered")
     where = f"preprocessor '{pt.name}' with {dict(params or {})}"
@@ -779,7 +951,9 @@ def check_preprocessor(
     if x_train is None:
         x_train = gen.normal(2.0, 3.0, size=(40, 4)).astype(np.float32)
     if x_test is None:
-        x_test = gen.normal(-1.0, 0.5, size=(15, *np.shape(x_train)[1:])).astype(np.asarray(x_train).dtype)
+        x_test = gen.normal(-1.0, 0.5, size=(15, *np.shape(x_train)[1:])).astype(
+            np.asarray(x_train).dtype
+        )
     p = pt.params_model.model_validate(dict(params or {}))
     obj = pt.create(p)
     for method in ("fit", "transform", "get_state", "set_state"):
@@ -800,23 +974,31 @@ def check_preprocessor(
     frozen = _state_round_trip(state, where)
     out = np.asarray(obj.transform(np.array(x_test, copy=True)))
     if len(out) != len(x_test):
-        raise ConformanceError(f"{where}: transform() changed the number of samples ({len(x_test)} → {len(out)})")
+        raise ConformanceError(
+            f"{where}: transform() changed the number of samples ({len(x_test)} → {len(out)})"
+        )
     if np.issubdtype(out.dtype, np.floating) and not np.all(np.isfinite(out)):
         raise ConformanceError(f"{where}: transform() produced NaN or infinity")
     # Fit on train only: transforming other data must not change what was learnt ...
     after = _state_round_trip(obj.get_state(), where)
     for key in frozen:
         if not np.array_equal(np.asarray(frozen[key]), np.asarray(after[key])):
-            raise ConformanceError(f"{where}: transform() changed the fitted state '{key}': fit must see the training data only")
+            raise ConformanceError(
+                f"{where}: transform() changed the fitted state '{key}': fit must see the training data only"
+            )
     # ... nor must the training array, changed after fit, reach the state.
     train[...] = 0
     again = np.asarray(obj.transform(np.array(x_test, copy=True)))
     if not np.array_equal(again, out):
-        raise ConformanceError(f"{where}: the fitted state refers to the training array instead of copying what it learnt")
+        raise ConformanceError(
+            f"{where}: the fitted state refers to the training array instead of copying what it learnt"
+        )
     fresh = pt.create(p)
     fresh.set_state(frozen)
     restored = np.asarray(fresh.transform(np.array(x_test, copy=True)))
-    _close(f"{where}: output after the state's JSON/npz round trip", restored, out, rtol=1e-7, atol=0)
+    _close(
+        f"{where}: output after the state's JSON/npz round trip", restored, out, rtol=1e-7, atol=0
+    )
     return out
 
 
@@ -825,7 +1007,9 @@ def check_preprocessor(
 
 def _clean_config(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: _clean_config(v) for k, v in value.items() if k not in ("name", "shared_object_id")}
+        return {
+            k: _clean_config(v) for k, v in value.items() if k not in ("name", "shared_object_id")
+        }
     if isinstance(value, list | tuple):
         return [_clean_config(v) for v in value]
     return value
@@ -853,9 +1037,18 @@ def keras_structure(model: Any) -> tuple[Any, ...]:
     config = json.loads(json.dumps(keras.saving.serialize_keras_object(model)["config"]))
     layers = config["layers"]
     if type(model).__name__ == "Sequential":
-        sig: Any = ("Input", 0, tuple(layers[0]["config"]["batch_shape"]), layers[0]["config"]["dtype"])
+        sig: Any = (
+            "Input",
+            0,
+            tuple(layers[0]["config"]["batch_shape"]),
+            layers[0]["config"]["dtype"],
+        )
         for layer in layers[1:]:
-            sig = (layer["class_name"], json.dumps(_clean_config(layer["config"]), sort_keys=True), (sig,))
+            sig = (
+                layer["class_name"],
+                json.dumps(_clean_config(layer["config"]), sort_keys=True),
+                (sig,),
+            )
         return (sig,)
     by_name = {layer["name"]: layer for layer in layers}
     leaves = config["input_layers"]
@@ -869,7 +1062,11 @@ def keras_structure(model: Any) -> tuple[Any, ...]:
             return ("Input", input_order.index(name), tuple(c["batch_shape"]), c["dtype"])
         (call,) = layer["inbound_nodes"]
         sources = [t["config"]["keras_history"][0] for t in _keras_tensors(call["args"])]
-        return (layer["class_name"], json.dumps(_clean_config(layer["config"]), sort_keys=True), tuple(sig_of(s) for s in sources))
+        return (
+            layer["class_name"],
+            json.dumps(_clean_config(layer["config"]), sort_keys=True),
+            tuple(sig_of(s) for s in sources),
+        )
 
     outs = config["output_layers"]
     outs = [outs] if isinstance(outs[0], str) else outs

@@ -32,7 +32,10 @@ SEED_COUNTS = {
 #: ``kind`` takes there. A new f-string code must be added here, or the tests fail.
 FSTRING_CODES: dict[tuple[str, str], tuple[str, ...]] = {
     ("specforge/checker.py", "unknown-{kind}"): ("unknown-activation", "unknown-initializer"),
-    ("specforge/training/sections.py", "unknown-{kind}"): ("unknown-dataset", "unknown-preprocessor"),
+    ("specforge/training/sections.py", "unknown-{kind}"): (
+        "unknown-dataset",
+        "unknown-preprocessor",
+    ),
 }
 
 #: Names of the callables whose first argument is a diagnostic code.
@@ -100,7 +103,11 @@ def emitted_codes(files: Iterable[Path]) -> dict[str, list[str]]:
             name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
             arg = node.args[0]
             if name in _CODE_LIKE_TAKERS:
-                if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str) and _CODE_SHAPE.match(arg.value)):
+                if not (
+                    isinstance(arg, ast.Constant)
+                    and isinstance(arg.value, str)
+                    and _CODE_SHAPE.match(arg.value)
+                ):
                     continue
             elif name not in _CODE_TAKERS:
                 continue
@@ -153,7 +160,9 @@ def cli_run() -> Callable[..., CliResult]:
     return run
 
 
-def run_process(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_process(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run ``python -m specforge ARGS`` in a fresh process."""
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(

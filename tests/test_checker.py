@@ -35,25 +35,43 @@ optimizer: {type: sgd}
 
 def test_a_node_without_inputs_reads_the_node_above_and_the_first_reads_the_only_input():
     graph = check(MLP).graph
-    assert [(n.name, n.inputs) for n in graph.nodes] == [("h1", ("x",)), ("h2", ("h1",)), ("out", ("h2",))]
+    assert [(n.name, n.inputs) for n in graph.nodes] == [
+        ("h1", ("x",)),
+        ("h2", ("h1",)),
+        ("out", ("h2",)),
+    ]
 
 
 def test_inputs_may_be_a_single_name():
-    result = check(MLP.replace("units: 100, activation: relu}", "units: 100, activation: relu, inputs: h1}"))
+    result = check(
+        MLP.replace("units: 100, activation: relu}", "units: 100, activation: relu, inputs: h1}")
+    )
     assert result.ok
     assert result.graph.node("h2").inputs == ("h1",)
 
 
 def test_defaults_are_filled_in_and_aliases_normalised():
-    text = MLP.replace("activation: relu}", "activation: logistic, kernel_initializer: HeNormal}", 1)
-    text = text.replace("loss: mse}", "loss: mse, metrics: [mae]}").replace("{type: sgd}", "{type: Adam, learning_rate: 1e-3}")
+    text = MLP.replace(
+        "activation: relu}", "activation: logistic, kernel_initializer: HeNormal}", 1
+    )
+    text = text.replace("loss: mse}", "loss: mse, metrics: [mae]}").replace(
+        "{type: sgd}", "{type: Adam, learning_rate: 1e-3}"
+    )
     graph = check(text).graph
     h1 = graph.node("h1")
-    assert (h1.params.activation, h1.params.kernel_initializer, h1.params.bias_initializer) == ("sigmoid", "he_normal", "zeros")
+    assert (h1.params.activation, h1.params.kernel_initializer, h1.params.bias_initializer) == (
+        "sigmoid",
+        "he_normal",
+        "zeros",
+    )
     assert graph.node("out").params.activation == "linear"
     assert graph.node("out").params.use_bias is True
     [out] = graph.outputs
-    assert (out.loss, out.weight, out.metrics) == ("mean_squared_error", 1.0, ("mean_absolute_error",))
+    assert (out.loss, out.weight, out.metrics) == (
+        "mean_squared_error",
+        1.0,
+        ("mean_absolute_error",),
+    )
     assert graph.optimizer.type == "adam"
     assert graph.optimizer.learning_rate == 0.001
     assert graph.optimizer.as_dict()["beta_1"] == 0.9
@@ -115,12 +133,16 @@ def test_a_broken_node_does_not_cascade_into_its_readers():
 
 
 def test_a_broken_node_above_does_not_make_a_guess_for_the_next():
-    result = check(MLP.replace("  - {name: h1, type: Dense, units: 30, activation: relu}", "  - just a string"))
+    result = check(
+        MLP.replace("  - {name: h1, type: Dense, units: 30, activation: relu}", "  - just a string")
+    )
     assert [c for c, _, _ in codes(result)] == ["wrong-type"]
 
 
 def test_ambiguous_input_is_reported_once():
-    text = MLP.replace("  - {name: x, shape: [8]}", "  - {name: x, shape: [8]}\n  - {name: y, shape: [2]}")
+    text = MLP.replace(
+        "  - {name: x, shape: [8]}", "  - {name: x, shape: [8]}\n  - {name: y, shape: [2]}"
+    )
     assert [c for c, _, _ in codes(check(text))] == ["ambiguous-input"]
 
 
@@ -153,16 +175,25 @@ def test_dense_on_a_rank_2_input_is_a_warning_and_the_graph_still_resolves():
 
 
 def test_unused_nodes_and_inputs_are_warnings():
-    text = MLP.replace("  - {name: out,", "  - {name: probe, type: Dense, units: 2, inputs: [h1]}\n  - {name: out,")
-    text = text.replace("  - {name: x, shape: [8]}", "  - {name: x, shape: [8]}\n  - {name: spare, shape: [1]}")
+    text = MLP.replace(
+        "  - {name: out,", "  - {name: probe, type: Dense, units: 2, inputs: [h1]}\n  - {name: out,"
+    )
+    text = text.replace(
+        "  - {name: x, shape: [8]}", "  - {name: x, shape: [8]}\n  - {name: spare, shape: [1]}"
+    )
     text = text.replace("activation: relu}", "activation: relu, inputs: [x]}", 1)
     result = check(text)
     assert result.ok
-    assert [(d.code, d.severity) for d in result.diagnostics] == [("unused-input", "warning"), ("unused-node", "warning")]
+    assert [(d.code, d.severity) for d in result.diagnostics] == [
+        ("unused-input", "warning"),
+        ("unused-node", "warning"),
+    ]
 
 
 def test_losses_for_class_vectors_need_a_rank_1_output():
-    text = MLP.replace("shape: [8]", "shape: [28, 28]").replace("loss: mse", "loss: sparse_categorical_crossentropy")
+    text = MLP.replace("shape: [8]", "shape: [28, 28]").replace(
+        "loss: mse", "loss: sparse_categorical_crossentropy"
+    )
     result = check(text)
     assert [c for c, _, _ in codes(result) if c != "dense-on-rank"] == ["shape-mismatch"]
 

@@ -18,7 +18,13 @@ SOURCE = "specforge: 1\nname: m\nnodes:\n  - {name: a, type: Dens}\n"
 
 
 def diag(span: Span, **kw) -> Diagnostic:
-    return Diagnostic(kw.pop("code", "unknown-node-type"), kw.pop("message", "bad"), file="s.yaml", span=span, **kw)
+    return Diagnostic(
+        kw.pop("code", "unknown-node-type"),
+        kw.pop("message", "bad"),
+        file="s.yaml",
+        span=span,
+        **kw,
+    )
 
 
 def test_a_diagnostic_renders_header_source_caret_and_help():

@@ -14,7 +14,9 @@ def test_spec_reference_is_up_to_date_with_the_generator():
     current = (DOCS / "spec.md").read_text(encoding="utf-8")
     generated = docs_gen.blocks()
     assert docs_gen.missing_blocks(current, generated) == []
-    assert docs_gen.render(current, generated) == current, "docs/spec.md is out of date: run python -m specforge.docs_gen"
+    assert docs_gen.render(current, generated) == current, (
+        "docs/spec.md is out of date: run python -m specforge.docs_gen"
+    )
 
 
 def test_the_docs_generator_check_mode_agrees():
@@ -35,7 +37,9 @@ def documented_codes() -> list[str]:
 
 def test_every_emitted_diagnostic_code_is_documented(all_codes):
     missing = sorted(set(all_codes) - set(documented_codes()))
-    assert not missing, f"add these codes to docs/diagnostics.md: {missing} (emitted at {[all_codes[c] for c in missing]})"
+    assert not missing, (
+        f"add these codes to docs/diagnostics.md: {missing} (emitted at {[all_codes[c] for c in missing]})"
+    )
 
 
 def test_every_documented_code_is_emitted_somewhere(all_codes):

@@ -21,13 +21,68 @@ SEEDS = sorted(p for p in SPECS.iterdir() if p.suffix in (".yaml", ".json"))
 TEXTS = [(p.suffix, p.read_text(encoding="utf-8")) for p in SEEDS]
 
 WORDS = [
-    "Dense", "Flatten", "Concatenate", "relu", "softmax", "mse", "sgd", "adam", "inputs", "nodes",
-    "outputs", "name", "type", "units", "shape", "loss", "weight", "axis", "specforge", "optimizer",
-    "hidden1", "hidden2", "output", "true", "no", "null", "~", "1e-3", ".nan", "-.inf", "[]", "{}",
+    "Dense",
+    "Flatten",
+    "Concatenate",
+    "relu",
+    "softmax",
+    "mse",
+    "sgd",
+    "adam",
+    "inputs",
+    "nodes",
+    "outputs",
+    "name",
+    "type",
+    "units",
+    "shape",
+    "loss",
+    "weight",
+    "axis",
+    "specforge",
+    "optimizer",
+    "hidden1",
+    "hidden2",
+    "output",
+    "true",
+    "no",
+    "null",
+    "~",
+    "1e-3",
+    ".nan",
+    "-.inf",
+    "[]",
+    "{}",
 ]
-NUMBERS = ["0", "-1", "1", "2", "0.5", "1e-3", ".nan", ".inf", "-.inf", "99999999999999999999", "1.5", "010", "0x1F", '"3"', "true"]
+NUMBERS = [
+    "0",
+    "-1",
+    "1",
+    "2",
+    "0.5",
+    "1e-3",
+    ".nan",
+    ".inf",
+    "-.inf",
+    "99999999999999999999",
+    "1.5",
+    "010",
+    "0x1F",
+    '"3"',
+    "true",
+]
 NOISE = st.sampled_from(
-    [*"\t :-[]{},'\"&*!%#|>?@`\n\\", "\x00", "\x07", "é", "😀", "---", "&a", "*a", "!!python/name:os.system "]
+    [
+        *"\t :-[]{},'\"&*!%#|>?@`\n\\",
+        "\x00",
+        "\x07",
+        "é",
+        "😀",
+        "---",
+        "&a",
+        "*a",
+        "!!python/name:os.system ",
+    ]
 )
 
 
@@ -39,7 +94,18 @@ def mutated_spec(draw) -> tuple[str, str]:
         n = len(lines)
         op = draw(
             st.sampled_from(
-                ["delete", "duplicate", "swap", "insert", "number", "rename", "truncate", "indent", "dedent", "tab"]
+                [
+                    "delete",
+                    "duplicate",
+                    "swap",
+                    "insert",
+                    "number",
+                    "rename",
+                    "truncate",
+                    "indent",
+                    "dedent",
+                    "tab",
+                ]
             )
         )
         i = draw(st.integers(0, max(n - 1, 0)))
@@ -63,7 +129,9 @@ def mutated_spec(draw) -> tuple[str, str]:
             spots = list(re.finditer(r"[A-Za-z_][A-Za-z0-9_]*", text))
             if spots:
                 m = draw(st.sampled_from(spots))
-                word = draw(st.one_of(st.sampled_from(WORDS), st.text("abcxyz_", min_size=1, max_size=6)))
+                word = draw(
+                    st.one_of(st.sampled_from(WORDS), st.text("abcxyz_", min_size=1, max_size=6))
+                )
                 text = text[: m.start()] + word + text[m.end() :]
                 continue
         elif op == "truncate":
@@ -92,7 +160,11 @@ def test_check_text_never_raises_on_a_mutated_spec(case):
         assert any(d.is_error for d in result.diagnostics)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(case=mutated_spec())
 def test_validate_exits_0_or_1_on_a_mutated_spec(case, tmp_path_factory):
     suffix, text = case
@@ -101,6 +173,8 @@ def test_validate_exits_0_or_1_on_a_mutated_spec(case, tmp_path_factory):
     path.write_text(text, encoding="utf-8", errors="surrogatepass")
     for fmt in ("text", "json"):
         result = CliRunner().invoke(cli, ["validate", "--format", fmt, str(path)])
-        assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+        assert result.exception is None or isinstance(result.exception, SystemExit), (
+            result.exception
+        )
         assert result.exit_code in (0, 1), result.output
         assert "Traceback" not in result.output

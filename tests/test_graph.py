@@ -15,7 +15,9 @@ SPECS = Path(__file__).resolve().parent.parent / "specs"
 
 
 def test_topological_order_puts_each_name_after_what_it_reads():
-    order, cycles = topological_order(["c", "a", "b"], {"c": ["a", "b"], "b": ["a"], "a": ["input"]})
+    order, cycles = topological_order(
+        ["c", "a", "b"], {"c": ["a", "b"], "b": ["a"], "a": ["input"]}
+    )
     assert (order, cycles) == (["a", "b", "c"], [])
 
 
@@ -80,7 +82,10 @@ def test_flatten_and_a_dense_without_bias():
         "specforge": 1,
         "name": "m",
         "inputs": [{"name": "img", "shape": [28, 28]}],
-        "nodes": [{"name": "f", "type": "Flatten"}, {"name": "d", "type": "Dense", "units": 10, "use_bias": False}],
+        "nodes": [
+            {"name": "f", "type": "Flatten"},
+            {"name": "d", "type": "Dense", "units": 10, "use_bias": False},
+        ],
         "outputs": [{"node": "d", "loss": "mse"}],
         "optimizer": {"type": "sgd"},
     }
@@ -94,7 +99,10 @@ def test_concatenate_on_a_middle_axis():
         "specforge": 1,
         "name": "m",
         "inputs": [{"name": "a", "shape": [4, 3]}, {"name": "b", "shape": [2, 3]}],
-        "nodes": [{"name": "c", "type": "Concatenate", "inputs": ["a", "b"], "axis": 1}, {"name": "f", "type": "Flatten"}],
+        "nodes": [
+            {"name": "c", "type": "Concatenate", "inputs": ["a", "b"], "axis": 1},
+            {"name": "f", "type": "Flatten"},
+        ],
         "outputs": [{"node": "f", "loss": "mse"}],
         "optimizer": {"type": "sgd"},
     }

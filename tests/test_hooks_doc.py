@@ -17,12 +17,16 @@ from specforge import hookspecs
 
 ROOT = Path(__file__).resolve().parent.parent
 GENERATOR = runpy.run_path(str(ROOT / "docs" / "generate_hooks.py"))
-HOOKS = [name for name, fn in vars(hookspecs).items() if callable(fn) and hasattr(fn, "specforge_spec")]
+HOOKS = [
+    name for name, fn in vars(hookspecs).items() if callable(fn) and hasattr(fn, "specforge_spec")
+]
 
 
 def test_docs_hooks_md_is_up_to_date():
     current = (ROOT / "docs" / "hooks.md").read_text(encoding="utf-8")
-    assert current == GENERATOR["render"](), "docs/hooks.md is stale: run python docs/generate_hooks.py"
+    assert current == GENERATOR["render"](), (
+        "docs/hooks.md is stale: run python docs/generate_hooks.py"
+    )
 
 
 def test_every_hookspec_is_a_registry_hook_listed_in_phase_order():
@@ -49,4 +53,6 @@ def _test_sources() -> dict[Path, str]:
 def test_every_hook_has_a_test_of_its_own(hook):
     pattern = re.compile(rf"\b{hook}\b")
     users = [p for p, text in _test_sources().items() if pattern.search(text)]
-    assert users, f"no test mentions {hook}: add one (tests/test_plugin_isolation.py has one per hook)"
+    assert users, (
+        f"no test mentions {hook}: add one (tests/test_plugin_isolation.py has one per hook)"
+    )

@@ -17,7 +17,10 @@ from pathlib import Path
 import pytest
 
 INVALID = Path(__file__).resolve().parent / "fixtures" / "invalid"
-HEAD = re.compile(r"^(?P<file>\S+):(?P<line>\d+):(?P<col>\d+): (?P<severity>error|warning|note)\[(?P<code>[a-z0-9-]+)\]", re.M)
+HEAD = re.compile(
+    r"^(?P<file>\S+):(?P<line>\d+):(?P<col>\d+): (?P<severity>error|warning|note)\[(?P<code>[a-z0-9-]+)\]",
+    re.M,
+)
 
 #: Codes no spec file can produce on its own, and where they are tested instead.
 NOT_FROM_A_FILE = {
@@ -49,7 +52,9 @@ def test_there_are_at_least_30_broken_spec_fixtures():
         assert case.with_suffix(".expected").is_file(), f"{case.name} has no .expected file"
 
 
-def test_broken_spec_exits_1_with_exactly_the_expected_diagnostics(invalid_case, cli_run, monkeypatch):
+def test_broken_spec_exits_1_with_exactly_the_expected_diagnostics(
+    invalid_case, cli_run, monkeypatch
+):
     expected, env, args = read_expected(invalid_case)
     monkeypatch.chdir(INVALID)
     result = cli_run("validate", *args, invalid_case.name, env=env)
@@ -59,7 +64,10 @@ def test_broken_spec_exits_1_with_exactly_the_expected_diagnostics(invalid_case,
     heads = [m.group(0) for m in HEAD.finditer(result.stdout)]
     assert heads == expected, result.stdout
     assert heads, "a broken spec must produce at least one positioned diagnostic"
-    assert re.fullmatch(rf"{re.escape(invalid_case.name)}: invalid \(\d+ errors?, \d+ warnings?\)", result.stdout.splitlines()[-1])
+    assert re.fullmatch(
+        rf"{re.escape(invalid_case.name)}: invalid \(\d+ errors?, \d+ warnings?\)",
+        result.stdout.splitlines()[-1],
+    )
 
 
 def test_broken_spec_json_output_matches_the_text_output(invalid_case, cli_run, monkeypatch):
@@ -68,17 +76,35 @@ def test_broken_spec_json_output_matches_the_text_output(invalid_case, cli_run, 
     result = cli_run("validate", "--format", "json", *args, invalid_case.name, env=env)
     assert result.exit_code == 1
     diagnostics = json.loads(result.stdout)
-    got = [f"{d['file']}:{d['line']}:{d['column']}: {d['severity']}[{d['code']}]" for d in diagnostics]
+    got = [
+        f"{d['file']}:{d['line']}:{d['column']}: {d['severity']}[{d['code']}]" for d in diagnostics
+    ]
     assert got == expected
     for d in diagnostics:
-        assert set(d) == {"file", "line", "column", "end_line", "end_column", "severity", "code", "message", "help"}
+        assert set(d) == {
+            "file",
+            "line",
+            "column",
+            "end_line",
+            "end_column",
+            "severity",
+            "code",
+            "message",
+            "help",
+        }
         assert (d["end_line"], d["end_column"]) >= (d["line"], d["column"])
         assert d["message"]
 
 
 def test_broken_spec_in_a_real_process_prints_no_traceback(run_specforge):
     """End to end, a handful of the nastiest inputs: exit 1, no traceback, nothing on stderr but the summary."""
-    names = ["billion_laughs.yaml", "binary_garbage.yaml", "python_object_apply.yaml", "self_alias.yaml", "tabs.yaml"]
+    names = [
+        "billion_laughs.yaml",
+        "binary_garbage.yaml",
+        "python_object_apply.yaml",
+        "self_alias.yaml",
+        "tabs.yaml",
+    ]
     proc = run_specforge("validate", *names, cwd=INVALID)
     assert proc.returncode == 1
     assert "Traceback" not in proc.stdout + proc.stderr
@@ -101,13 +127,19 @@ def test_every_code_the_loader_and_checker_emit_is_covered_by_a_fixture(core_cod
 
 
 @pytest.mark.parametrize("fmt", ["yaml", "json"])
-def test_1000_deep_nesting_is_a_positioned_error_not_a_recursion_error(fmt, cli_run, tmp_path, monkeypatch):
+def test_1000_deep_nesting_is_a_positioned_error_not_a_recursion_error(
+    fmt, cli_run, tmp_path, monkeypatch
+):
     depth = 1000
     if fmt == "yaml":
         text = "specforge: 1\nname: deep\ntrain: {x: " + "[" * depth + "]" * depth + "}\n"
-        col = len("train: {x: ") + 64  # the 64th '[' is nested 65 levels deep (the spec and train are two)
+        col = (
+            len("train: {x: ") + 64
+        )  # the 64th '[' is nested 65 levels deep (the spec and train are two)
     else:
-        text = '{"specforge": 1, "name": "deep", "train": {"x": ' + "[" * depth + "]" * depth + "}}\n"
+        text = (
+            '{"specforge": 1, "name": "deep", "train": {"x": ' + "[" * depth + "]" * depth + "}}\n"
+        )
         col = None
     path = tmp_path / f"deep.{fmt}"
     path.write_text(text)
@@ -122,7 +154,9 @@ def test_1000_deep_nesting_is_a_positioned_error_not_a_recursion_error(fmt, cli_
 
 
 def test_1000_deep_block_mapping_is_a_positioned_error(cli_run, tmp_path, monkeypatch):
-    text = "specforge: 1\nname: deep\ntrain:\n" + "".join("  " * (i + 1) + f"k{i}:\n" for i in range(1000))
+    text = "specforge: 1\nname: deep\ntrain:\n" + "".join(
+        "  " * (i + 1) + f"k{i}:\n" for i in range(1000)
+    )
     (tmp_path / "deep.yaml").write_text(text)
     monkeypatch.chdir(tmp_path)
     result = cli_run("validate", "deep.yaml")

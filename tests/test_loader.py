@@ -66,7 +66,10 @@ def test_sexagesimal_and_underscored_numbers_stay_strings(text):
     assert value(text) == text
 
 
-@pytest.mark.parametrize(("text", "expected"), [("true", True), ("False", False), ("null", None), ("~", None), ("", None)])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("true", True), ("False", False), ("null", None), ("~", None), ("", None)],
+)
 def test_core_schema_booleans_and_nulls(text, expected):
     assert value(text) is expected
 
@@ -176,7 +179,9 @@ def test_non_core_tags_are_refused(text):
     assert codes(text) == [("forbidden-tag", 1, 4)]
 
 
-@pytest.mark.parametrize("text", ["x: !!int 'abc'\n", "x: !!int\n", "x: !!bool 'maybe'\n", "x: !!float 'one'\n"])
+@pytest.mark.parametrize(
+    "text", ["x: !!int 'abc'\n", "x: !!int\n", "x: !!bool 'maybe'\n", "x: !!float 'one'\n"]
+)
 def test_a_core_tag_on_the_wrong_value_is_a_type_error(text):
     assert codes(text) == [("wrong-type", 1, 4)]
 

@@ -26,7 +26,12 @@ print("HEAVY=" + ",".join(heavy), "EXIT=" + str(code), file=sys.stderr)
 @pytest.mark.parametrize(
     "args",
     [
-        ["validate", "specs/wide_deep_aux.yaml", "specs/fashion_mnist_mlp.yaml", "specs/wide_deep_aux.json"],
+        [
+            "validate",
+            "specs/wide_deep_aux.yaml",
+            "specs/fashion_mnist_mlp.yaml",
+            "specs/wide_deep_aux.json",
+        ],
         ["validate", "tests/fixtures/invalid/several_problems.yaml"],
         ["summary", "specs/wide_deep_aux.yaml"],
         ["summary", "--format", "json", "specs/fashion_mnist_mlp.yaml"],
@@ -36,7 +41,11 @@ print("HEAVY=" + ",".join(heavy), "EXIT=" + str(code), file=sys.stderr)
 )
 def test_command_does_not_import_tensorflow_or_keras(args):
     proc = subprocess.run(
-        [sys.executable, "-c", PROBE.format(args=args)], capture_output=True, text=True, cwd=ROOT, timeout=120
+        [sys.executable, "-c", PROBE.format(args=args)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
     )
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith("HEAVY= EXIT="), proc.stderr

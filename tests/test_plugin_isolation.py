@@ -82,18 +82,31 @@ GOOD = textwrap.dedent(
 def installed(tmp_path: Path):
     """A site directory with a broken plugin and a working one, as pip would install them."""
     site = tmp_path / "site"
-    make_distribution(site, "specforge-broken", {"broken": "broken_plugin"}, {"broken_plugin.py": BROKEN_IMPORT})
-    make_distribution(site, "specforge-good", {"good": "good_plugin"}, {"good_plugin.py": GOOD}, version="1.2.3")
+    make_distribution(
+        site, "specforge-broken", {"broken": "broken_plugin"}, {"broken_plugin.py": BROKEN_IMPORT}
+    )
+    make_distribution(
+        site, "specforge-good", {"good": "good_plugin"}, {"good_plugin.py": GOOD}, version="1.2.3"
+    )
     return site
 
 
 def run(site: Path, *args: str, env: dict[str, str] | None = None):
     import subprocess
 
-    full_env = {k: v for k, v in os.environ.items() if k not in ("SPECFORGE_DEBUG", "SPECFORGE_DISABLE_PLUGINS")}
+    full_env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("SPECFORGE_DEBUG", "SPECFORGE_DISABLE_PLUGINS")
+    }
     full_env.update({"PYTHONPATH": os.pathsep.join([str(site), str(ROOT)]), **(env or {})})
     return subprocess.run(
-        [sys.executable, "-m", "specforge", *args], capture_output=True, text=True, cwd=ROOT, env=full_env, timeout=120
+        [sys.executable, "-m", "specforge", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=full_env,
+        timeout=120,
     )
 
 
@@ -101,7 +114,10 @@ def test_a_plugin_that_fails_to_import_is_named_on_stderr_and_the_command_still_
     result = run(installed, "validate", "specs/wide_deep.yaml")
     assert result.returncode == 0, result.stderr
     assert "specs/wide_deep.yaml: valid (3,479 params)" in result.stdout
-    assert "warning: plugin 'broken' from specforge-broken 0.0.1 (import): ImportError: the plugin needs libfoo 2.0" in result.stderr
+    assert (
+        "warning: plugin 'broken' from specforge-broken 0.0.1 (import): ImportError: the plugin needs libfoo 2.0"
+        in result.stderr
+    )
     assert "Traceback" not in result.stderr + result.stdout
     assert "--debug" in result.stderr
 
@@ -121,7 +137,10 @@ def test_a_spec_using_a_name_of_the_failed_plugin_is_told_which_plugin_failed(in
     result = run(installed, "validate", str(spec))
     assert result.returncode == 1
     assert "error[unknown-node-type]: node 'special' has unknown type 'Frobnicate'" in result.stdout
-    assert "help: plugin 'broken' may provide it but failed (import): ImportError: the plugin needs libfoo 2.0" in result.stdout
+    assert (
+        "help: plugin 'broken' may provide it but failed (import): ImportError: the plugin needs libfoo 2.0"
+        in result.stdout
+    )
     assert "Traceback" not in result.stderr + result.stdout
 
 
@@ -136,7 +155,10 @@ def test_plugins_lists_the_failure_with_its_distribution_and_the_good_plugin(ins
     result = run(installed, "plugins")
     assert result.returncode == 0
     assert "good (specforge-good 1.2.3)\n  node_type: Identity" in result.stdout
-    assert "failed:\n  plugin 'broken' from specforge-broken 0.0.1 (import): ImportError: the plugin needs libfoo 2.0" in result.stdout
+    assert (
+        "failed:\n  plugin 'broken' from specforge-broken 0.0.1 (import): ImportError: the plugin needs libfoo 2.0"
+        in result.stdout
+    )
     assert "Traceback" not in result.stdout + result.stderr
 
 
@@ -156,13 +178,20 @@ def test_no_plugins_flag_and_the_variable_turn_third_party_plugins_off(installed
 def test_disabling_one_plugin_by_name_keeps_the_others(installed, tmp_path):
     spec = tmp_path / "identity.yaml"
     spec.write_text(SPEC.format(type="Identity"))
-    result = run(installed, "validate", str(spec), env={"SPECFORGE_DISABLE_PLUGINS": "specforge-broken"})
+    result = run(
+        installed, "validate", str(spec), env={"SPECFORGE_DISABLE_PLUGINS": "specforge-broken"}
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stderr == ""
 
 
 def test_a_plugin_that_exits_at_import_does_not_end_specforge(tmp_path):
-    site = make_distribution(tmp_path, "specforge-quitter", {"quitter": "quitter"}, {"quitter.py": "import sys\nsys.exit(3)\n"})
+    site = make_distribution(
+        tmp_path,
+        "specforge-quitter",
+        {"quitter": "quitter"},
+        {"quitter.py": "import sys\nsys.exit(3)\n"},
+    )
     result = run(site, "validate", "specs/wide_deep.yaml")
     assert result.returncode == 0
     assert "plugin 'quitter' from specforge-quitter 0.0.1 (import): SystemExit: 3" in result.stderr
@@ -185,7 +214,9 @@ class GoodNodeTypes:
 
 
 def test_a_raising_hook_is_reported_with_the_plugin_name_and_stage():
-    reg = load_registry([("raiser", RaisingNodeTypes()), ("good", GoodNodeTypes())], entry_points=False)
+    reg = load_registry(
+        [("raiser", RaisingNodeTypes()), ("good", GoodNodeTypes())], entry_points=False
+    )
     (problem,) = reg.problems
     assert problem.plugin == "raiser"
     assert problem.stage == "hook register_node_types"
@@ -201,7 +232,10 @@ def test_a_spec_using_a_name_from_a_raising_hook_names_that_plugin():
     result = check_text(SPEC.format(type="Identity"), registry=reg)
     (diag,) = result.errors
     assert diag.code == "unknown-node-type"
-    assert diag.help == "plugin 'raiser' would provide it but failed: RuntimeError: cannot read the layer table"
+    assert (
+        diag.help
+        == "plugin 'raiser' would provide it but failed: RuntimeError: cannot read the layer table"
+    )
 
 
 class DatasetHookRaises:
@@ -229,7 +263,12 @@ def test_a_raising_hook_in_the_cli_is_a_warning_on_every_command(cli_run, tmp_pa
         ):
             result = cli_run(*args)
             assert result.exit_code == 0, (args, result.output)
-            assert result.stderr.count("warning: plugin 'raiser' (hook register_node_types): RuntimeError: cannot read the layer table") == 1, args
+            assert (
+                result.stderr.count(
+                    "warning: plugin 'raiser' (hook register_node_types): RuntimeError: cannot read the layer table"
+                )
+                == 1
+            ), args
             assert "Traceback" not in result.output
 
 
@@ -265,12 +304,17 @@ def test_a_second_dense_is_reported_naming_both_plugins_and_the_built_in_kept():
 def test_a_second_dataset_iris_is_reported_and_the_built_in_kept():
     reg = load_registry([("iris-again", SecondIris())], entry_points=False)
     (problem,) = reg.problems
-    assert "registers dataset 'iris', which plugin 'specforge.default_plugins.datasets' already provides" in problem.message
+    assert (
+        "registers dataset 'iris', which plugin 'specforge.default_plugins.datasets' already provides"
+        in problem.message
+    )
     assert reg.datasets["iris"].description != "an impostor"
 
 
 def test_two_third_party_plugins_with_one_name_are_both_named():
-    reg = load_registry([("first", GoodNodeTypes()), ("second", GoodNodeTypes())], entry_points=False)
+    reg = load_registry(
+        [("first", GoodNodeTypes()), ("second", GoodNodeTypes())], entry_points=False
+    )
     (problem,) = reg.problems
     assert problem.plugin == "second"
     assert "registers node type 'Twice', which plugin 'first' already provides" in problem.message
@@ -285,7 +329,10 @@ class SecondKerasDense:
 def test_a_second_lowering_for_the_same_backend_and_name_is_a_duplicate():
     reg = load_registry([("lowers-dense", SecondKerasDense())], entry_points=False)
     (problem,) = reg.problems
-    assert "registers lowering 'keras:node:Dense', which plugin 'specforge.default_plugins.keras_backend' already provides" in problem.message
+    assert (
+        "registers lowering 'keras:node:Dense', which plugin 'specforge.default_plugins.keras_backend' already provides"
+        in problem.message
+    )
 
 
 class AliasThief:
@@ -345,7 +392,11 @@ class RegistersJunk:
 @pytest.mark.parametrize(
     ("plugin", "stage", "message"),
     [
-        (MisspeltHook(), "validate", "unknown hook 'register_node_type' (did you mean 'register_node_types'?)"),
+        (
+            MisspeltHook(),
+            "validate",
+            "unknown hook 'register_node_type' (did you mean 'register_node_types'?)",
+        ),
         (FromTheFuture(), "validate", "declares plugin API 2, this specforge supports API 1"),
         (WrapperHook(), "validate", "register_node_types is declared as a hook wrapper"),
     ],
@@ -371,7 +422,9 @@ def test_invalid_registrations_are_reported_one_by_one_and_the_valid_ones_kept()
 
 
 def test_the_plugin_listing_records_what_each_plugin_added_even_next_to_failures():
-    reg = load_registry([("raiser", RaisingNodeTypes()), ("good", GoodNodeTypes())], entry_points=False)
+    reg = load_registry(
+        [("raiser", RaisingNodeTypes()), ("good", GoodNodeTypes())], entry_points=False
+    )
     by_name = {p.name: p for p in reg.plugins}
     assert by_name["good"].provides == {"node_type": ["Twice"]}
     assert by_name["raiser"].provides == {}
@@ -415,9 +468,21 @@ CONTRIBUTIONS = {
     "register_optimizers": ("optimizer", "lion", (Optimizer("lion", OptimizerParams),)),
     "register_initializers": ("initializer", "identity_init", (Initializer("identity_init"),)),
     "register_backends": ("backend", "null", (NullBackend(),)),
-    "register_lowerings": ("lowering", "numpy:activation:hard_tanh", ("numpy", "activation", "hard_tanh", object())),
-    "register_datasets": ("dataset", "constant", (DatasetType("constant", NoParams, lambda params: None),)),
-    "register_preprocessors": ("preprocessor", "noop", (PreprocessorType("noop", NoParams, lambda params: None),)),
+    "register_lowerings": (
+        "lowering",
+        "numpy:activation:hard_tanh",
+        ("numpy", "activation", "hard_tanh", object()),
+    ),
+    "register_datasets": (
+        "dataset",
+        "constant",
+        (DatasetType("constant", NoParams, lambda params: None),),
+    ),
+    "register_preprocessors": (
+        "preprocessor",
+        "noop",
+        (PreprocessorType("noop", NoParams, lambda params: None),),
+    ),
 }
 
 
@@ -439,9 +504,15 @@ def test_each_hook_takes_a_third_party_contribution_and_isolates_its_failure(hoo
     reg = load_registry([("extra", _plugin_for(hook, raises=False))], entry_points=False)
     assert reg.problems == []
     assert reg.owner[(kind, name)] == "extra"
-    broken = load_registry([("extra", _plugin_for(hook, raises=True)), ("good", GoodIdentity())], entry_points=False)
+    broken = load_registry(
+        [("extra", _plugin_for(hook, raises=True)), ("good", GoodIdentity())], entry_points=False
+    )
     (problem,) = broken.problems
-    assert (problem.plugin, problem.stage, problem.message) == ("extra", f"hook {hook}", f"ValueError: {hook} broke")
+    assert (problem.plugin, problem.stage, problem.message) == (
+        "extra",
+        f"hook {hook}",
+        f"ValueError: {hook} broke",
+    )
     assert problem.lost == [(kind, name)]
     assert (kind, name) not in broken.owner
     assert broken.owner[("node_type", "Identity")] == "good"

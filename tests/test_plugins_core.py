@@ -116,7 +116,10 @@ def test_a_third_party_node_type_is_usable_in_a_spec():
 def test_a_third_party_node_type_s_parameters_are_checked():
     reg = registry(("specforge-layers", LayersPlugin()))
     result = check_text(SPEC.replace("rate: 0.2", "rate: 1.5, ratee: 1"), registry=reg)
-    assert [(d.code, d.span.line) for d in result.diagnostics] == [("invalid-value", 7), ("unknown-field", 7)]
+    assert [(d.code, d.span.line) for d in result.diagnostics] == [
+        ("invalid-value", 7),
+        ("unknown-field", 7),
+    ]
 
 
 def test_without_the_plugin_the_node_type_is_unknown():
@@ -146,12 +149,16 @@ def test_an_unknown_name_points_at_the_failed_plugin_that_would_provide_it():
 
 
 def test_a_duplicate_node_type_name_is_reported_naming_both_plugins():
-    reg = registry(("specforge-layers", LayersPlugin()), ("specforge-more-layers", AnotherDropoutPlugin()))
+    reg = registry(
+        ("specforge-layers", LayersPlugin()), ("specforge-more-layers", AnotherDropoutPlugin())
+    )
     [problem] = reg.problems
     assert problem.plugin == "specforge-more-layers"
     assert problem.stage == "duplicate"
     assert "'Dropout'" in problem.message and "'specforge-layers'" in problem.message
-    assert reg.owner[("node_type", "Dropout")] == "specforge-layers"  # the first one wins, nothing is renamed
+    assert (
+        reg.owner[("node_type", "Dropout")] == "specforge-layers"
+    )  # the first one wins, nothing is renamed
 
 
 def test_a_duplicate_of_a_built_in_is_reported_and_the_built_in_kept():
@@ -208,7 +215,9 @@ def test_a_plugin_whose_shape_inference_raises_is_a_plugin_error_diagnostic():
 
 def test_a_plugin_s_shape_error_is_a_shape_mismatch_with_its_help():
     reg = registry(("specforge-odd", OddPlugin()))
-    [d] = check_text(SPEC.replace("type: Dropout, rate: 0.2", "type: Picky"), registry=reg).diagnostics
+    [d] = check_text(
+        SPEC.replace("type: Dropout, rate: 0.2", "type: Picky"), registry=reg
+    ).diagnostics
     assert (d.code, d.message, d.help) == (
         "shape-mismatch",
         "node 'drop': Picky needs an even width",

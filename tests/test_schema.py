@@ -88,8 +88,12 @@ def test_semantic_errors_need_the_checker(name, validator):
 
 def test_the_schema_knows_every_node_type_and_name(validator):
     props = validator.schema["properties"]
-    assert {"Concatenate", "Dense", "Flatten"} <= set(props["nodes"]["items"]["properties"]["type"]["enum"])
-    assert {"mse", "mean_squared_error"} <= set(props["outputs"]["items"]["properties"]["loss"]["enum"])
+    assert {"Concatenate", "Dense", "Flatten"} <= set(
+        props["nodes"]["items"]["properties"]["type"]["enum"]
+    )
+    assert {"mse", "mean_squared_error"} <= set(
+        props["outputs"]["items"]["properties"]["loss"]["enum"]
+    )
     assert {"sgd", "SGD", "adam"} <= set(props["optimizer"]["properties"]["type"]["enum"])
 
 
@@ -161,7 +165,14 @@ def test_the_schema_uses_only_keywords_draft_7_editors_understand(spec_path):
     schema = json_schema()
     draft7 = {k: v for k, v in schema.items() if k != "$schema"}
     jsonschema.Draft7Validator.check_schema(draft7)
-    newer_only = {"prefixItems", "unevaluatedProperties", "unevaluatedItems", "dependentRequired", "dependentSchemas", "$dynamicRef"}
+    newer_only = {
+        "prefixItems",
+        "unevaluatedProperties",
+        "unevaluatedItems",
+        "dependentRequired",
+        "dependentSchemas",
+        "$dynamicRef",
+    }
     text = json.dumps(schema)
     assert not [k for k in newer_only if f'"{k}"' in text]
     validator = jsonschema.Draft7Validator(draft7)

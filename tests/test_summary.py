@@ -51,6 +51,16 @@ def test_summary_data_has_per_node_and_total_counts():
     ]
     assert data["inputs"] == [{"name": "image", "shape": [None, 28, 28], "dtype": "float32"}]
     assert data["outputs"] == [
-        {"node": "dense_3", "loss": "sparse_categorical_crossentropy", "weight": 1.0, "metrics": ["accuracy"]}
+        {
+            "node": "dense_3",
+            "loss": "sparse_categorical_crossentropy",
+            "weight": 1.0,
+            "metrics": ["accuracy"],
+        }
     ]
-    assert data["optimizer"] == {"type": "sgd", "learning_rate": 0.01, "momentum": 0.0, "nesterov": False}
+    assert data["optimizer"] == {
+        "type": "sgd",
+        "learning_rate": 0.01,
+        "momentum": 0.0,
+        "nesterov": False,
+    }

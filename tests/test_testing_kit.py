@@ -29,7 +29,9 @@ def _keras_dense(node, inputs):
     import keras
 
     p = node.params
-    return keras.layers.Dense(p.units, activation=p.activation, use_bias=p.use_bias, name=node.name)(inputs[0])
+    return keras.layers.Dense(
+        p.units, activation=p.activation, use_bias=p.use_bias, name=node.name
+    )(inputs[0])
 
 
 def _numpy_dense():
@@ -52,7 +54,9 @@ def plugin(node_type, *, keras=_keras_dense, numpy=None, imports=None):
         def register_lowerings(self, register):
             if keras is not None:
                 register("keras", "node", node_type.name, keras)
-            register("numpy", "node", node_type.name, numpy if numpy is not None else _numpy_dense())
+            register(
+                "numpy", "node", node_type.name, numpy if numpy is not None else _numpy_dense()
+            )
             for class_name, rule in (imports or {}).items():
                 register("keras", "import", class_name, rule)
 
@@ -101,14 +105,20 @@ class WrongShape(Affine):
 @keras_only
 def test_a_wrong_parameter_count_is_caught():
     reg = plugin(Overcounting())
-    with pytest.raises(ConformanceError, match=r"param_count\(\) gives 16 trainable \+ 0 non-trainable, the Keras layer has 15 \+ 0"):
+    with pytest.raises(
+        ConformanceError,
+        match=r"param_count\(\) gives 16 trainable \+ 0 non-trainable, the Keras layer has 15 \+ 0",
+    ):
         check_node_type("Affine", {"units": 3}, [(4,)], registry=reg)
 
 
 @keras_only
 def test_a_wrong_shape_inference_is_caught():
     reg = plugin(WrongShape())
-    with pytest.raises(ConformanceError, match=r"shape inference gives \(None, 4\), the Keras layer computes \(None, 3\)"):
+    with pytest.raises(
+        ConformanceError,
+        match=r"shape inference gives \(None, 4\), the Keras layer computes \(None, 3\)",
+    ):
         check_node_type("Affine", {"units": 3}, [(4,)], registry=reg)
 
 
@@ -127,7 +137,10 @@ def _misnamed(node, inputs):
 @keras_only
 @pytest.mark.parametrize(
     ("lowering", "message"),
-    [(_two_layers, "must build exactly one layer, it built 2"), (_misnamed, "named after the node")],
+    [
+        (_two_layers, "must build exactly one layer, it built 2"),
+        (_misnamed, "named after the node"),
+    ],
 )
 def test_a_keras_lowering_must_build_one_layer_named_after_the_node(lowering, message):
     reg = plugin(Affine(), keras=lowering)
@@ -176,7 +189,10 @@ class AllFrozen(OffBackward):
     [
         (OffForward(), r"Affine \(inference\) forward: \d+ of 15 values differ"),
         (OffBackward(), r"Affine \(inference\) gradient of input 0"),
-        (AllFrozen(), r"NumPy trainable\(\) flags \[False, False\], Keras's weights are trainable \[True, True\]"),
+        (
+            AllFrozen(),
+            r"NumPy trainable\(\) flags \[False, False\], Keras's weights are trainable \[True, True\]",
+        ),
     ],
     ids=["forward", "backward", "trainable-flags"],
 )
@@ -190,7 +206,9 @@ def test_numpy_lowerings_that_disagree_with_keras_are_caught(lowering, message):
 def test_finite_differences_catch_a_backward_the_keras_comparison_was_told_to_ignore():
     reg = plugin(Affine(), numpy=OffBackward())
     with pytest.raises(ConformanceError, match="backward vs finite differences, input 0"):
-        check_node_type("Affine", {"units": 3}, [(4,)], registry=reg, import_rule=False, rtol=1e9, atol=1e9)
+        check_node_type(
+            "Affine", {"units": 3}, [(4,)], registry=reg, import_rule=False, rtol=1e9, atol=1e9
+        )
 
 
 @keras_only
@@ -204,7 +222,10 @@ def test_a_missing_update_of_moving_statistics_is_caught():
             pass
 
     reg = plugin(BatchNormalization(), keras=lower_batch_normalization, numpy=Forgetful())
-    with pytest.raises(ConformanceError, match=r"BatchNormalization \(training\) weight 2 after one step's state update"):
+    with pytest.raises(
+        ConformanceError,
+        match=r"BatchNormalization \(training\) weight 2 after one step's state update",
+    ):
         check_node_type("BatchNormalization", {}, [(3,)], registry=reg, import_rule=False)
 
 
@@ -236,7 +257,9 @@ def test_an_import_rule_that_loses_a_setting_is_caught():
         return {"type": "Affine", "units": layer.units}  # use_bias forgotten
 
     reg = plugin(Affine(), keras=lower, imports={"MyDense": forgetful_rule})
-    with pytest.raises(ConformanceError, match=r"the import rule loses settings.*'use_bias': \(False, True\)"):
+    with pytest.raises(
+        ConformanceError, match=r"the import rule loses settings.*'use_bias': \(False, True\)"
+    ):
         check_node_type("Affine", {"units": 3, "use_bias": False}, [(4,)], registry=reg)
 
 
@@ -273,7 +296,9 @@ class Shifted(Backend):
 
 
 def test_a_backend_that_predicts_differently_from_numpy_is_caught():
-    with pytest.raises(ConformanceError, match=r"wide_deep: output 'output' of backend 'shifted' vs 'numpy'"):
+    with pytest.raises(
+        ConformanceError, match=r"wide_deep: output 'output' of backend 'shifted' vs 'numpy'"
+    ):
         check_backend(Shifted(), "specs/wide_deep.yaml")
 
 
@@ -296,7 +321,14 @@ def _dataset(load):
 def _data(y, task="classification", classes=("a", "b")):
     from specforge.data.readers import Dataset
 
-    return Dataset(np.zeros((len(y), 2), np.float32), np.asarray(y), ["f0", "f1"], ["t"], task, list(classes) if classes else None)
+    return Dataset(
+        np.zeros((len(y), 2), np.float32),
+        np.asarray(y),
+        ["f0", "f1"],
+        ["t"],
+        task,
+        list(classes) if classes else None,
+    )
 
 
 def test_the_built_in_iris_dataset_conforms():
@@ -309,8 +341,14 @@ def test_the_built_in_iris_dataset_conforms():
     [
         (lambda p: {"x": []}, "returned dict, not specforge.data.readers.Dataset"),
         (lambda p: _data([0, 1, 2]), r"class indices 0..2 do not fit 2 class names"),
-        (lambda p: _data([0.5, 1.0], classes=None), "classification targets must be integer class indices"),
-        (lambda p, calls=iter(range(100)): _data([next(calls) % 2, 0, 1]), "two loads gave different y"),
+        (
+            lambda p: _data([0.5, 1.0], classes=None),
+            "classification targets must be integer class indices",
+        ),
+        (
+            lambda p, calls=iter(range(100)): _data([next(calls) % 2, 0, 1]),
+            "two loads gave different y",
+        ),
     ],
     ids=["not-a-dataset", "labels-out-of-range", "float-labels", "not-deterministic"],
 )
@@ -387,7 +425,12 @@ def test_a_correct_preprocessor_and_the_built_in_scaler_conform():
         (Pickly, "not plain JSON data plus numpy arrays"),
         (Guessing, "transform\\(\\) before fit\\(\\) must fail"),
     ],
-    ids=["keeps-training-array", "refits-in-transform", "unpicklable-state", "transform-before-fit"],
+    ids=[
+        "keeps-training-array",
+        "refits-in-transform",
+        "unpicklable-state",
+        "transform-before-fit",
+    ],
 )
 def test_preprocessor_mistakes_are_caught(cls, message):
     with pytest.raises(ConformanceError, match=message):
@@ -429,7 +472,10 @@ def test_check_plugin_returns_a_registry_with_the_plugin():
     ("plugin_object", "message"),
     [
         (Undeclared(), "does not declare SPECFORGE_API"),
-        (Misspelt(), "unknown hook 'register_nodetypes' \\(did you mean 'register_node_types'\\?\\)"),
+        (
+            Misspelt(),
+            "unknown hook 'register_nodetypes' \\(did you mean 'register_node_types'\\?\\)",
+        ),
     ],
 )
 def test_check_plugin_catches_what_would_be_a_warning_for_users(plugin_object, message):

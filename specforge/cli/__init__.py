@@ -24,12 +24,28 @@ EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 1, 2, 3,
 _debug = False
 
 #: Command modules, imported when the CLI is built.
-COMMANDS = ("validate", "summary", "schema", "plugins", "train", "evaluate", "predict", "build", "import_", "plot")
+COMMANDS = (
+    "validate",
+    "summary",
+    "schema",
+    "plugins",
+    "train",
+    "evaluate",
+    "predict",
+    "build",
+    "import_",
+    "plot",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", prog_name="specforge")
-@click.option("--debug", is_flag=True, envvar="SPECFORGE_DEBUG", help="Show Python tracebacks for internal errors.")
+@click.option(
+    "--debug",
+    is_flag=True,
+    envvar="SPECFORGE_DEBUG",
+    help="Show Python tracebacks for internal errors.",
+)
 @click.option(
     "--no-plugins",
     is_flag=True,

@@ -31,17 +31,38 @@ def _print_diagnostics(diagnostics, source: str | None, fmt: str, spec: str) -> 
 
 @cli.command()
 @click.argument("spec", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The model file to write (model.keras).")
-@click.option("--backend", "backend_name", default="keras", show_default=True, help="A registered backend (see `specforge plugins`).")
-@click.option("--seed", type=int, default=None, help="Seed for reproducible initial weights (default: the spec's train.seed).")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The model file to write (model.keras).",
+)
+@click.option(
+    "--backend",
+    "backend_name",
+    default="keras",
+    show_default=True,
+    help="A registered backend (see `specforge plugins`).",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=None,
+    help="Seed for reproducible initial weights (default: the spec's train.seed).",
+)
 @click.option(
     "--weights",
     type=click.Path(exists=False),
     default=None,
     help="Take trained weights from a model file (model.npz, model.keras) or a `specforge train` run directory.",
 )
-@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True, help="Output format.")
-def build(spec: str, output: str, backend_name: str, seed: int | None, weights: str | None, fmt: str) -> None:
+@click.option(
+    "--format", "fmt", type=FORMATS, default="text", show_default=True, help="Output format."
+)
+def build(
+    spec: str, output: str, backend_name: str, seed: int | None, weights: str | None, fmt: str
+) -> None:
     """Check SPEC, compile it with the backend and write the model to OUTPUT atomically.
 
     The .keras file loads with plain keras.models.load_model(path), without specforge.
@@ -111,4 +132,3 @@ def build(spec: str, output: str, backend_name: str, seed: int | None, weights: 
         )
     seeded = f", seed {seed}" if seed is not None else ""
     click.echo(f"wrote {output} ({backend.name} backend{seeded})", err=True)
-

@@ -36,7 +36,11 @@ def plugin_warnings() -> None:
         if root.meta.get("specforge.plugin_warnings_shown"):
             return
         root.meta["specforge.plugin_warnings_shown"] = True
-    debug = bool((root.obj or {}).get("debug")) if root is not None and isinstance(root.obj, dict) else False
+    debug = (
+        bool((root.obj or {}).get("debug"))
+        if root is not None and isinstance(root.obj, dict)
+        else False
+    )
     problems = get_registry().problems
     for problem in problems:
         click.echo(f"warning: {problem.render()}", err=True)

@@ -14,9 +14,15 @@ from .train import format_metrics, run_errors
 @cli.command()
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.option(
-    "--split", type=click.Choice(["test", "validation", "train"]), default="test", show_default=True, help="Which split to evaluate on."
+    "--split",
+    type=click.Choice(["test", "validation", "train"]),
+    default="test",
+    show_default=True,
+    help="Which split to evaluate on.",
 )
-@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True, help="Output format.")
+@click.option(
+    "--format", "fmt", type=FORMATS, default="text", show_default=True, help="Output format."
+)
 def evaluate(run_dir: str, split: str, fmt: str) -> None:
     """Evaluate the model of RUN_DIR (a directory `specforge train` wrote).
 
@@ -39,4 +45,8 @@ def evaluate(run_dir: str, split: str, fmt: str) -> None:
     click.echo(f"{split}: {format_metrics(values)}")
     if recorded is not None:
         same = recorded == values
-        click.echo("  same as metrics.json" if same else f"  metrics.json recorded: {format_metrics(recorded)}")
+        click.echo(
+            "  same as metrics.json"
+            if same
+            else f"  metrics.json recorded: {format_metrics(recorded)}"
+        )

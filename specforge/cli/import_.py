@@ -19,11 +19,29 @@ from .common import FORMATS, plugin_warnings, usage_error
 
 @cli.command(name="import")
 @click.argument("model", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="The spec to write (.yaml, or .json); default: stdout.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="The spec to write (.yaml, or .json); default: stdout.",
+)
 @click.option("--name", help="The spec's name (default: the model's name).")
-@click.option("--loss", "default_loss", help="The loss of each output, for a model saved without compile settings.")
-@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True, help="Format of the report (problems, notes).")
-def import_(model: str, output: str | None, name: str | None, default_loss: str | None, fmt: str) -> None:
+@click.option(
+    "--loss",
+    "default_loss",
+    help="The loss of each output, for a model saved without compile settings.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=FORMATS,
+    default="text",
+    show_default=True,
+    help="Format of the report (problems, notes).",
+)
+def import_(
+    model: str, output: str | None, name: str | None, default_loss: str | None, fmt: str
+) -> None:
     """Turn the Keras model file MODEL (.keras) into a spec.
 
     \b
@@ -50,7 +68,9 @@ def import_(model: str, output: str | None, name: str | None, default_loss: str 
     except BackendError as e:
         raise usage_error(e.message, e.help) from None
 
-    text = result.to_json() if output and Path(output).suffix.lower() == ".json" else result.to_yaml()
+    text = (
+        result.to_json() if output and Path(output).suffix.lower() == ".json" else result.to_yaml()
+    )
     if output:
         try:
             atomic_write_text(output, text)
@@ -59,7 +79,13 @@ def import_(model: str, output: str | None, name: str | None, default_loss: str 
     elif fmt == "text":
         click.echo(text, nl=False)
     if fmt == "json":
-        report = {"model": model, "ok": True, "output": output, "notes": result.notes, "total_params": result.total_params}
+        report = {
+            "model": model,
+            "ok": True,
+            "output": output,
+            "notes": result.notes,
+            "total_params": result.total_params,
+        }
         if not output:
             report["spec"] = result.spec
         click.echo(json.dumps(report, indent=2))
@@ -68,4 +94,7 @@ def import_(model: str, output: str | None, name: str | None, default_loss: str 
             click.echo(f"note: {note}", err=True)
         n = len(result.spec["nodes"])
         where = f"wrote {output}" if output else "imported"
-        click.echo(f"{where}: spec '{result.spec['name']}', {n} node{'s' * (n != 1)}, {result.total_params:,} params", err=True)
+        click.echo(
+            f"{where}: spec '{result.spec['name']}', {n} node{'s' * (n != 1)}, {result.total_params:,} params",
+            err=True,
+        )

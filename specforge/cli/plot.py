@@ -25,7 +25,14 @@ def plot() -> None:
 
 
 @plot.command("activations")
-@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False), help="File to write (.png, .svg or .pdf).")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="File to write (.png, .svg or .pdf).",
+)
 @click.option(
     "--activation",
     "activations",
@@ -33,7 +40,12 @@ def plot() -> None:
     metavar="NAME",
     help="An activation to draw (repeat the option for several); default: the chapter's heaviside, sigmoid, tanh and relu.",
 )
-@click.option("--all", "all_", is_flag=True, help="Draw every elementwise activation that has a NumPy lowering.")
+@click.option(
+    "--all",
+    "all_",
+    is_flag=True,
+    help="Draw every elementwise activation that has a NumPy lowering.",
+)
 def activations(output: str, activations: tuple[str, ...], all_: bool) -> None:
     """The activation functions and their derivatives, as the NumPy backend computes them.
 
@@ -52,14 +64,19 @@ def activations(output: str, activations: tuple[str, ...], all_: bool) -> None:
     plugin_warnings()
     fmt = FORMATS.get(Path(output).suffix.lower())
     if fmt is None:
-        raise usage_error(f"cannot tell the image format of '{output}'", "end the file name with .png, .svg or .pdf")
+        raise usage_error(
+            f"cannot tell the image format of '{output}'",
+            "end the file name with .png, .svg or .pdf",
+        )
     if all_ and activations:
         raise usage_error("--all and --activation exclude each other", "give one of them")
     names = plottable_activations() if all_ else (list(activations) or list(DEFAULT_ACTIVATIONS))
     try:
         fig = activations_figure(names)
     except PlotError as e:
-        raise usage_error(str(e), "`specforge plot activations --all` draws every activation that can be drawn") from None
+        raise usage_error(
+            str(e), "`specforge plot activations --all` draws every activation that can be drawn"
+        ) from None
     try:
         with atomic_path(output) as tmp:
             fig.savefig(tmp, format=fmt, dpi=DPI)

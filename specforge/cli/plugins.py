@@ -58,7 +58,9 @@ def _origin(p: dict[str, Any]) -> str:
 
 
 @cli.command("plugins")
-@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True, help="Output format.")
+@click.option(
+    "--format", "fmt", type=FORMATS, default="text", show_default=True, help="Output format."
+)
 @click.pass_context
 def plugins_command(ctx: click.Context, fmt: str) -> None:
     """List loaded plugins (built-in and third-party), what each adds, and failures.

@@ -12,7 +12,9 @@ from .train import run_errors
 @cli.command()
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.argument("input", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="CSV file to write.")
+@click.option(
+    "-o", "--output", required=True, type=click.Path(dir_okay=False), help="CSV file to write."
+)
 @click.option("--key", default=None, help="Array name in an .npz INPUT [default: x].")
 def predict(run_dir: str, input: str, output: str, key: str | None) -> None:
     """Predict with the model of RUN_DIR on INPUT (CSV or .npz of features).
@@ -28,4 +30,6 @@ def predict(run_dir: str, input: str, output: str, key: str | None) -> None:
     plugin_warnings()
     with run_errors():
         rows, columns = predict_run(run_dir, input, output, key=key)
-    click.echo(f"wrote {rows} prediction{'s' * (rows != 1)} ({', '.join(columns[:6])}{', ...' if len(columns) > 6 else ''}) to {output}")
+    click.echo(
+        f"wrote {rows} prediction{'s' * (rows != 1)} ({', '.join(columns[:6])}{', ...' if len(columns) > 6 else ''}) to {output}"
+    )

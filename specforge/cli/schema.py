@@ -11,7 +11,9 @@ from .common import plugin_warnings
 
 
 @cli.command()
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to a file instead of stdout.")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), help="Write to a file instead of stdout."
+)
 def schema(output: str | None) -> None:
     """Print the JSON Schema (draft 2020-12) of specs, with every registered node type."""
     from ..atomic import atomic_write_text

@@ -12,7 +12,9 @@ from .common import FORMATS, plugin_warnings, require_valid
 
 @cli.command()
 @click.argument("spec", type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True, help="Output format.")
+@click.option(
+    "--format", "fmt", type=FORMATS, default="text", show_default=True, help="Output format."
+)
 def summary(spec: str, fmt: str) -> None:
     """Print SPEC's nodes, output shapes and parameter counts."""
     from ..summary import summary_data, summary_text

@@ -21,7 +21,10 @@ from .common import plugin_warnings, require_valid
 def format_metrics(values: Mapping[str, Any]) -> str:
     from ..training.callbacks import format_value
 
-    return ", ".join(f"{k} {format_value(v)}" if isinstance(v, (int, float)) else f"{k} {v}" for k, v in values.items())
+    return ", ".join(
+        f"{k} {format_value(v)}" if isinstance(v, (int, float)) else f"{k} {v}"
+        for k, v in values.items()
+    )
 
 
 def _error(message: str, hint: str | None = None, looked_in: list[str] | None = None) -> None:
@@ -46,7 +49,9 @@ def run_errors(source: str | None = None) -> Iterator[None]:
         yield
     except SpecError as e:
         click.echo(render_text(e.diagnostics, source))
-        click.echo("the spec does not fit its data (or the run's spec is no longer valid)", err=True)
+        click.echo(
+            "the spec does not fit its data (or the run's spec is no longer valid)", err=True
+        )
         raise click.exceptions.Exit(EXIT_INVALID) from None
     except DataError as e:
         _error(e.message, e.hint, e.looked_in)
@@ -74,19 +79,45 @@ def _rel(path: Any) -> str:
 
 @cli.command()
 @click.argument("spec", type=click.Path(dir_okay=False))
-@click.option("--backend", default=None, help="Backend to train on: keras (default), numpy, or a plugin's.")
-@click.option("--out", type=click.Path(file_okay=False), default=None, help="Run directory [default: runs/<spec name>-<time>].")
+@click.option(
+    "--backend", default=None, help="Backend to train on: keras (default), numpy, or a plugin's."
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Run directory [default: runs/<spec name>-<time>].",
+)
 @click.option("--epochs", type=click.IntRange(min=1), default=None, help="Override train.epochs.")
-@click.option("--seed", type=click.IntRange(min=0), default=None, help="Override train.seed (weights and shuffling).")
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Override train.seed (weights and shuffling).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print only the final result.")
-def train(spec: str, backend: str | None, out: str | None, epochs: int | None, seed: int | None, quiet: bool) -> None:
+def train(
+    spec: str,
+    backend: str | None,
+    out: str | None,
+    epochs: int | None,
+    seed: int | None,
+    quiet: bool,
+) -> None:
     """Train SPEC on its data section; write the model, metrics and plots to a run directory."""
     from ..training.run import train as run_train
 
     plugin_warnings()
     result = require_valid(spec)
     with run_errors(result.document.source):
-        run = run_train(result, backend=backend, out=out, epochs=epochs, seed=seed, progress="quiet" if quiet else "auto")
+        run = run_train(
+            result,
+            backend=backend,
+            out=out,
+            epochs=epochs,
+            seed=seed,
+            progress="quiet" if quiet else "auto",
+        )
     m = run.metrics
     if run.status in ("completed", "early_stopped"):
         what = f"trained {m['epochs_run']} epoch{'s' * (m['epochs_run'] != 1)} on {m['backend']} in {m['duration_s']:.1f} s"

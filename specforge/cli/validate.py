@@ -14,7 +14,9 @@ from .common import FORMATS, plugin_warnings
 
 @cli.command()
 @click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True, help="Output format.")
+@click.option(
+    "--format", "fmt", type=FORMATS, default="text", show_default=True, help="Output format."
+)
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 def validate(specs: tuple[str, ...], fmt: str, strict: bool) -> None:
     """Check SPECS; exit 0 if all are valid, 1 if any is invalid, 2 if one cannot be read."""
@@ -28,7 +30,11 @@ def validate(specs: tuple[str, ...], fmt: str, strict: bool) -> None:
             result = check_file(path)
         except SpecFileError as e:
             unreadable = True
-            all_diags.append(Diagnostic("file-not-readable", str(e).split(": ", 1)[-1], "error", path, Span(1, 1, 1, 1)))
+            all_diags.append(
+                Diagnostic(
+                    "file-not-readable", str(e).split(": ", 1)[-1], "error", path, Span(1, 1, 1, 1)
+                )
+            )
             if fmt == "text":
                 click.echo(f"error: {e}", err=True)
             continue
@@ -40,7 +46,9 @@ def validate(specs: tuple[str, ...], fmt: str, strict: bool) -> None:
             if result.diagnostics:
                 click.echo(render_text(result.diagnostics, result.document.source))
             if bad:
-                click.echo(f"{path}: invalid ({errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)})")
+                click.echo(
+                    f"{path}: invalid ({errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)})"
+                )
             else:
                 graph = result.graph
                 extra = f", {warnings} warning{'s' * (warnings != 1)}" if warnings else ""

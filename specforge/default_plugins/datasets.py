@@ -58,12 +58,14 @@ class CsvParams(Params):
         description="Target column(s): a header name or a 0-based index (negative counts from the end)."
     )
     features: str | list[Column] | None = Field(
-        None, description="Feature columns: names, indices or a slice string such as '0:8'; default: every other column."
+        None,
+        description="Feature columns: names, indices or a slice string such as '0:8'; default: every other column.",
     )
     delimiter: str = Field(",", min_length=1, max_length=1, description="Field separator.")
     header: bool = Field(True, description="Whether the first line holds column names.")
     missing: Literal["error", "drop", "mean"] = Field(
-        "error", description="Empty/NaN cells: report them, drop their rows, or impute feature means."
+        "error",
+        description="Empty/NaN cells: report them, drop their rows, or impute feature means.",
     )
     task: Task | None = Field(
         None, description="Default: classification for text labels, regression for numbers."
@@ -74,7 +76,9 @@ class NpzParams(Params):
     path: str = Field(json_schema_extra=PATH, min_length=1, description="The .npz file (np.savez).")
     x_key: str = Field("x", description="Array of features.")
     y_key: str | None = Field("y", description="Array of targets.")
-    x_test_key: str | None = Field(None, description="Array of test features: the data set's own test split.")
+    x_test_key: str | None = Field(
+        None, description="Array of test features: the data set's own test split."
+    )
     y_test_key: str | None = Field(None, description="Array of test targets.")
     task: Task | None = Field(
         None, description="Default: classification for integer targets, regression for floats."

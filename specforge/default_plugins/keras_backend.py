@@ -87,22 +87,56 @@ IMPORT_RULES = {"Dense": import_dense, "Flatten": import_flatten, "Concatenate":
 #: Every built-in activation but ``heaviside``: a step function is not a Keras
 #: activation, and Keras could not train through it anyway.
 ACTIVATIONS = (
-    "linear", "relu", "sigmoid", "tanh", "softmax", "elu", "selu", "softplus", "softsign", "silu",
-    "gelu", "exponential", "hard_sigmoid", "leaky_relu", "relu6", "mish", "log_softmax",
+    "linear",
+    "relu",
+    "sigmoid",
+    "tanh",
+    "softmax",
+    "elu",
+    "selu",
+    "softplus",
+    "softsign",
+    "silu",
+    "gelu",
+    "exponential",
+    "hard_sigmoid",
+    "leaky_relu",
+    "relu6",
+    "mish",
+    "log_softmax",
 )
 INITIALIZERS = (
-    "glorot_uniform", "glorot_normal", "he_normal", "he_uniform", "lecun_normal", "lecun_uniform",
-    "zeros", "ones", "random_normal", "random_uniform", "truncated_normal",
+    "glorot_uniform",
+    "glorot_normal",
+    "he_normal",
+    "he_uniform",
+    "lecun_normal",
+    "lecun_uniform",
+    "zeros",
+    "ones",
+    "random_normal",
+    "random_uniform",
+    "truncated_normal",
 )
 LOSSES = (
-    "mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
-    "mean_squared_logarithmic_error", "huber", "binary_crossentropy", "categorical_crossentropy",
+    "mean_squared_error",
+    "mean_absolute_error",
+    "mean_absolute_percentage_error",
+    "mean_squared_logarithmic_error",
+    "huber",
+    "binary_crossentropy",
+    "categorical_crossentropy",
     "sparse_categorical_crossentropy",
 )
 #: ``accuracy`` stays the string: Keras picks the accuracy that fits the output's loss.
 METRICS = (
-    "accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
-    "mean_squared_error", "mean_absolute_error", "root_mean_squared_error",
+    "accuracy",
+    "binary_accuracy",
+    "categorical_accuracy",
+    "sparse_categorical_accuracy",
+    "mean_squared_error",
+    "mean_absolute_error",
+    "root_mean_squared_error",
     "mean_absolute_percentage_error",
 )
 
@@ -111,7 +145,11 @@ def lower_optimizer(config: Any) -> Any:
     """SGD, Adam, RMSprop: the spec's parameters are Keras's keyword arguments."""
     import keras
 
-    classes = {"sgd": keras.optimizers.SGD, "adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop}
+    classes = {
+        "sgd": keras.optimizers.SGD,
+        "adam": keras.optimizers.Adam,
+        "rmsprop": keras.optimizers.RMSprop,
+    }
     return classes[config.type](**config.params.model_dump())
 
 

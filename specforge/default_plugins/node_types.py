@@ -23,7 +23,9 @@ class DenseParams(Params):
     units: Annotated[int, Field(gt=0, description="Number of output features.")]
     activation: str = Field("linear", description="Activation function name (relu, softmax, ...).")
     use_bias: bool = Field(True, description="Whether the layer adds a bias vector.")
-    kernel_initializer: str = Field("glorot_uniform", description="Initializer of the weight matrix.")
+    kernel_initializer: str = Field(
+        "glorot_uniform", description="Initializer of the weight matrix."
+    )
     bias_initializer: str = Field("zeros", description="Initializer of the bias vector.")
 
 
@@ -53,7 +55,10 @@ class Flatten(NodeType):
 
 
 class ConcatenateParams(Params):
-    axis: int = Field(-1, description="Axis to join on, Keras-style: 1 is the first axis after the batch axis, -1 the last.")
+    axis: int = Field(
+        -1,
+        description="Axis to join on, Keras-style: 1 is the first axis after the batch axis, -1 the last.",
+    )
 
 
 class Concatenate(NodeType):

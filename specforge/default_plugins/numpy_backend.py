@@ -94,7 +94,9 @@ class NumpyBackend(Backend):
     """The NumPy reference backend: small, exact, and fast enough on its own."""
 
     name = "numpy"
-    description = "NumPy reference backend: float32, hand-written gradients, agrees with Keras to 1e-5"
+    description = (
+        "NumPy reference backend: float32, hand-written gradients, agrees with Keras to 1e-5"
+    )
     file_suffix = ".npz"
     requires = ("numpy",)
 
@@ -152,7 +154,9 @@ class NumpyBackend(Backend):
             callbacks=callbacks,
         )
 
-    def evaluate(self, model: Any, x: Mapping[str, Any], y: Mapping[str, Any], *, batch_size: int = 32) -> dict[str, float]:
+    def evaluate(
+        self, model: Any, x: Mapping[str, Any], y: Mapping[str, Any], *, batch_size: int = 32
+    ) -> dict[str, float]:
         return model.evaluate(x, y, batch_size=batch_size)
 
     def predict(self, model: Any, x: Mapping[str, Any], *, batch_size: int = 32) -> dict[str, Any]:

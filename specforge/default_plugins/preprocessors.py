@@ -86,7 +86,11 @@ class StandardScaler(_Stateful):
         x = np.asarray(x)
         # Statistics accumulate in float64 without a float64 copy of the data.
         mean = x.mean(axis=0, dtype=np.float64) if self.params.with_mean else np.zeros(x.shape[1])
-        scale = _tiny_to_one(np.sqrt(x.var(axis=0, dtype=np.float64))) if self.params.with_std else np.ones(x.shape[1])
+        scale = (
+            _tiny_to_one(np.sqrt(x.var(axis=0, dtype=np.float64)))
+            if self.params.with_std
+            else np.ones(x.shape[1])
+        )
         self.state = {"mean": mean, "scale": scale}
 
     def transform(self, x):
@@ -106,7 +110,10 @@ class StandardScaler(_Stateful):
 
 class MinMaxScalerParams(Params):
     feature_range: list[Finite] = Field(
-        [0.0, 1.0], min_length=2, max_length=2, description="Range [low, high] each feature is mapped to."
+        [0.0, 1.0],
+        min_length=2,
+        max_length=2,
+        description="Range [low, high] each feature is mapped to.",
     )
 
     @field_validator("feature_range")
@@ -150,7 +157,9 @@ class MinMaxScaler(_Stateful):
 
 
 class ScaleParams(Params):
-    factor: Finite = Field(description="Constant every feature is multiplied by, e.g. 0.00392156862745098 (1/255).")
+    factor: Finite = Field(
+        description="Constant every feature is multiplied by, e.g. 0.00392156862745098 (1/255)."
+    )
 
 
 class Scale(_Stateful):
@@ -196,7 +205,11 @@ class OneHot(_Stateful):
         a = np.asarray(y)
         if a.ndim == 2 and a.shape[1] == 1:
             a = a[:, 0]
-        if a.ndim != 1 or a.dtype.kind not in "iuf" or (a.dtype.kind == "f" and not np.all(a == np.round(a))):
+        if (
+            a.ndim != 1
+            or a.dtype.kind not in "iuf"
+            or (a.dtype.kind == "f" and not np.all(a == np.round(a)))
+        ):
             raise DataError(
                 f"one_hot needs one integer class index per sample, got an array of shape {a.shape} ({a.dtype})",
                 hint="one_hot applies to classification targets",
@@ -237,7 +250,9 @@ PREPROCESSORS = [
         "maps each feature's training min/max onto feature_range (default [0, 1]); images per pixel",
     ),
     PreprocessorType("scale", ScaleParams, Scale, "multiplies features by a constant factor"),
-    PreprocessorType("one_hot", OneHotParams, OneHot, "class indices → one-hot target rows", applies_to="targets"),
+    PreprocessorType(
+        "one_hot", OneHotParams, OneHot, "class indices → one-hot target rows", applies_to="targets"
+    ),
 ]
 
 

@@ -57,8 +57,14 @@ LOSSES = [
     Loss("mean_absolute_percentage_error", ("mape", "MAPE"), "regression"),
     Loss("mean_squared_logarithmic_error", ("msle", "MSLE"), "regression"),
     Loss("huber", ("huber_loss", "Huber"), "regression, delta 1"),
-    Loss("binary_crossentropy", ("bce", "BinaryCrossentropy"), "two classes, sigmoid probabilities"),
-    Loss("categorical_crossentropy", ("cce", "CategoricalCrossentropy"), "one-hot targets, probabilities"),
+    Loss(
+        "binary_crossentropy", ("bce", "BinaryCrossentropy"), "two classes, sigmoid probabilities"
+    ),
+    Loss(
+        "categorical_crossentropy",
+        ("cce", "CategoricalCrossentropy"),
+        "one-hot targets, probabilities",
+    ),
     Loss(
         "sparse_categorical_crossentropy",
         ("scce", "SparseCategoricalCrossentropy"),
@@ -84,14 +90,18 @@ _EPS = "Small constant added to denominators for numerical stability."
 
 class SGDParams(Params):
     learning_rate: LearningRate = Field(0.01, description=_LR)
-    momentum: Fraction = Field(0.0, description="Fraction of the previous update added to the next one (0: none).")
+    momentum: Fraction = Field(
+        0.0, description="Fraction of the previous update added to the next one (0: none)."
+    )
     nesterov: bool = Field(False, description="Use Nesterov momentum.")
 
 
 class AdamParams(Params):
     learning_rate: LearningRate = Field(0.001, description=_LR)
     beta_1: Fraction = Field(0.9, description="Decay rate of the first-moment (mean) estimates.")
-    beta_2: Fraction = Field(0.999, description="Decay rate of the second-moment (variance) estimates.")
+    beta_2: Fraction = Field(
+        0.999, description="Decay rate of the second-moment (variance) estimates."
+    )
     epsilon: Epsilon = Field(1e-7, description=_EPS)
     amsgrad: bool = Field(False, description="Use the AMSGrad variant.")
 
@@ -99,9 +109,13 @@ class AdamParams(Params):
 class RMSpropParams(Params):
     learning_rate: LearningRate = Field(0.001, description=_LR)
     rho: Fraction = Field(0.9, description="Decay rate of the moving average of squared gradients.")
-    momentum: Fraction = Field(0.0, description="Fraction of the previous update added to the next one (0: none).")
+    momentum: Fraction = Field(
+        0.0, description="Fraction of the previous update added to the next one (0: none)."
+    )
     epsilon: Epsilon = Field(1e-7, description=_EPS)
-    centered: bool = Field(False, description="Normalise by the estimated variance of the gradient.")
+    centered: bool = Field(
+        False, description="Normalise by the estimated variance of the gradient."
+    )
 
 
 class PerceptronParams(Params):
@@ -109,7 +123,13 @@ class PerceptronParams(Params):
 
 
 OPTIMIZERS = [
-    Optimizer("sgd", SGDParams, ("SGD",), 0.01, "stochastic gradient descent, optional (Nesterov) momentum"),
+    Optimizer(
+        "sgd",
+        SGDParams,
+        ("SGD",),
+        0.01,
+        "stochastic gradient descent, optional (Nesterov) momentum",
+    ),
     Optimizer("adam", AdamParams, ("Adam",), 0.001, "Adam"),
     Optimizer("rmsprop", RMSpropParams, ("RMSprop", "RMSProp"), 0.001, "RMSprop"),
     Optimizer(

@@ -47,7 +47,13 @@ def model_info(model: Any) -> ModelInfo:
         return info
     inputs = tuple(getattr(t, "name", f"input_{i}") for i, t in enumerate(model.inputs))
     outputs = tuple(getattr(model, "output_names", None) or [model.layers[-1].name])
-    losses = model.loss if isinstance(model.loss, Mapping) else {outputs[0]: model.loss} if len(outputs) == 1 else {}
+    losses = (
+        model.loss
+        if isinstance(model.loss, Mapping)
+        else {outputs[0]: model.loss}
+        if len(outputs) == 1
+        else {}
+    )
     info = ModelInfo(inputs, outputs, dict(losses), {})
     _INFO[model] = info
     return info
@@ -55,7 +61,9 @@ def model_info(model: Any) -> ModelInfo:
 
 def _feed(names: Sequence[str], data: Mapping[str, Any], what: str) -> Any:
     if not isinstance(data, Mapping):
-        raise TypeError(f"{what} must be a dict keyed by {what} name ({', '.join(names)}), not {type(data).__name__}")
+        raise TypeError(
+            f"{what} must be a dict keyed by {what} name ({', '.join(names)}), not {type(data).__name__}"
+        )
     missing = [n for n in names if n not in data]
     if missing:
         raise ValueError(
@@ -63,7 +71,9 @@ def _feed(names: Sequence[str], data: Mapping[str, Any], what: str) -> Any:
         )
     extra = [k for k in data if k not in names]
     if extra:
-        raise ValueError(f"unknown {what} {', '.join(repr(k) for k in extra)} (the model has {', '.join(names)})")
+        raise ValueError(
+            f"unknown {what} {', '.join(repr(k) for k in extra)} (the model has {', '.join(names)})"
+        )
     arrays = [data[n] for n in names]
     return arrays[0] if len(arrays) == 1 else arrays
 
@@ -106,7 +116,9 @@ def _adapter(keras: Any, callbacks: Sequence[TrainingCallback], info: ModelInfo)
 
     # Keras skips per-batch work (and the device sync it costs) when no callback
     # has batch hooks: only add them when a callback needs them.
-    wants_batches = any(type(cb).on_batch_end is not TrainingCallback.on_batch_end for cb in callbacks)
+    wants_batches = any(
+        type(cb).on_batch_end is not TrainingCallback.on_batch_end for cb in callbacks
+    )
     return BatchAdapter() if wants_batches else EpochAdapter()
 
 
@@ -124,11 +136,15 @@ class KerasBackend(Backend):
     requires = ("keras",)
 
     # -- compile ----------------------------------------------------------
-    def check(self, graph: Graph, *, registry: Registry | None = None, document: Any = None) -> list[Any]:
+    def check(
+        self, graph: Graph, *, registry: Registry | None = None, document: Any = None
+    ) -> list[Any]:
         """Diagnostics for what in ``graph`` Keras cannot build or train (see ``lowering.check``)."""
         return check(graph, registry=registry, document=document)
 
-    def build(self, graph: Graph, *, seed: int | None = None, registry: Registry | None = None) -> Any:
+    def build(
+        self, graph: Graph, *, seed: int | None = None, registry: Registry | None = None
+    ) -> Any:
         """Lower ``graph`` to a compiled ``keras.Model``.
 
         :raises SpecError: something in the graph has no Keras lowering, or Keras
@@ -275,7 +291,9 @@ class KerasBackend(Backend):
         return run_deep(work, _depth(model))
 
     @staticmethod
-    def _exact_output_losses(model: Any, info: ModelInfo, xs: Any, ys: Any, batch_size: int) -> dict[str, float]:
+    def _exact_output_losses(
+        model: Any, info: ModelInfo, xs: Any, ys: Any, batch_size: int
+    ) -> dict[str, float]:
         """Each output's loss over all samples (Keras weights a short last batch like a full one)."""
         import numpy as np
 
@@ -337,6 +355,7 @@ class KerasBackend(Backend):
             expected = [tuple(w.shape) for w in layer.weights]
             got = [tuple(np.shape(a)) for a in arrays]
             if expected != got:
-                raise ValueError(f"node '{name}': weights of shapes {got} given, the layer has {expected}")
+                raise ValueError(
+                    f"node '{name}': weights of shapes {got} given, the layer has {expected}"
+                )
             layer.set_weights([np.asarray(a) for a in arrays])
-

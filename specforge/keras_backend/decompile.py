@@ -84,12 +84,18 @@ def read_config(path: str | Path) -> dict[str, Any]:
         with zipfile.ZipFile(p) as archive:
             info = archive.getinfo("config.json")
             if info.file_size > MAX_CONFIG_BYTES:
-                raise BackendError(f"{p}: config.json is {info.file_size:,} bytes, more than the {MAX_CONFIG_BYTES:,} accepted")
+                raise BackendError(
+                    f"{p}: config.json is {info.file_size:,} bytes, more than the {MAX_CONFIG_BYTES:,} accepted"
+                )
             config = json.loads(archive.read(info).decode("utf-8"))
     except KeyError:
-        raise BackendError(f"{p} is a zip archive without config.json: not a Keras model file") from None
+        raise BackendError(
+            f"{p} is a zip archive without config.json: not a Keras model file"
+        ) from None
     except (zipfile.BadZipFile, UnicodeDecodeError, json.JSONDecodeError, OSError) as exc:
-        raise BackendError(f"{p}: unreadable Keras model file ({type(exc).__name__}: {exc})") from None
+        raise BackendError(
+            f"{p}: unreadable Keras model file ({type(exc).__name__}: {exc})"
+        ) from None
     if not isinstance(config, dict) or "class_name" not in config:
         raise BackendError(f"{p}: config.json does not describe a Keras model")
     return config
@@ -181,7 +187,9 @@ class _Layer:
 
 
 class _Decompiler:
-    def __init__(self, path: str | Path, name: str | None, default_loss: str | None, registry: Registry):
+    def __init__(
+        self, path: str | Path, name: str | None, default_loss: str | None, registry: Registry
+    ):
         self.path = str(path)
         self.name = name
         self.default_loss = default_loss
@@ -197,12 +205,20 @@ class _Decompiler:
             raise DecompileError(self.path, self.problems)
 
     # -- structure ---------------------------------------------------------
-    def screen(self, top: Mapping[str, Any]) -> tuple[list[_Layer], list[str], list[tuple[str, str]]]:
+    def screen(
+        self, top: Mapping[str, Any]
+    ) -> tuple[list[_Layer], list[str], list[tuple[str, str]]]:
         """Layers, model input layer names, and (output key, layer name) pairs; problems recorded."""
         cls = top.get("class_name")
         module = str(top.get("module") or "")
-        if cls not in MODEL_CLASSES or not module.startswith("keras") or top.get("registered_name") not in (None, cls):
-            self.problem(f"the file holds a {cls} ({module or 'unknown module'}), not a Sequential or functional Keras model")
+        if (
+            cls not in MODEL_CLASSES
+            or not module.startswith("keras")
+            or top.get("registered_name") not in (None, cls)
+        ):
+            self.problem(
+                f"the file holds a {cls} ({module or 'unknown module'}), not a Sequential or functional Keras model"
+            )
             self.fail_if_problems()
         config = top.get("config") or {}
         entries = config.get("layers")
@@ -217,36 +233,53 @@ class _Decompiler:
             lmodule = str(entry.get("module") or "")
             registered = entry.get("registered_name")
             where = f"layer '{lname}' ({lcls})"
-            if not lmodule.startswith("keras") or (registered not in (None, lcls) and lcls != "InputLayer"):
-                self.problem(f"{where}: a custom class ({registered or lmodule}), not a Keras built-in layer")
+            if not lmodule.startswith("keras") or (
+                registered not in (None, lcls) and lcls != "InputLayer"
+            ):
+                self.problem(
+                    f"{where}: a custom class ({registered or lmodule}), not a Keras built-in layer"
+                )
             elif lcls in MODEL_CLASSES:
                 self.problem(f"{where}: a nested model; flatten it into one model first")
             elif lcls != "InputLayer" and self.reg.lowering(BACKEND, "import", lcls) is None:
-                self.problem(f"{where}: unsupported layer type; no plugin provides an import rule for {lcls}")
+                self.problem(
+                    f"{where}: unsupported layer type; no plugin provides an import rule for {lcls}"
+                )
             layers.append(_Layer(entry, lname, lcls))
 
         if cls == "Sequential":
             return self._sequential(config, layers)
         return self._functional(config, layers)
 
-    def _sequential(self, config: Mapping[str, Any], layers: list[_Layer]) -> tuple[list[_Layer], list[str], list[tuple[str, str]]]:
+    def _sequential(
+        self, config: Mapping[str, Any], layers: list[_Layer]
+    ) -> tuple[list[_Layer], list[str], list[tuple[str, str]]]:
         if layers[0].class_name != "InputLayer":
             shape = config.get("build_input_shape")
             if not isinstance(shape, list):
-                self.problem("the Sequential model has no input shape (it was never built): build it or give it an Input")
+                self.problem(
+                    "the Sequential model has no input shape (it was never built): build it or give it an Input"
+                )
                 self.fail_if_problems()
-            entry = {"class_name": "InputLayer", "config": {"batch_shape": shape, "dtype": "float32", "name": "input"}}
+            entry = {
+                "class_name": "InputLayer",
+                "config": {"batch_shape": shape, "dtype": "float32", "name": "input"},
+            }
             layers.insert(0, _Layer(entry, "input", "InputLayer"))
         previous = layers[0].keras_name
         for layer in layers[1:]:
             if layer.class_name == "InputLayer":
-                self.problem(f"layer '{layer.keras_name}': an InputLayer in the middle of a Sequential model")
+                self.problem(
+                    f"layer '{layer.keras_name}': an InputLayer in the middle of a Sequential model"
+                )
                 continue
             layer.inputs = [previous]
             previous = layer.keras_name
         return layers, [layers[0].keras_name], [(layers[-1].keras_name, layers[-1].keras_name)]
 
-    def _functional(self, config: Mapping[str, Any], layers: list[_Layer]) -> tuple[list[_Layer], list[str], list[tuple[str, str]]]:
+    def _functional(
+        self, config: Mapping[str, Any], layers: list[_Layer]
+    ) -> tuple[list[_Layer], list[str], list[tuple[str, str]]]:
         names = {layer.keras_name for layer in layers}
         for layer in layers:
             if layer.class_name == "InputLayer":
@@ -254,32 +287,45 @@ class _Decompiler:
             calls = layer.entry.get("inbound_nodes") or []
             where = f"layer '{layer.keras_name}' ({layer.class_name})"
             if len(calls) != 1:
-                self.problem(f"{where}: called {len(calls)} times; a shared layer has no spec equivalent")
+                self.problem(
+                    f"{where}: called {len(calls)} times; a shared layer has no spec equivalent"
+                )
                 continue
             call = calls[0]
             # Keras records the construction-time ``training`` flag (Dropout: False); the
             # model's own call overrides it, so it is not a setting of the layer.
             kwargs = {k: v for k, v in (call.get("kwargs") or {}).items() if k != "training"}
             supported = self.reg.lowering(BACKEND, "import", layer.class_name) is not None
-            if supported and (list(_tensors(kwargs)) or any(v is not None for v in kwargs.values())):
-                self.problem(f"{where}: called with keyword arguments {sorted(kwargs)}, which a spec cannot express")
+            if supported and (
+                list(_tensors(kwargs)) or any(v is not None for v in kwargs.values())
+            ):
+                self.problem(
+                    f"{where}: called with keyword arguments {sorted(kwargs)}, which a spec cannot express"
+                )
             for tensor in _tensors(call.get("args") or []):
                 history = (tensor.get("config") or {}).get("keras_history") or [None, 0, 0]
                 source, node_index, tensor_index = [*history, 0, 0][:3]
                 if source not in names:
                     self.problem(f"{where}: reads '{source}', which is not a layer of the model")
                 elif node_index or tensor_index:
-                    self.problem(f"{where}: reads output {tensor_index} of call {node_index} of '{source}'; only single-output layers called once are supported")
+                    self.problem(
+                        f"{where}: reads output {tensor_index} of call {node_index} of '{source}'; only single-output layers called once are supported"
+                    )
                 else:
                     layer.inputs.append(str(source))
         inputs = [leaf[0] for _, leaf in _leaves(config.get("input_layers"))]
-        outputs = [(key or str(leaf[0]), str(leaf[0])) for key, leaf in _leaves(config.get("output_layers"))]
+        outputs = [
+            (key or str(leaf[0]), str(leaf[0]))
+            for key, leaf in _leaves(config.get("output_layers"))
+        ]
         if not inputs or not outputs:
             self.problem("the model config names no inputs or no outputs")
         return layers, [str(i) for i in inputs], outputs
 
     # -- the spec --------------------------------------------------------------
-    def inputs_section(self, layers: dict[str, _Layer], input_names: list[str], rename: dict[str, str]) -> list[dict[str, Any]]:
+    def inputs_section(
+        self, layers: dict[str, _Layer], input_names: list[str], rename: dict[str, str]
+    ) -> list[dict[str, Any]]:
         out = []
         for name in input_names:
             layer = layers.get(name)
@@ -293,9 +339,13 @@ class _Decompiler:
                 self.problem(f"{where}: no usable shape ({shape})")
                 continue
             if shape[0] is not None:
-                self.problem(f"{where}: a fixed batch size ({shape[0]}); a spec's inputs have a free batch axis")
+                self.problem(
+                    f"{where}: a fixed batch size ({shape[0]}); a spec's inputs have a free batch axis"
+                )
             if any(d is None for d in shape[1:]):
-                self.problem(f"{where}: shape {tuple(shape)} has axes of unknown size; a spec needs static shapes")
+                self.problem(
+                    f"{where}: shape {tuple(shape)} has axes of unknown size; a spec needs static shapes"
+                )
                 continue
             for flag in ("sparse", "ragged", "optional"):
                 if config.get(flag):
@@ -321,30 +371,50 @@ class _Decompiler:
             return None
         except Exception as exc:
             owner = self.reg.owner.get(("lowering", f"{BACKEND}:import:{layer.class_name}"), "?")
-            self.problem(f"{where}: the import rule of plugin '{owner}' failed: {type(exc).__name__}: {exc}")
+            self.problem(
+                f"{where}: the import rule of plugin '{owner}' failed: {type(exc).__name__}: {exc}"
+            )
             return None
         type_name = fields.pop("type", None)
         node_type = self.reg.node_types.get(str(type_name))
         if node_type is None:
-            self.problem(f"{where}: its import rule gave node type {type_name!r}, which is not registered")
+            self.problem(
+                f"{where}: its import rule gave node type {type_name!r}, which is not registered"
+            )
             return None
         fields.pop("name", None)
         fields.pop("inputs", None)
         # Leave out parameters at their defaults: the spec reads like a hand-written one.
-        defaults = {k: f.default for k, f in node_type.Params.model_fields.items() if not f.is_required()}
+        defaults = {
+            k: f.default for k, f in node_type.Params.model_fields.items() if not f.is_required()
+        }
         params = {k: v for k, v in fields.items() if not (k in defaults and defaults[k] == v)}
-        return {"name": rename[layer.keras_name], "type": node_type.name, **params, "inputs": [rename[i] for i in layer.inputs]}
+        return {
+            "name": rename[layer.keras_name],
+            "type": node_type.name,
+            **params,
+            "inputs": [rename[i] for i in layer.inputs],
+        }
 
-    def compile_section(self, compile_config: Mapping[str, Any] | None, outputs: list[tuple[str, str]], rename: dict[str, str]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    def compile_section(
+        self,
+        compile_config: Mapping[str, Any] | None,
+        outputs: list[tuple[str, str]],
+        rename: dict[str, str],
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         keys = [key for key, _ in outputs]
         cc = dict(compile_config or {})
         if not cc:
             if self.default_loss is None:
-                self.problem("the model was saved without compile settings, so it carries no loss: compile it before saving, or pass --loss NAME")
+                self.problem(
+                    "the model was saved without compile settings, so it carries no loss: compile it before saving, or pass --loss NAME"
+                )
                 loss_value: Any = None
             else:
                 loss_value = self.default_loss
-                self.notes.append(f"the model carries no compile settings: loss '{self.default_loss}' (from --loss) and Keras's default optimizer '{DEFAULT_OPTIMIZER}'")
+                self.notes.append(
+                    f"the model carries no compile settings: loss '{self.default_loss}' (from --loss) and Keras's default optimizer '{DEFAULT_OPTIMIZER}'"
+                )
             cc = {"loss": loss_value, "optimizer": DEFAULT_OPTIMIZER}
 
         def per_output(value: Any, what: str) -> dict[str, Any]:
@@ -353,7 +423,9 @@ class _Decompiler:
             if isinstance(value, Mapping) and not ("class_name" in value and "config" in value):
                 unknown = [k for k in value if k not in keys]
                 if unknown:
-                    self.problem(f"compile {what} names unknown outputs {unknown} (outputs: {keys})")
+                    self.problem(
+                        f"compile {what} names unknown outputs {unknown} (outputs: {keys})"
+                    )
                 return {k: v for k, v in value.items() if k in keys}
             if isinstance(value, list | tuple) and len(keys) > 1:
                 if len(value) != len(keys):
@@ -366,7 +438,12 @@ class _Decompiler:
         losses = per_output(cc.get("loss"), "loss")
         weights = per_output(cc.get("loss_weights"), "loss_weights")
         metrics_value = cc.get("metrics")
-        if isinstance(metrics_value, list) and len(keys) > 1 and metrics_value and not all(isinstance(m, list | tuple) for m in metrics_value):
+        if (
+            isinstance(metrics_value, list)
+            and len(keys) > 1
+            and metrics_value
+            and not all(isinstance(m, list | tuple) for m in metrics_value)
+        ):
             metrics = dict.fromkeys(keys, metrics_value)  # a flat list: every output
         else:
             metrics = per_output(metrics_value, "metrics")
@@ -414,7 +491,9 @@ class _Decompiler:
             cls, config = value, {}
         elif isinstance(value, Mapping):
             cls, config = str(value.get("class_name")), dict(value.get("config") or {})
-            if str(value.get("module") or "keras").split(".")[0] != "keras" or value.get("registered_name") not in (None, cls):
+            if str(value.get("module") or "keras").split(".")[0] != "keras" or value.get(
+                "registered_name"
+            ) not in (None, cls):
                 self.problem(f"optimizer {cls}: a custom class, not a Keras built-in optimizer")
                 return {"type": cls}
         else:
@@ -435,7 +514,9 @@ class _Decompiler:
             value = _f32(raw)
             if key in fields:
                 if isinstance(raw, Mapping):
-                    self.problem(f"optimizer {cls}: {key} is a {raw.get('class_name', 'schedule')}; a spec takes a constant")
+                    self.problem(
+                        f"optimizer {cls}: {key} is a {raw.get('class_name', 'schedule')}; a spec takes a constant"
+                    )
                     continue
                 spec_default = fields[key].default
                 if key == "learning_rate" or value != spec_default:
@@ -483,20 +564,31 @@ class _Decompiler:
         except (ShapeError, TypeError, ValueError) as exc:
             self.problem(f"{where}: the spec node would not fit its inputs ({exc})")
             return
-        inputs = [keras.Input(shape=shape, dtype=dtype) for shape, dtype in zip(shapes, dtypes, strict=True)]
+        inputs = [
+            keras.Input(shape=shape, dtype=dtype)
+            for shape, dtype in zip(shapes, dtypes, strict=True)
+        ]
         try:
             out = self.reg.lowering(BACKEND, "node", node_type.name)(graph_node, inputs)
             rebuilt = keras.Model(inputs, out).get_layer(node["name"])
         except Exception as exc:
-            self.problem(f"{where}: the imported node does not build in Keras ({type(exc).__name__}: {exc})")
+            self.problem(
+                f"{where}: the imported node does not build in Keras ({type(exc).__name__}: {exc})"
+            )
             return
         a, b = _layer_config(live), _layer_config(rebuilt)
         if a != b:
             diffs = [k for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
-            shown = ", ".join(f"{k}={_show(a.get(k))}" for k in diffs[:4]) + (", ..." if len(diffs) > 4 else "")
-            self.problem(f"{where}: {shown}: no spec equivalent (a spec would build the layer without it)")
+            shown = ", ".join(f"{k}={_show(a.get(k))}" for k in diffs[:4]) + (
+                ", ..." if len(diffs) > 4 else ""
+            )
+            self.problem(
+                f"{where}: {shown}: no spec equivalent (a spec would build the layer without it)"
+            )
         elif int(rebuilt.count_params()) != int(live.count_params()):
-            self.problem(f"{where}: {live.count_params():,} parameters, the spec's node {rebuilt.count_params():,}")
+            self.problem(
+                f"{where}: {live.count_params():,} parameters, the spec's node {rebuilt.count_params():,}"
+            )
 
     def check_spec(self, spec: dict[str, Any], original_params: int) -> int:
         """Check the imported spec as a whole; return its parameter count."""
@@ -505,11 +597,16 @@ class _Decompiler:
 
         result = check_data(spec, file=f"<imported {Path(self.path).name}>", registry=self.reg)
         if not result.ok or result.graph is None:
-            self.problem("the imported spec does not check (a bug in an import rule):\n" + render_text(result.errors))
+            self.problem(
+                "the imported spec does not check (a bug in an import rule):\n"
+                + render_text(result.errors)
+            )
             self.fail_if_problems()
         total = result.graph.total_params
         if total != original_params:
-            self.problem(f"the model has {original_params:,} parameters, the imported spec {total:,}")
+            self.problem(
+                f"the model has {original_params:,} parameters, the imported spec {total:,}"
+            )
             self.fail_if_problems()
         return total
 
@@ -550,9 +647,16 @@ class _Decompiler:
 
         spec["nodes"] = _implicit_inputs(run_deep(nodes, len(layers)), spec["inputs"])
         for key, layer_name in outputs:
-            if by_name.get(layer_name) is not None and by_name[layer_name].class_name == "InputLayer":
-                self.problem(f"output '{key}' is the input '{layer_name}' itself; a spec's outputs are nodes")
-        spec["outputs"], spec["optimizer"] = self.compile_section(top.get("compile_config"), outputs, rename)
+            if (
+                by_name.get(layer_name) is not None
+                and by_name[layer_name].class_name == "InputLayer"
+            ):
+                self.problem(
+                    f"output '{key}' is the input '{layer_name}' itself; a spec's outputs are nodes"
+                )
+        spec["outputs"], spec["optimizer"] = self.compile_section(
+            top.get("compile_config"), outputs, rename
+        )
         self.fail_if_problems()
         params = self.check_spec(spec, int(model.count_params()))
         return Decompiled(spec, self.notes, params)
@@ -562,7 +666,9 @@ def _input_shapes(live: Any, layer: _Layer) -> tuple[tuple[tuple[int, ...], ...]
     """Static input shapes (batch axis excluded) and dtypes of a loaded layer."""
     try:
         tensors = live.input if isinstance(live.input, list | tuple) else [live.input]
-        return tuple(tuple(int(d) for d in t.shape[1:]) for t in tensors), [t.dtype for t in tensors]
+        return tuple(tuple(int(d) for d in t.shape[1:]) for t in tensors), [
+            t.dtype for t in tensors
+        ]
     except (AttributeError, ValueError, TypeError):  # a layer never called (unbuilt Sequential)
         pass
     shape = (layer.entry.get("build_config") or {}).get("input_shape")
@@ -578,7 +684,9 @@ def _input_shapes(live: Any, layer: _Layer) -> tuple[tuple[tuple[int, ...], ...]
 def _show(value: Any) -> str:
     """A config value for a message: ``L2(l2=0.01)`` rather than its serialized dict."""
     if isinstance(value, Mapping) and "class_name" in value:
-        args = ", ".join(f"{k}={_show(v)}" for k, v in (value.get("config") or {}).items() if k != "name")
+        args = ", ".join(
+            f"{k}={_show(v)}" for k, v in (value.get("config") or {}).items() if k != "name"
+        )
         return f"{value['class_name']}({args})"
     return repr(value)
 
@@ -591,7 +699,9 @@ def _layer_config(layer: Any) -> dict[str, Any]:
     return _normalise(config)
 
 
-def _implicit_inputs(nodes: list[dict[str, Any]], inputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _implicit_inputs(
+    nodes: list[dict[str, Any]], inputs: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """Drop ``inputs`` where the spec's default says the same: the node above, or the only input."""
     out = []
     previous: str | None = inputs[0]["name"] if len(inputs) == 1 else None
@@ -630,7 +740,9 @@ def decompile(
 def _flow(value: Any) -> str:
     import yaml
 
-    return yaml.safe_dump(value, default_flow_style=True, sort_keys=False, width=1_000_000, allow_unicode=True).strip()
+    return yaml.safe_dump(
+        value, default_flow_style=True, sort_keys=False, width=1_000_000, allow_unicode=True
+    ).strip()
 
 
 def spec_to_yaml(spec: Mapping[str, Any]) -> str:
@@ -641,11 +753,17 @@ def spec_to_yaml(spec: Mapping[str, Any]) -> str:
     parts = [yaml.safe_dump(head, sort_keys=False, allow_unicode=True, width=100).rstrip()]
     for section in ("inputs", "nodes", "outputs"):
         if section in spec:
-            parts.append(f"{section}:\n" + "\n".join(f"  - {_flow(item)}" for item in spec[section]))
+            parts.append(
+                f"{section}:\n" + "\n".join(f"  - {_flow(item)}" for item in spec[section])
+            )
     for section in ("optimizer",):
         if section in spec:
             parts.append(f"{section}: {_flow(spec[section])}")
-    rest = {k: v for k, v in spec.items() if k not in ("specforge", "name", "description", "inputs", "nodes", "outputs", "optimizer")}
+    rest = {
+        k: v
+        for k, v in spec.items()
+        if k not in ("specforge", "name", "description", "inputs", "nodes", "outputs", "optimizer")
+    }
     if rest:
         parts.append(yaml.safe_dump(rest, sort_keys=False, allow_unicode=True).rstrip())
     return "\n\n".join(parts) + "\n"

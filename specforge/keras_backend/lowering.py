@@ -28,7 +28,9 @@ from ..plugins import Registry, get_registry
 BACKEND = "keras"
 INSTALL_HINT = "install it with pip install 'specforge[tensorflow]'"
 
-_registry: contextvars.ContextVar[Registry | None] = contextvars.ContextVar("specforge_keras_registry", default=None)
+_registry: contextvars.ContextVar[Registry | None] = contextvars.ContextVar(
+    "specforge_keras_registry", default=None
+)
 
 
 # ---------------------------------------------------------------- environment
@@ -124,7 +126,9 @@ def _providers_hint(reg: Registry, kind: str, name: str) -> str:
     return lowering_hint(reg, BACKEND, "Keras", kind, name)
 
 
-def check(graph: Graph, *, registry: Registry | None = None, document: Any = None) -> list[Diagnostic]:
+def check(
+    graph: Graph, *, registry: Registry | None = None, document: Any = None
+) -> list[Diagnostic]:
     """Everything in ``graph`` the Keras backend cannot build or train, as diagnostics.
 
     Pass the spec's ``document`` (from :func:`specforge.check_file`) for exact
@@ -244,7 +248,9 @@ def _output_settings(graph: Graph) -> tuple[dict[str, Any], dict[str, list[Any]]
 def model_info_for(graph: Graph) -> ModelInfo:
     """The :class:`ModelInfo` of the model ``graph`` lowers to."""
     losses, _, rename = _output_settings(graph)
-    return ModelInfo(tuple(i.name for i in graph.inputs), tuple(o.name for o in graph.outputs), losses, rename)
+    return ModelInfo(
+        tuple(i.name for i in graph.inputs), tuple(o.name for o in graph.outputs), losses, rename
+    )
 
 
 def compile_arguments(graph: Graph) -> tuple[dict[str, Any], ModelInfo]:
@@ -270,7 +276,9 @@ def compile_arguments(graph: Graph) -> tuple[dict[str, Any], ModelInfo]:
         with_metrics = {name: ms for name, ms in metrics.items() if ms}
         if with_metrics:
             kwargs["metrics"] = with_metrics
-    info = ModelInfo(tuple(i.name for i in graph.inputs), tuple(o.name for o in outs), losses, rename)
+    info = ModelInfo(
+        tuple(i.name for i in graph.inputs), tuple(o.name for o in outs), losses, rename
+    )
     return kwargs, info
 
 
@@ -328,7 +336,9 @@ def lower_graph(graph: Graph, *, compile: bool = True) -> tuple[Any, ModelInfo]:
                 f"the Keras lowering of '{node.type}' comes from plugin '{owner}'",
             ) from None
         if not isinstance(out, keras.KerasTensor):
-            raise _node_error(graph, node, f"its Keras lowering returned {type(out).__name__}, not a Keras tensor")
+            raise _node_error(
+                graph, node, f"its Keras lowering returned {type(out).__name__}, not a Keras tensor"
+            )
         got = _static_shape(out)
         if got is not None and tuple(got) != tuple(node.output_shape):
             raise _node_error(
@@ -365,5 +375,7 @@ def lower_graph(graph: Graph, *, compile: bool = True) -> tuple[Any, ModelInfo]:
             ]
         ) from None
     if not compile:
-        info = ModelInfo(tuple(i.name for i in graph.inputs), tuple(o.name for o in graph.outputs), {}, {})
+        info = ModelInfo(
+            tuple(i.name for i in graph.inputs), tuple(o.name for o in graph.outputs), {}, {}
+        )
     return model, info

@@ -97,13 +97,17 @@ def initializer_name(value: Any) -> str:
     else:
         cls, config = _initializer_config(keras, value)
     config.pop("seed", None)
-    for name, lowered_cls, lowered_config in _cached("initializer-configs", lambda: _initializer_configs(keras)):
+    for name, lowered_cls, lowered_config in _cached(
+        "initializer-configs", lambda: _initializer_configs(keras)
+    ):
         if lowered_cls != cls:
             continue
         if lowered_config == config:
             return name
         different = ", ".join(f"{k}={v!r}" for k, v in config.items() if lowered_config.get(k) != v)
-        raise Unsupported(f"initializer {cls}({different}) has no spec equivalent (spec initializers use Keras's defaults)")
+        raise Unsupported(
+            f"initializer {cls}({different}) has no spec equivalent (spec initializers use Keras's defaults)"
+        )
     raise Unsupported(f"initializer {cls} has no spec equivalent")
 
 
@@ -130,7 +134,9 @@ def _named(kind: str, value: Any) -> str:
             if fresh is not None:
                 default = keras.saving.serialize_keras_object(fresh()).get("config", {})
                 extra = {
-                    k: v for k, v in config.items() if k not in ("name", "dtype") and default.get(k) != v
+                    k: v
+                    for k, v in config.items()
+                    if k not in ("name", "dtype") and default.get(k) != v
                 }
                 if extra:
                     shown = ", ".join(f"{k}={v!r}" for k, v in extra.items())

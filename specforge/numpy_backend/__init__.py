@@ -23,7 +23,16 @@ from typing import Any
 
 from .lowering import BACKEND, NodeLowering, lookup, using_registry
 
-__all__ = ["BACKEND", "ModelFileError", "NodeLowering", "NumpyModel", "load", "lookup", "save", "using_registry"]
+__all__ = [
+    "BACKEND",
+    "ModelFileError",
+    "NodeLowering",
+    "NumpyModel",
+    "load",
+    "lookup",
+    "save",
+    "using_registry",
+]
 
 _LAZY = {
     "NumpyModel": ("model", "NumpyModel"),

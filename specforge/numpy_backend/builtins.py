@@ -41,7 +41,9 @@ class DenseLowering(NodeLowering):
     def trainable(self, node: Any) -> list[bool]:
         return [True, True] if node.params.use_bias else [True]
 
-    def forward(self, node: Any, weights: Sequence[Array], inputs: Sequence[Array], training: bool) -> tuple[Array, Any]:
+    def forward(
+        self, node: Any, weights: Sequence[Array], inputs: Sequence[Array], training: bool
+    ) -> tuple[Array, Any]:
         x = inputs[0]
         z = x @ weights[0]
         if len(weights) > 1:
@@ -74,18 +76,24 @@ class DenseLowering(NodeLowering):
 class FlattenLowering(NodeLowering):
     """Reshape each sample to one axis (a view, no copy)."""
 
-    def forward(self, node: Any, weights: Sequence[Array], inputs: Sequence[Array], training: bool) -> tuple[Array, Any]:
+    def forward(
+        self, node: Any, weights: Sequence[Array], inputs: Sequence[Array], training: bool
+    ) -> tuple[Array, Any]:
         x = inputs[0]
         return x.reshape(x.shape[0], -1), x.shape
 
-    def backward(self, node: Any, weights: Sequence[Array], cache: Any, grad_output: Array) -> tuple[list[Array], list[Any]]:
+    def backward(
+        self, node: Any, weights: Sequence[Array], cache: Any, grad_output: Array
+    ) -> tuple[list[Array], list[Any]]:
         return [grad_output.reshape(cache)], []
 
 
 class ConcatenateLowering(NodeLowering):
     """Join the inputs on ``params.axis`` (Keras's numbering: 1 is the first axis after the batch)."""
 
-    def forward(self, node: Any, weights: Sequence[Array], inputs: Sequence[Array], training: bool) -> tuple[Array, Any]:
+    def forward(
+        self, node: Any, weights: Sequence[Array], inputs: Sequence[Array], training: bool
+    ) -> tuple[Array, Any]:
         axis = node.params.axis
         return np.concatenate(inputs, axis=axis), [x.shape[axis] for x in inputs]
 
@@ -164,7 +172,9 @@ def _mse_batch(y_true: Array, y_pred: Array) -> float:
 # ---------------------------------------------------------------- optimizers
 
 
-def _gradient_optimizer(cls: type[kernels.Optimizer]) -> Callable[[dict[str, Any]], kernels.Optimizer]:
+def _gradient_optimizer(
+    cls: type[kernels.Optimizer],
+) -> Callable[[dict[str, Any]], kernels.Optimizer]:
     def factory(params: dict[str, Any]) -> kernels.Optimizer:
         return cls(**params)
 

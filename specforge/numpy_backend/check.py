@@ -25,7 +25,9 @@ def _hint(registry: Any, kind: str, name: str) -> str:
     return lowering_hint(registry, BACKEND, "NumPy", kind, name)
 
 
-def check(graph: Any, *, registry: Any = None, document: Any = None, optimizer: Any = None) -> list[Diagnostic]:
+def check(
+    graph: Any, *, registry: Any = None, document: Any = None, optimizer: Any = None
+) -> list[Diagnostic]:
     """Everything in ``graph`` the NumPy backend cannot build or train.
 
     :param document: the spec's :class:`~specforge.loader.Document`, for exact positions.
@@ -62,7 +64,9 @@ def check(graph: Any, *, registry: Any = None, document: Any = None, optimizer: 
 
     for node in graph.nodes:
         lowering = reg.lowering(BACKEND, "node", node.type)
-        requires = node.param_count.trainable > 0 or any(trainable_upstream.get(n, False) for n in node.inputs)
+        requires = node.param_count.trainable > 0 or any(
+            trainable_upstream.get(n, False) for n in node.inputs
+        )
         trainable_upstream[node.name] = requires
         if lowering is None:
             add(
@@ -73,7 +77,11 @@ def check(graph: Any, *, registry: Any = None, document: Any = None, optimizer: 
             )
             continue
         node_type = reg.node_types.get(node.type)
-        act_params = getattr(node_type, "activation_params", ("activation",) if hasattr(node.params, "activation") else ())
+        act_params = getattr(
+            node_type,
+            "activation_params",
+            ("activation",) if hasattr(node.params, "activation") else (),
+        )
         for param in act_params:
             value = node.param(param)
             if not isinstance(value, str):
@@ -138,6 +146,8 @@ def check(graph: Any, *, registry: Any = None, document: Any = None, optimizer: 
                 )
 
     opt_check = getattr(optimizer, "check", None) if optimizer is not None else None
-    if opt_check is not None and not any(d.code == "unsupported-by-backend" and "node type" in d.message for d in diags):
+    if opt_check is not None and not any(
+        d.code == "unsupported-by-backend" and "node type" in d.message for d in diags
+    ):
         diags.extend(opt_check(graph, reg))
     return diags

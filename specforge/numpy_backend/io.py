@@ -98,7 +98,9 @@ def load(path: str | os.PathLike[str], graph: Any = None, *, registry: Any = Non
     model = NumpyModel(graph, seed=0, registry=registry, dtype=meta.get("dtype", "float32"))
     missing = sorted(n for n, ws in model.weights.items() if ws and n not in weights)
     if missing:
-        raise ModelFileError(f"{path}: no weights for node(s) {', '.join(missing)} of '{graph.name}'")
+        raise ModelFileError(
+            f"{path}: no weights for node(s) {', '.join(missing)} of '{graph.name}'"
+        )
     try:
         model.set_weights({n: ws for n, ws in weights.items() if n in model.weights or ws})
     except ValueError as e:

@@ -120,7 +120,9 @@ class NodeLowering:
     def trainable(self, node: Any) -> list[bool]:
         raise NotImplementedError  # the backend treats a missing method as "all trainable"
 
-    def forward(self, node: Any, weights: Sequence[Any], inputs: Sequence[Any], training: bool) -> tuple[Any, Any]:
+    def forward(
+        self, node: Any, weights: Sequence[Any], inputs: Sequence[Any], training: bool
+    ) -> tuple[Any, Any]:
         raise NotImplementedError
 
     def backward(
@@ -129,7 +131,9 @@ class NodeLowering:
         raise NotImplementedError
 
 
-_REGISTRY: contextvars.ContextVar[Any] = contextvars.ContextVar("specforge_numpy_registry", default=None)
+_REGISTRY: contextvars.ContextVar[Any] = contextvars.ContextVar(
+    "specforge_numpy_registry", default=None
+)
 
 
 @contextlib.contextmanager

@@ -174,8 +174,13 @@ class NumpyModel:
         if factory is not None:  # a missing one is reported by check()
             self.optimizer = factory(dict(opt.params.model_dump()))
             self._rule = self.optimizer if hasattr(self.optimizer, "train_step") else None
-            self._plain_sgd = type(self.optimizer) is SGD and self.optimizer.momentum == 0 and not any(
-                self.optimizer.hyperparameters[k] for k in ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm")
+            self._plain_sgd = (
+                type(self.optimizer) is SGD
+                and self.optimizer.momentum == 0
+                and not any(
+                    self.optimizer.hyperparameters[k]
+                    for k in ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm")
+                )
             )
 
     def _lower(self, rng: np.random.Generator) -> None:
@@ -229,7 +234,11 @@ class NumpyModel:
         for st in self._plan:
             st.needs = tuple(requires.get(n, False) for n in st.inputs)
             st.do_backward = st.reaches_output and (any(st.trainable) or any(st.needs))
-            if st.do_backward and st.backward is not None and _accepts(st.backward, "needs_input_grad"):
+            if (
+                st.do_backward
+                and st.backward is not None
+                and _accepts(st.backward, "needs_input_grad")
+            ):
                 st.backward_kw = {"needs_input_grad": st.needs}
             if st.reaches_output:
                 for j, flag in enumerate(st.trainable):
@@ -244,9 +253,16 @@ class NumpyModel:
             step = self._plan[index[out.node]]
             act = reg.lowering(BACKEND, "activation", step.activation) if step.activation else None
             logits_loss = getattr(loss, "from_logits", None)
-            fused = bool(act is not None and getattr(act, "produces_logits", False) and logits_loss is not None)
+            fused = bool(
+                act is not None
+                and getattr(act, "produces_logits", False)
+                and logits_loss is not None
+            )
             source = logits_loss if fused else loss
-            metrics = [(m, reg.lowering(BACKEND, "metric", reg.canonical("metric", m) or m)) for m in out.metrics]
+            metrics = [
+                (m, reg.lowering(BACKEND, "metric", reg.canonical("metric", m) or m))
+                for m in out.metrics
+            ]
             self._outputs.append(
                 _Output(
                     name=out.name,
@@ -276,9 +292,7 @@ class NumpyModel:
         return keys, fins
 
     # ------------------------------------------------------------------ data
-    def _prepare(
-        self, x: Any, y: Any | None
-    ) -> tuple[dict[str, Array], dict[str, Array], int]:
+    def _prepare(self, x: Any, y: Any | None) -> tuple[dict[str, Array], dict[str, Array], int]:
         graph = self.graph
         if not isinstance(x, Mapping):
             if len(graph.inputs) != 1:
@@ -301,23 +315,37 @@ class NumpyModel:
         for inp in graph.inputs:
             a = np.asarray(x[inp.name])
             if a.ndim == 0 or tuple(a.shape[1:]) != tuple(inp.shape):
-                raise ValueError(f"input '{inp.name}' expects arrays of shape (batch, {', '.join(map(str, inp.shape))}), got {a.shape}")
-            xs[inp.name] = a if (a.dtype == self.dtype and a.flags.c_contiguous) else np.ascontiguousarray(a, dtype=self.dtype)
+                raise ValueError(
+                    f"input '{inp.name}' expects arrays of shape (batch, {', '.join(map(str, inp.shape))}), got {a.shape}"
+                )
+            xs[inp.name] = (
+                a
+                if (a.dtype == self.dtype and a.flags.c_contiguous)
+                else np.ascontiguousarray(a, dtype=self.dtype)
+            )
             n = a.shape[0] if n is None else n
             if a.shape[0] != n:
-                raise ValueError(f"inputs have different numbers of samples ({n} and {a.shape[0]} for '{inp.name}')")
+                raise ValueError(
+                    f"inputs have different numbers of samples ({n} and {a.shape[0]} for '{inp.name}')"
+                )
         ys: dict[str, Array] = {}
         if y is not None:
             if not isinstance(y, Mapping):
                 if len(self._outputs) != 1:
-                    raise ValueError(f"y must be a dict keyed by output name ({', '.join(o.name for o in self._outputs)})")
+                    raise ValueError(
+                        f"y must be a dict keyed by output name ({', '.join(o.name for o in self._outputs)})"
+                    )
                 y = {self._outputs[0].name: y}
             missing = [o.name for o in self._outputs if o.name not in y]
             extra = sorted(set(y) - {o.name for o in self._outputs})
             if missing or extra:
                 raise ValueError(
                     f"y must have one array per output ({', '.join(o.name for o in self._outputs)}); "
-                    + (f"missing {', '.join(missing)}" if missing else f"unknown {', '.join(extra)}")
+                    + (
+                        f"missing {', '.join(missing)}"
+                        if missing
+                        else f"unknown {', '.join(extra)}"
+                    )
                 )
             prepare = getattr(self._rule, "prepare_targets", None)
             for o in self._outputs:
@@ -331,16 +359,22 @@ class NumpyModel:
                     if a.ndim == 1 and o.shape == (1,):
                         a = a.reshape(-1, 1)
                 if a.ndim == 0 or a.shape[0] != n:
-                    raise ValueError(f"targets of output '{o.name}' have {a.shape[0] if a.ndim else 0} samples, inputs have {n}")
+                    raise ValueError(
+                        f"targets of output '{o.name}' have {a.shape[0] if a.ndim else 0} samples, inputs have {n}"
+                    )
                 ys[o.name] = a
         return xs, ys, int(n or 0)
 
     # ------------------------------------------------------------------ passes
-    def _forward(self, feeds: Mapping[str, Array], training: bool) -> tuple[dict[str, Array], list[Any]]:
+    def _forward(
+        self, feeds: Mapping[str, Array], training: bool
+    ) -> tuple[dict[str, Array], list[Any]]:
         values = dict(feeds)
         caches: list[Any] = [None] * len(self._plan)
         for st in self._plan:
-            out, cache = st.forward(st.node, st.weights, [values[n] for n in st.inputs], training, **st.forward_kw)
+            out, cache = st.forward(
+                st.node, st.weights, [values[n] for n in st.inputs], training, **st.forward_kw
+            )
             if st.act_forward is not None:
                 pre = out
                 out = st.act_forward(pre)
@@ -378,7 +412,9 @@ class NumpyModel:
         logs[0] = total
         return logs, g_out, g_pre
 
-    def _backward(self, caches: list[Any], g_out: dict[str, Array], g_pre: dict[str, Array]) -> None:
+    def _backward(
+        self, caches: list[Any], g_out: dict[str, Array], g_pre: dict[str, Array]
+    ) -> None:
         grads = g_out
         params_grads = self._grads
         for st in reversed(self._plan):
@@ -393,7 +429,9 @@ class NumpyModel:
                     gz = gp if gz is None else gz + gp
             else:
                 gz = g
-            grad_inputs, grad_weights = st.backward(st.node, st.weights, cache, gz, **st.backward_kw)
+            grad_inputs, grad_weights = st.backward(
+                st.node, st.weights, cache, gz, **st.backward_kw
+            )
             for j, pos in st.slots:
                 params_grads[pos] = grad_weights[j]
             for name, need, gi in zip(st.inputs, st.needs, grad_inputs, strict=False):
@@ -434,7 +472,9 @@ class NumpyModel:
         return logs
 
     def _no_gradient(self) -> None:
-        missing = sorted({st.name for st in self._plan for j, pos in st.slots if self._grads[pos] is None})
+        missing = sorted(
+            {st.name for st in self._plan for j, pos in st.slots if self._grads[pos] is None}
+        )
         self._grads = [None] * len(self._params)
         raise RuntimeError(
             f"no gradient reached the weights of {', '.join(missing)}: a NumPy lowering on the way "
@@ -456,7 +496,9 @@ class NumpyModel:
         xs, _, _ = self._prepare(x, None)
         return self._forward(xs, training)[0]
 
-    def loss_and_gradients(self, x: Any, y: Any, *, training: bool = True) -> tuple[dict[str, float], dict[str, list[Array | None]]]:
+    def loss_and_gradients(
+        self, x: Any, y: Any, *, training: bool = True
+    ) -> tuple[dict[str, float], dict[str, list[Array | None]]]:
         """The batch's figures (history keys) and d total loss / d weight for every node.
 
         Nothing is updated. Non-trainable weights and nodes that reach no output get None.
@@ -541,8 +583,14 @@ class NumpyModel:
                     yb = {k: a[start:end] for k, a in ys.items()}
                 else:
                     idx = order[start:end]
-                    xb = {k: np.take(a, idx, axis=0, out=xbuf[k][:m], mode="clip") for k, a in xs.items()}
-                    yb = {k: np.take(a, idx, axis=0, out=ybuf[k][:m], mode="clip") for k, a in ys.items()}
+                    xb = {
+                        k: np.take(a, idx, axis=0, out=xbuf[k][:m], mode="clip")
+                        for k, a in xs.items()
+                    }
+                    yb = {
+                        k: np.take(a, idx, axis=0, out=ybuf[k][:m], mode="clip")
+                        for k, a in ys.items()
+                    }
                 logs = self._train_batch(xb, yb)
                 for j in range(nkeys):
                     sums[j] += logs[j] * m
@@ -564,12 +612,16 @@ class NumpyModel:
                 break
         return history
 
-    def _evaluate(self, xs: dict[str, Array], ys: dict[str, Array], n: int, *, batch_size: int) -> dict[str, float]:
+    def _evaluate(
+        self, xs: dict[str, Array], ys: dict[str, Array], n: int, *, batch_size: int
+    ) -> dict[str, float]:
         sums = [0.0] * len(self._keys)
         for start in range(0, n, batch_size):
             end = min(start + batch_size, n)
             values, caches = self._forward({k: a[start:end] for k, a in xs.items()}, False)
-            logs, _, _ = self._losses(values, caches, {k: a[start:end] for k, a in ys.items()}, grads=False)
+            logs, _, _ = self._losses(
+                values, caches, {k: a[start:end] for k, a in ys.items()}, grads=False
+            )
             for j, v in enumerate(logs):
                 sums[j] += v * (end - start)
         return self._finalize(sums, n)
@@ -587,7 +639,10 @@ class NumpyModel:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         xs, _, n = self._prepare(x, None)
         graph = self.graph
-        out = {o.name: np.empty((n, *graph.node(o.node).output_shape), self.dtype) for o in graph.outputs}
+        out = {
+            o.name: np.empty((n, *graph.node(o.node).output_shape), self.dtype)
+            for o in graph.outputs
+        }
         for start in range(0, n, batch_size):
             end = min(start + batch_size, n)
             values, _ = self._forward({k: a[start:end] for k, a in xs.items()}, False)
@@ -607,17 +662,23 @@ class NumpyModel:
         """Copy weights in (cast to the model's dtype); nodes not named keep theirs."""
         unknown = sorted(set(weights) - set(self.weights))
         if unknown:
-            raise ValueError(f"set_weights: no node named {', '.join(unknown)} in '{self.graph.name}'")
+            raise ValueError(
+                f"set_weights: no node named {', '.join(unknown)} in '{self.graph.name}'"
+            )
         staged = []
         for name, new in weights.items():
             mine = self.weights[name]
             new = list(new)
             if len(new) != len(mine):
-                raise ValueError(f"set_weights: node '{name}' has {len(mine)} weight array(s), got {len(new)}")
+                raise ValueError(
+                    f"set_weights: node '{name}' has {len(mine)} weight array(s), got {len(new)}"
+                )
             for j, (w, v) in enumerate(zip(mine, new, strict=True)):
                 v = np.asarray(v)
                 if v.shape != w.shape:
-                    raise ValueError(f"set_weights: node '{name}' weight {j} has shape {w.shape}, got {v.shape}")
+                    raise ValueError(
+                        f"set_weights: node '{name}' weight {j} has shape {w.shape}, got {v.shape}"
+                    )
                 staged.append((w, v))
         for w, v in staged:  # all checked first: no half-applied update
             w[...] = v

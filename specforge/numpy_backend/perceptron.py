@@ -77,12 +77,18 @@ class PerceptronRule:
         return diags
 
     # -- training ---------------------------------------------------------
-    def prepare_targets(self, output_shape: tuple[int, ...], y: np.ndarray, dtype: Any) -> np.ndarray:
+    def prepare_targets(
+        self, output_shape: tuple[int, ...], y: np.ndarray, dtype: Any
+    ) -> np.ndarray:
         """Targets as 0/1 rows, one per unit: class indices become one-vs-rest rows."""
         return one_vs_rest(y, output_shape[-1], dtype)
 
     def train_step(
-        self, model: Any, x: Mapping[str, np.ndarray], y: Mapping[str, np.ndarray], values: Mapping[str, np.ndarray]
+        self,
+        model: Any,
+        x: Mapping[str, np.ndarray],
+        y: Mapping[str, np.ndarray],
+        values: Mapping[str, np.ndarray],
     ) -> None:
         """Apply the rule to one mini-batch, sample by sample, for every output unit."""
         graph = model.graph

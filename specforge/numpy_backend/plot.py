@@ -57,13 +57,17 @@ def plottable_activations(registry: Any = None) -> list[str]:
     return out
 
 
-def activation_curve(name: str, registry: Any = None, x: np.ndarray = X) -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
+def activation_curve(
+    name: str, registry: Any = None, x: np.ndarray = X
+) -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
     """(canonical name, x, f(x), f'(x)) from the NumPy lowering of activation ``name``."""
     reg = _registry(registry)
     canonical = reg.canonical("activation", name) or name
     impl = reg.lowering(BACKEND, "activation", canonical)
     if impl is None:
-        known = ", ".join(sorted(n for (b, k, n) in reg.lowerings if b == BACKEND and k == "activation"))
+        known = ", ".join(
+            sorted(n for (b, k, n) in reg.lowerings if b == BACKEND and k == "activation")
+        )
         raise PlotError(f"activation '{name}' has no NumPy lowering (known: {known})")
     x = np.asarray(x, dtype=np.float64)
     column = x.reshape(-1, 1)
@@ -71,8 +75,12 @@ def activation_curve(name: str, registry: Any = None, x: np.ndarray = X) -> tupl
     dy = np.asarray(impl.backward(column, y, np.ones_like(column)), dtype=np.float64)
     # Elementwise means the same values whichever axis the points lie on.
     row = np.asarray(impl.forward(x.reshape(1, -1)), dtype=np.float64).reshape(-1)
-    if y.shape != column.shape or not np.allclose(row, y.reshape(-1), rtol=1e-6, atol=1e-9, equal_nan=True):
-        raise PlotError(f"activation '{canonical}' is not elementwise (it mixes values along the last axis), so it has no curve")
+    if y.shape != column.shape or not np.allclose(
+        row, y.reshape(-1), rtol=1e-6, atol=1e-9, equal_nan=True
+    ):
+        raise PlotError(
+            f"activation '{canonical}' is not elementwise (it mixes values along the last axis), so it has no curve"
+        )
     return canonical, x, y.reshape(-1), dy.reshape(-1)
 
 
@@ -112,7 +120,10 @@ def activations_figure(names: Sequence[str] = DEFAULT_ACTIVATIONS, registry: Any
         right.plot(x, dy, style, label=label, gid=canonical)
     left.axis([-4, 4, *_limits((-1.1, 1.1), [c[2] for c in extra])])
     right.axis([-4, 4, *_limits((-0.1, 1.1), [c[3] for c in extra])])
-    for ax, title in ((left, "Activation Functions"), (right, "Derivatives of Activation Functions")):
+    for ax, title in (
+        (left, "Activation Functions"),
+        (right, "Derivatives of Activation Functions"),
+    ):
         ax.legend(loc="center right", fontsize=12 if len(curves) <= 6 else 7)
         ax.set_xlabel("$x$", fontsize=12)
         ax.set_ylabel("$y$", fontsize=12)

@@ -107,7 +107,11 @@ class Guard(TrainingCallback):
             return None
         where = f"epoch {d['epoch']}" + (f", batch {d['batch']}" if d["batch"] else "")
         value = "NaN" if math.isnan(d["value"]) else str(d["value"])
-        what = f"the loss of output '{d['output']}'" if "total" not in d["output"] else "the total loss"
+        what = (
+            f"the loss of output '{d['output']}'"
+            if "total" not in d["output"]
+            else "the total loss"
+        )
         return f"training diverged at {where}: {what} ({d['key']}) is {value}"
 
 
@@ -144,7 +148,13 @@ def monitor_mode(monitor: str, mode: str) -> str:
 
 
 class _Monitor:
-    def __init__(self, monitor: str, mode: str, min_delta: float = 0.0, warn: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        monitor: str,
+        mode: str,
+        min_delta: float = 0.0,
+        warn: Callable[[str], None] | None = None,
+    ):
         self.monitor = monitor
         self.mode = monitor_mode(monitor, mode)
         self.min_delta = min_delta
@@ -157,7 +167,9 @@ class _Monitor:
         """True if this epoch is the best so far; None if the key is missing."""
         if self.monitor not in logs:
             if not self._warned and self._warn is not None:
-                self._warn(f"warning: '{self.monitor}' is not in the training logs ({', '.join(logs)}); it is ignored")
+                self._warn(
+                    f"warning: '{self.monitor}' is not in the training logs ({', '.join(logs)}); it is ignored"
+                )
             self._warned = True
             return None
         value = float(logs[self.monitor])
@@ -177,7 +189,9 @@ class _Monitor:
 class EarlyStopping(TrainingCallback):
     """Stops when ``monitor`` has not improved for ``patience`` epochs; keeps the best weights."""
 
-    def __init__(self, spec: Any, backend: Any, model: Any, warn: Callable[[str], None] | None = None):
+    def __init__(
+        self, spec: Any, backend: Any, model: Any, warn: Callable[[str], None] | None = None
+    ):
         self.watch = _Monitor(spec.monitor, spec.mode, spec.min_delta, warn)
         self.patience = spec.patience
         self.restore_best = spec.restore_best
@@ -196,7 +210,9 @@ class EarlyStopping(TrainingCallback):
                 import numpy as np
 
                 weights = self.backend.get_weights(self.model)
-                self.best_weights = {k: [np.array(w, copy=True) for w in ws] for k, ws in weights.items()}
+                self.best_weights = {
+                    k: [np.array(w, copy=True) for w in ws] for k, ws in weights.items()
+                }
             return False
         self.wait += 1
         if self.wait >= self.patience:
@@ -206,7 +222,11 @@ class EarlyStopping(TrainingCallback):
 
     def restore(self, epochs_run: int) -> bool:
         """Put the best epoch's weights back (if it was not the last one)."""
-        if self.restore_best and self.best_weights is not None and self.watch.best_epoch != epochs_run:
+        if (
+            self.restore_best
+            and self.best_weights is not None
+            and self.watch.best_epoch != epochs_run
+        ):
             self.backend.set_weights(self.model, self.best_weights)
             return True
         return False
@@ -215,7 +235,14 @@ class EarlyStopping(TrainingCallback):
 class Checkpoint(TrainingCallback):
     """Saves the model whenever ``monitor`` improves: the best model is always on disk."""
 
-    def __init__(self, spec: Any, backend: Any, model: Any, path: Any, warn: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        spec: Any,
+        backend: Any,
+        model: Any,
+        path: Any,
+        warn: Callable[[str], None] | None = None,
+    ):
         self.watch = _Monitor(spec.monitor, spec.mode, 0.0, warn)
         self.backend, self.model, self.path = backend, model, path
         self.saved = False
@@ -230,7 +257,9 @@ class Checkpoint(TrainingCallback):
 class Progress(TrainingCallback):
     """A tqdm bar per epoch in a terminal; one plain line per epoch otherwise; nothing when quiet."""
 
-    def __init__(self, epochs: int, batches: int, *, mode: str = "auto", stream: TextIO | None = None):
+    def __init__(
+        self, epochs: int, batches: int, *, mode: str = "auto", stream: TextIO | None = None
+    ):
         self.stream = stream or sys.stderr
         if mode == "auto":
             mode = "bar" if getattr(self.stream, "isatty", lambda: False)() else "lines"
@@ -271,11 +300,17 @@ class Progress(TrainingCallback):
         seconds = time.perf_counter() - self._start
         if self._bar is not None:
             shown = {k: v for k, v in logs.items() if k in ("loss", "val_loss")}
-            self._bar.set_postfix_str(" ".join(f"{k} {format_value(v)}" for k, v in shown.items()), refresh=True)
+            self._bar.set_postfix_str(
+                " ".join(f"{k} {format_value(v)}" for k, v in shown.items()), refresh=True
+            )
             self._bar.close()
             self._bar = None
         elif self.mode == "lines":
-            print(f"epoch {epoch + 1}/{self.epochs} - {format_logs(logs)} - {seconds:.1f}s", file=self.stream, flush=True)
+            print(
+                f"epoch {epoch + 1}/{self.epochs} - {format_logs(logs)} - {seconds:.1f}s",
+                file=self.stream,
+                flush=True,
+            )
         return False
 
     def close(self) -> None:

@@ -18,7 +18,16 @@ import numpy as np
 
 from ..atomic import atomic_path
 
-_COLORS = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:gray"]
+_COLORS = [
+    "tab:blue",
+    "tab:orange",
+    "tab:green",
+    "tab:red",
+    "tab:purple",
+    "tab:brown",
+    "tab:pink",
+    "tab:gray",
+]
 
 
 def _figure(width: float, height: float) -> Any:
@@ -45,7 +54,9 @@ def _metric_of(key: str, outputs: Sequence[str]) -> tuple[str, str]:
     return base, ""
 
 
-def learning_curves(history: Mapping[str, Sequence[float]], title: str, outputs: Sequence[str] = ()) -> Any:
+def learning_curves(
+    history: Mapping[str, Sequence[float]], title: str, outputs: Sequence[str] = ()
+) -> Any:
     """Every history key against the epoch: one panel for the losses, one per metric.
 
     Training curves are solid, validation curves dashed in the same colour, as
@@ -59,14 +70,23 @@ def learning_curves(history: Mapping[str, Sequence[float]], title: str, outputs:
     fig = _figure(max(6.0, 5.0 * len(names)), 4.5)
     axes = fig.subplots(1, len(names), squeeze=False)[0] if names else [fig.add_subplot()]
     for ax, group in zip(axes, names, strict=False):
-        series = [k for k in groups[group] if not k.startswith("val_")] + [k for k in groups[group] if k.startswith("val_")]
+        series = [k for k in groups[group] if not k.startswith("val_")] + [
+            k for k in groups[group] if k.startswith("val_")
+        ]
         colors: dict[str, str] = {}
         for key in series:
             base = key.removeprefix("val_")
             color = colors.setdefault(base, _COLORS[len(colors) % len(_COLORS)])
             values = np.asarray(history[key], dtype=float)
             epochs = np.arange(1, len(values) + 1)
-            ax.plot(epochs, values, "--" if key.startswith("val_") else "-", color=color, marker="o" if len(values) < 3 else None, label=key)
+            ax.plot(
+                epochs,
+                values,
+                "--" if key.startswith("val_") else "-",
+                color=color,
+                marker="o" if len(values) < 3 else None,
+                label=key,
+            )
         ax.set_xlabel("epoch")
         ax.set_ylabel(group)
         ax.set_title(group)
@@ -74,7 +94,9 @@ def learning_curves(history: Mapping[str, Sequence[float]], title: str, outputs:
         if series:
             ax.legend(loc="best", fontsize="small")
     if not names:
-        axes[0].text(0.5, 0.5, "no completed epoch", ha="center", va="center", transform=axes[0].transAxes)
+        axes[0].text(
+            0.5, 0.5, "no completed epoch", ha="center", va="center", transform=axes[0].transAxes
+        )
         axes[0].set_xlabel("epoch")
         axes[0].set_ylabel("loss")
     fig.suptitle(f"{title}: learning curves")
@@ -116,10 +138,28 @@ def _confusion(ax: Any, out: OutputPredictions) -> None:
         top = matrix.max() or 1
         for i in range(k):
             for j in range(k):
-                ax.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=8, color="white" if matrix[i, j] > top / 2 else "black")
-    labels = list(out.class_names)[:k] if out.class_names and len(out.class_names) >= k else [str(c) for c in range(k)]
+                ax.text(
+                    j,
+                    i,
+                    str(matrix[i, j]),
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if matrix[i, j] > top / 2 else "black",
+                )
+    labels = (
+        list(out.class_names)[:k]
+        if out.class_names and len(out.class_names) >= k
+        else [str(c) for c in range(k)]
+    )
     if k <= 30:
-        ax.set_xticks(range(k), labels, rotation=45 if max(map(len, labels)) > 2 else 0, ha="right" if max(map(len, labels)) > 2 else "center", fontsize=8)
+        ax.set_xticks(
+            range(k),
+            labels,
+            rotation=45 if max(map(len, labels)) > 2 else 0,
+            ha="right" if max(map(len, labels)) > 2 else "center",
+            fontsize=8,
+        )
         ax.set_yticks(range(k), labels, fontsize=8)
     accuracy = float((true == pred).mean()) if len(true) else float("nan")
     ax.set_xlabel("predicted class")
@@ -153,9 +193,23 @@ def predictions(title: str, outputs: Sequence[OutputPredictions], split: str = "
         if kind == "classification":
             _confusion(ax, item)
         elif kind == "regression":
-            _scatter(ax, item.actual, item.predicted, "actual", "predicted", f"{item.name}: predicted vs actual")
+            _scatter(
+                ax,
+                item.actual,
+                item.predicted,
+                "actual",
+                "predicted",
+                f"{item.name}: predicted vs actual",
+            )
         else:
             main, aux = item
-            _scatter(ax, main.predicted, aux.predicted, f"{main.name} prediction", f"{aux.name} prediction", f"{main.name} vs {aux.name}")
+            _scatter(
+                ax,
+                main.predicted,
+                aux.predicted,
+                f"{main.name} prediction",
+                f"{aux.name} prediction",
+                f"{main.name} vs {aux.name}",
+            )
     fig.suptitle(f"{title}: predictions on the {split} set")
     return fig

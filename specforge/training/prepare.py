@@ -96,7 +96,9 @@ def load_dataset(cfg: DataConfig, reg: Registry) -> Dataset:
             hint="this is a bug in the dataset plugin; rerun with --debug for the traceback",
         ) from exc
     if not isinstance(ds, Dataset):
-        raise DataError(f"dataset '{cfg.dataset}' returned {type(ds).__name__}, not a specforge Dataset")
+        raise DataError(
+            f"dataset '{cfg.dataset}' returned {type(ds).__name__}, not a specforge Dataset"
+        )
     if ds.y is None:
         raise DataError(
             f"dataset '{cfg.dataset}' has no targets; training needs them",
@@ -109,7 +111,9 @@ def _flat(x: np.ndarray) -> np.ndarray:
     return np.asarray(x).reshape(len(x), -1)
 
 
-def make_preprocessors(steps: tuple[Step, ...], reg: Registry, states: list[dict[str, Any]] | None = None) -> list[tuple[Step, Any]]:
+def make_preprocessors(
+    steps: tuple[Step, ...], reg: Registry, states: list[dict[str, Any]] | None = None
+) -> list[tuple[Step, Any]]:
     """Instantiate the preprocessors; with ``states``, restore their fitted state."""
     out = []
     for i, step in enumerate(steps):
@@ -120,7 +124,9 @@ def make_preprocessors(steps: tuple[Step, ...], reg: Registry, states: list[dict
     return out
 
 
-def _run_steps(pre: list[tuple[Step, Any]], applies_to: str, arrays: dict[str, np.ndarray], *, fit: bool) -> dict[str, np.ndarray]:
+def _run_steps(
+    pre: list[tuple[Step, Any]], applies_to: str, arrays: dict[str, np.ndarray], *, fit: bool
+) -> dict[str, np.ndarray]:
     """Fit (on ``arrays['train']``) and apply the steps of one kind to every split."""
     for step, obj in pre:
         if step.applies_to != applies_to:
@@ -141,7 +147,9 @@ def features_to_inputs(flat: np.ndarray, info: DataInfo, graph: Graph) -> dict[s
     return out
 
 
-def _resolve_feeds(graph: Graph, cfg: DataConfig, names: list[str], width: int, ds: Dataset) -> dict[str, list[int]]:
+def _resolve_feeds(
+    graph: Graph, cfg: DataConfig, names: list[str], width: int, ds: Dataset
+) -> dict[str, list[int]]:
     feeds: dict[str, list[int]] = {}
     for i, inp in enumerate(graph.inputs):
         size = math.prod(inp.shape)
@@ -163,7 +171,9 @@ def _resolve_feeds(graph: Graph, cfg: DataConfig, names: list[str], width: int, 
         try:
             cols = selectors.resolve(cfg.feeds[inp.name], names)
         except selectors.SelectorError as e:
-            raise DataMismatch("feed-mismatch", f"feed '{inp.name}': {e.message}", path, help=e.hint) from None
+            raise DataMismatch(
+                "feed-mismatch", f"feed '{inp.name}': {e.message}", path, help=e.hint
+            ) from None
         if len(cols) != size:
             raise DataMismatch(
                 "feed-mismatch",
@@ -179,7 +189,11 @@ def _resolve_feeds(graph: Graph, cfg: DataConfig, names: list[str], width: int, 
 def _resolve_targets(graph: Graph, cfg: DataConfig, ds: Dataset) -> dict[str, list[int] | None]:
     y = np.asarray(ds.y)
     width = 1 if y.ndim == 1 else math.prod(y.shape[1:])
-    names = list(ds.target_names) if len(ds.target_names) == width else [f"target_{k}" for k in range(width)]
+    names = (
+        list(ds.target_names)
+        if len(ds.target_names) == width
+        else [f"target_{k}" for k in range(width)]
+    )
     out: dict[str, list[int] | None] = {}
     for o in graph.outputs:
         if o.name not in cfg.targets:
@@ -189,7 +203,10 @@ def _resolve_targets(graph: Graph, cfg: DataConfig, ds: Dataset) -> dict[str, li
             out[o.name] = selectors.resolve(cfg.targets[o.name], names, what="targets")
         except selectors.SelectorError as e:
             raise DataMismatch(
-                "target-mismatch", f"target of output '{o.name}': {e.message}", ("data", "targets", o.name, "columns"), help=e.hint
+                "target-mismatch",
+                f"target of output '{o.name}': {e.message}",
+                ("data", "targets", o.name, "columns"),
+                help=e.hint,
             ) from None
     return out
 
@@ -198,7 +215,9 @@ def _output_index(graph: Graph, name: str) -> int:
     return next(i for i, o in enumerate(graph.outputs) if o.name == name)
 
 
-def shape_target(y: np.ndarray, output: Any, graph: Graph, class_names: list[str] | None) -> np.ndarray:
+def shape_target(
+    y: np.ndarray, output: Any, graph: Graph, class_names: list[str] | None
+) -> np.ndarray:
     """One output's target array in the layout its loss expects."""
     i = _output_index(graph, output.name)
     units = math.prod(output.shape)
@@ -206,7 +225,9 @@ def shape_target(y: np.ndarray, output: Any, graph: Graph, class_names: list[str
     at = ("outputs", i, "loss")
     if output.loss == "sparse_categorical_crossentropy":
         labels = y.reshape(len(y), -1)
-        if per_sample != 1 or (labels.dtype.kind not in "iub" and not np.all(labels == np.round(labels))):
+        if per_sample != 1 or (
+            labels.dtype.kind not in "iub" and not np.all(labels == np.round(labels))
+        ):
             raise DataMismatch(
                 "target-mismatch",
                 f"output '{output.name}' uses sparse_categorical_crossentropy, which needs one class index per sample, "

@@ -110,19 +110,27 @@ def _prepare(result: CheckResult, data_cfg: Any, reg: Registry, **kwargs: Any) -
         raise _mismatch(result, m) from None
 
 
-def _output_predictions(graph: Any, prepared: Prepared, preds: dict[str, Any], split: str) -> list[plots.OutputPredictions]:
+def _output_predictions(
+    graph: Any, prepared: Prepared, preds: dict[str, Any], split: str
+) -> list[plots.OutputPredictions]:
     out = []
     for o in graph.outputs:
         kind = "classification" if is_classification(o) else "regression"
         out.append(
             plots.OutputPredictions(
-                o.name, kind, prepared.y[split][o.name], np.asarray(preds[o.name]), prepared.info.class_names if kind == "classification" else None
+                o.name,
+                kind,
+                prepared.y[split][o.name],
+                np.asarray(preds[o.name]),
+                prepared.info.class_names if kind == "classification" else None,
             )
         )
     return out
 
 
-def _outcome(guard: Guard, early: EarlyStopping | None, epochs_run: int, graph: Any, data_cfg: DataConfig) -> tuple[str, str | None, str | None]:
+def _outcome(
+    guard: Guard, early: EarlyStopping | None, epochs_run: int, graph: Any, data_cfg: DataConfig
+) -> tuple[str, str | None, str | None]:
     """The run's status, its message, and (for a divergence) what to try next."""
     if guard.diverged is not None:
         hint = f"lower optimizer.learning_rate (it is {graph.optimizer.learning_rate:g})"
@@ -131,7 +139,11 @@ def _outcome(guard: Guard, early: EarlyStopping | None, epochs_run: int, graph: 
         return "diverged", guard.message(), hint
     if guard.interrupted:
         epoch, batch = guard.interrupted_at or (epochs_run, None)
-        return "interrupted", f"interrupted by the user at epoch {epoch}" + (f", batch {batch}" if batch else ""), None
+        return (
+            "interrupted",
+            f"interrupted by the user at epoch {epoch}" + (f", batch {batch}" if batch else ""),
+            None,
+        )
     if early is not None and early.stopped_epoch is not None:
         return (
             "early_stopped",
@@ -185,7 +197,9 @@ def train(
         trainable = sorted(n for n, b in reg.backends.items() if getattr(b, "can_train", True))
         raise TrainError(
             f"backend '{be.name}' runs inference only and cannot train",
-            "train with --backend " + " or --backend ".join(trainable) + ", then export the trained model"
+            "train with --backend "
+            + " or --backend ".join(trainable)
+            + ", then export the trained model"
             if trainable
             else None,
         )
@@ -193,12 +207,18 @@ def train(
     started = time.perf_counter()
     prepared = _prepare(result, data_cfg, reg)
     if prepared.info.own_test_split and "test" in (graph.data.get("split") or {}):
-        echo(f"note: dataset '{data_cfg.dataset}' has its own test split; data.split.test is ignored")
+        echo(
+            f"note: dataset '{data_cfg.dataset}' has its own test split; data.split.test is ignored"
+        )
     _seed_everything(train_cfg.seed)
     model = be.build(graph, seed=train_cfg.seed)
 
     suffix = be.file_suffix
-    run_dir = rundir.prepare_out_dir(out, (suffix,)) if out is not None else rundir.new_run_dir(graph.name, runs_root)
+    run_dir = (
+        rundir.prepare_out_dir(out, (suffix,))
+        if out is not None
+        else rundir.new_run_dir(graph.name, runs_root)
+    )
     resolved = graph.to_spec()
     resolved["data"] = data_cfg.as_dict()
     resolved["train"] = train_cfg.as_dict()
@@ -209,12 +229,26 @@ def train(
     outputs = [o.name for o in graph.outputs]
     recorder, guard = Recorder(), Guard(outputs)
     n_train = prepared.size("train")
-    bar = Progress(train_cfg.epochs, math.ceil(n_train / train_cfg.batch_size), mode=progress) if progress != "quiet" else None
-    early = EarlyStopping(train_cfg.early_stopping, be, model, echo) if train_cfg.early_stopping else None
+    bar = (
+        Progress(train_cfg.epochs, math.ceil(n_train / train_cfg.batch_size), mode=progress)
+        if progress != "quiet"
+        else None
+    )
+    early = (
+        EarlyStopping(train_cfg.early_stopping, be, model, echo)
+        if train_cfg.early_stopping
+        else None
+    )
     best_path = run_dir / rundir.best_file(suffix)
-    checkpoint = Checkpoint(train_cfg.checkpoint, be, model, best_path, echo) if train_cfg.checkpoint else None
+    checkpoint = (
+        Checkpoint(train_cfg.checkpoint, be, model, best_path, echo)
+        if train_cfg.checkpoint
+        else None
+    )
     cbs = [c for c in (recorder, bar, guard, early, checkpoint) if c is not None] + list(callbacks)
-    validation = (prepared.x["validation"], prepared.y["validation"]) if "validation" in prepared.x else None
+    validation = (
+        (prepared.x["validation"], prepared.y["validation"]) if "validation" in prepared.x else None
+    )
 
     history: dict[str, list[float]] | None = None
     # Overflow on the way to a NaN is what the guard reports, once, in words.
@@ -239,7 +273,9 @@ def train(
     history = {k: [float(v) for v in vs] for k, vs in (history or recorder.history).items()}
     epochs_run = max((len(v) for v in history.values()), default=0)
     status, message, hint = _outcome(guard, early, epochs_run, graph, data_cfg)
-    restored = status in ("completed", "early_stopped") and early is not None and early.restore(epochs_run)
+    restored = (
+        status in ("completed", "early_stopped") and early is not None and early.restore(epochs_run)
+    )
 
     metrics: dict[str, Any] = {
         "spec": graph.name,
@@ -258,7 +294,11 @@ def train(
         metrics["best_epoch"] = early.watch.best_epoch
         metrics["restored_best"] = restored
     if checkpoint is not None and checkpoint.saved:
-        metrics["checkpoint"] = {"file": best_path.name, "epoch": checkpoint.watch.best_epoch, checkpoint.watch.monitor: checkpoint.watch.best}
+        metrics["checkpoint"] = {
+            "file": best_path.name,
+            "epoch": checkpoint.watch.best_epoch,
+            checkpoint.watch.monitor: checkpoint.watch.best,
+        }
         artefacts["best_model"] = best_path
 
     rundir.write_history(run_dir, _in_spec_order(history, graph))
@@ -273,17 +313,24 @@ def train(
         for split in ("train", "validation", "test"):
             if split in prepared.x:
                 metrics[split] = _in_spec_order(
-                    be.evaluate(saved, prepared.x[split], prepared.y[split], batch_size=train_cfg.batch_size), graph
+                    be.evaluate(
+                        saved, prepared.x[split], prepared.y[split], batch_size=train_cfg.batch_size
+                    ),
+                    graph,
                 )
         preds = be.predict(saved, prepared.x["test"], batch_size=train_cfg.batch_size)
         fig = plots.predictions(graph.name, _output_predictions(graph, prepared, preds, "test"))
         plots.save(fig, run_dir / rundir.PREDICTIONS)
         artefacts["predictions"] = run_dir / rundir.PREDICTIONS
     if epochs_run:
-        plots.save(plots.learning_curves(history, graph.name, outputs), run_dir / rundir.LEARNING_CURVES)
+        plots.save(
+            plots.learning_curves(history, graph.name, outputs), run_dir / rundir.LEARNING_CURVES
+        )
         artefacts["learning_curves"] = run_dir / rundir.LEARNING_CURVES
     metrics["duration_s"] = round(time.perf_counter() - started, 3)
-    rundir.write_json(run_dir / rundir.METRICS, metrics)  # last: its presence marks a finished write
+    rundir.write_json(
+        run_dir / rundir.METRICS, metrics
+    )  # last: its presence marks a finished write
     artefacts["metrics"] = run_dir / rundir.METRICS
     return RunResult(run_dir, status, metrics, history, message, artefacts, hint)
 
@@ -327,16 +374,24 @@ def load_run(run_dir: str | os.PathLike[str], *, registry: Registry | None = Non
     train_cfg = resolve_train(result.graph.train)
     data_cfg = resolve_data(result.graph.data, reg, path)
     model = be.load(str(model_path), result.graph)
-    return LoadedRun(path, result, metrics, info, be, model, train_cfg.batch_size, states, data_cfg, reg)
+    return LoadedRun(
+        path, result, metrics, info, be, model, train_cfg.batch_size, states, data_cfg, reg
+    )
 
 
-def evaluate_run(run_dir: str | os.PathLike[str], split: str = "test", *, registry: Registry | None = None) -> dict[str, float]:
+def evaluate_run(
+    run_dir: str | os.PathLike[str], split: str = "test", *, registry: Registry | None = None
+) -> dict[str, float]:
     """Recompute a run's split from its resolved spec and evaluate its model on it."""
     run = load_run(run_dir, registry=registry)
     prepared = _prepare(run.result, run.data, run.registry, states=run.states, splits=(split,))
     if split not in prepared.x:
-        raise TrainError(f"the run has no {split} split (data.split.{split} is 0)", "use --split test")
-    results = run.backend.evaluate(run.model, prepared.x[split], prepared.y[split], batch_size=run.batch_size)
+        raise TrainError(
+            f"the run has no {split} split (data.split.{split} is 0)", "use --split test"
+        )
+    results = run.backend.evaluate(
+        run.model, prepared.x[split], prepared.y[split], batch_size=run.batch_size
+    )
     return _in_spec_order(results, run.result.graph)
 
 
@@ -370,23 +425,33 @@ def _read_input_csv(path: Path, names: list[str]) -> np.ndarray:
     header = None if any(numeric(c) for c in rows[0]) else [c.strip() for c in rows[0]]
     body = rows[1:] if header is not None else rows
     if not body:
-        raise InputError(f"{path} has a header but no samples", "write one row of feature values per sample")
+        raise InputError(
+            f"{path} has a header but no samples", "write one row of feature values per sample"
+        )
     order = None
     if header is not None and all(n in header for n in names):
         order = [header.index(n) for n in names]  # pick the features by name
-    x = np.empty((len(body), len(order) if order else len(body[0]) if body else 0), dtype=np.float64)
+    x = np.empty(
+        (len(body), len(order) if order else len(body[0]) if body else 0), dtype=np.float64
+    )
     for i, row in enumerate(body):
         cells = [row[j] for j in order] if order else row
         if len(cells) != x.shape[1]:
-            raise InputError(f"{path}: line {i + 1 + (header is not None)} has {len(cells)} values, the first row has {x.shape[1]}")
+            raise InputError(
+                f"{path}: line {i + 1 + (header is not None)} has {len(cells)} values, the first row has {x.shape[1]}"
+            )
         line = i + 1 + (header is not None)
         for j, cell in enumerate(cells):
             if not cell.strip():
-                raise InputError(f"{path}: line {line}, column {j + 1} is empty", "every feature needs a value")
+                raise InputError(
+                    f"{path}: line {line}, column {j + 1} is empty", "every feature needs a value"
+                )
             try:
                 x[i, j] = float(cell)
             except ValueError:
-                raise InputError(f"{path}: line {line}, column {j + 1}: {cell.strip()!r} is not a number") from None
+                raise InputError(
+                    f"{path}: line {line}, column {j + 1}: {cell.strip()!r} is not a number"
+                ) from None
     return x
 
 
@@ -427,7 +492,11 @@ def predict_run(
     src = Path(input_path)
     if not src.is_file():
         raise InputError(f"{src}: no such file", "pass a CSV or .npz file of features")
-    x = _read_input_npz(src, key) if src.suffix.lower() == ".npz" else _read_input_csv(src, info.feature_names)
+    x = (
+        _read_input_npz(src, key)
+        if src.suffix.lower() == ".npz"
+        else _read_input_csv(src, info.feature_names)
+    )
     width = math.prod(info.sample_shape)
     flat = x.reshape(len(x), -1) if x.ndim > 1 else x.reshape(len(x), 1)
     if flat.shape[1] != width:
@@ -439,7 +508,9 @@ def predict_run(
         )
     if not np.all(np.isfinite(flat)):
         row = int(np.argmax(~np.isfinite(flat).all(axis=1)))
-        raise InputError(f"{src}: sample {row} (0-based) holds NaN or infinity", "fill in or drop those values")
+        raise InputError(
+            f"{src}: sample {row} (0-based) holds NaN or infinity", "fill in or drop those values"
+        )
     features = flat.astype(np.float32)
     for step, obj in make_preprocessors(run.data.preprocess, run.registry, run.states):
         if step.applies_to == "features":
@@ -457,4 +528,3 @@ def predict_run(
     with atomic_path(output_path) as tmp:
         tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return len(flat), columns
-

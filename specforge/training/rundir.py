@@ -42,7 +42,16 @@ METRICS = "metrics.json"
 LEARNING_CURVES = "learning_curves.png"
 PREDICTIONS = "predictions.png"
 #: Files a run may write (the model files depend on the backend's suffix).
-ARTEFACTS = (SPEC, DATA, PREPROCESSORS, PREPROCESSOR_ARRAYS, HISTORY, METRICS, LEARNING_CURVES, PREDICTIONS)
+ARTEFACTS = (
+    SPEC,
+    DATA,
+    PREPROCESSORS,
+    PREPROCESSOR_ARRAYS,
+    HISTORY,
+    METRICS,
+    LEARNING_CURVES,
+    PREDICTIONS,
+)
 
 
 class RunDirError(Exception):
@@ -129,7 +138,14 @@ def write_preprocessors(run_dir: Path, pre: list[tuple[Any, Any]]) -> None:
                 state[key] = {"npz": name}
             else:
                 state[key] = value
-        entries.append({"type": step.type, "applies_to": step.applies_to, "params": step.params.model_dump(mode="json"), "state": state})
+        entries.append(
+            {
+                "type": step.type,
+                "applies_to": step.applies_to,
+                "params": step.params.model_dump(mode="json"),
+                "state": state,
+            }
+        )
     write_json(run_dir / PREPROCESSORS, entries)
     if arrays:
         with atomic_path(run_dir / PREPROCESSOR_ARRAYS) as tmp, open(tmp, "wb") as fh:
@@ -144,7 +160,9 @@ def write_history(run_dir: Path, history: Mapping[str, list[float]]) -> None:
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["epoch", *keys])
     for e in range(epochs):
-        writer.writerow([e + 1, *(repr(float(history[k][e])) if e < len(history[k]) else "" for k in keys)])
+        writer.writerow(
+            [e + 1, *(repr(float(history[k][e])) if e < len(history[k]) else "" for k in keys)]
+        )
     atomic_write_text(run_dir / HISTORY, buf.getvalue())
 
 
@@ -154,7 +172,11 @@ def write_history(run_dir: Path, history: Mapping[str, list[float]]) -> None:
 def _need(run_dir: Path, name: str) -> Path:
     path = run_dir / name
     if not path.is_file():
-        what = "a run directory" if (run_dir / METRICS).exists() or (run_dir / SPEC).exists() else "a specforge run directory"
+        what = (
+            "a run directory"
+            if (run_dir / METRICS).exists() or (run_dir / SPEC).exists()
+            else "a specforge run directory"
+        )
         raise RunDirError(
             f"{run_dir} has no {name}: it is not {what}, or the run did not get that far",
             "pass the directory that `specforge train` printed (runs/<spec name>-<time>)",
@@ -165,7 +187,9 @@ def _need(run_dir: Path, name: str) -> Path:
 def check_run_dir(run_dir: str | os.PathLike[str]) -> Path:
     path = Path(run_dir)
     if not path.is_dir():
-        raise RunDirError(f"{path}: no such run directory", "pass the directory that `specforge train` printed")
+        raise RunDirError(
+            f"{path}: no such run directory", "pass the directory that `specforge train` printed"
+        )
     _need(path, SPEC)
     _need(path, METRICS)
     return path

@@ -46,7 +46,9 @@ CLASSIFICATION_LOSSES = frozenset(
 
 def _fraction_or_count(value: Any, *, zero_ok: bool) -> float | int:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise PydanticCustomError("fraction_or_count", "must be a fraction between 0 and 1 or a whole number of samples")
+        raise PydanticCustomError(
+            "fraction_or_count", "must be a fraction between 0 and 1 or a whole number of samples"
+        )
     if isinstance(value, float):
         if not math.isfinite(value) or not 0 < value < 1:
             if value == 0 and zero_ok:
@@ -57,7 +59,10 @@ def _fraction_or_count(value: Any, *, zero_ok: bool) -> float | int:
             )
         return value
     if value < 0 or (value == 0 and not zero_ok):
-        raise PydanticCustomError("fraction_or_count", "must be a positive number of samples or a fraction between 0 and 1")
+        raise PydanticCustomError(
+            "fraction_or_count",
+            "must be a positive number of samples or a fraction between 0 and 1",
+        )
     return value
 
 
@@ -68,15 +73,27 @@ class SplitSpec(Params):
         0.25,
         description="Test set: a fraction of the samples (0 < f < 1) or a count; "
         "ignored when the dataset has its own test split.",
-        json_schema_extra={"anyOf": [{"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}, {"type": "integer", "minimum": 1}]},
+        json_schema_extra={
+            "anyOf": [
+                {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+                {"type": "integer", "minimum": 1},
+            ]
+        },
     )
     validation: Any = Field(
         0.25,
         description="Validation set, taken from what is left for training: a fraction or a count (0: none).",
-        json_schema_extra={"anyOf": [{"type": "number", "minimum": 0, "exclusiveMaximum": 1}, {"type": "integer", "minimum": 0}]},
+        json_schema_extra={
+            "anyOf": [
+                {"type": "number", "minimum": 0, "exclusiveMaximum": 1},
+                {"type": "integer", "minimum": 0},
+            ]
+        },
     )
     seed: int = Field(0, ge=0, description="Seed of the shuffles that make the splits.")
-    stratify: bool = Field(False, description="Keep class proportions equal across the splits (classification).")
+    stratify: bool = Field(
+        False, description="Keep class proportions equal across the splits (classification)."
+    )
 
     @field_validator("test", mode="plain")
     @classmethod
@@ -103,7 +120,11 @@ _SELECTOR_SCHEMA = {
     "anyOf": [
         {"type": "string", "description": "a slice 'start:stop' or a column name"},
         {"type": "integer"},
-        {"type": "array", "minItems": 1, "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
+        {
+            "type": "array",
+            "minItems": 1,
+            "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+        },
     ]
 }
 
@@ -141,25 +162,41 @@ class DataHeader(Params):
 
     dataset: dict[str, Any] = Field(description="The dataset: {type: NAME, ...its parameters}.")
     split: dict[str, Any] = Field(default_factory=dict, description="Test/validation split.")
-    preprocess: list[Any] = Field(default_factory=list, description="Preprocessors, applied in order.")
-    feeds: dict[str, Any] = Field(default_factory=dict, description="Feature columns per model input.")
-    targets: dict[str, Any] = Field(default_factory=dict, description="Target columns per model output.")
+    preprocess: list[Any] = Field(
+        default_factory=list, description="Preprocessors, applied in order."
+    )
+    feeds: dict[str, Any] = Field(
+        default_factory=dict, description="Feature columns per model input."
+    )
+    targets: dict[str, Any] = Field(
+        default_factory=dict, description="Target columns per model output."
+    )
 
 
 Mode = Literal["auto", "min", "max"]
 
 
 class EarlyStoppingSpec(Params):
-    monitor: str = Field("val_loss", description="History key to watch, e.g. val_loss or val_accuracy.")
+    monitor: str = Field(
+        "val_loss", description="History key to watch, e.g. val_loss or val_accuracy."
+    )
     patience: int = Field(5, ge=0, description="Epochs without improvement before stopping.")
-    min_delta: float = Field(0.0, ge=0, allow_inf_nan=False, description="Smallest change that counts as an improvement.")
-    restore_best: bool = Field(True, description="Restore the weights of the best epoch when stopping.")
-    mode: Mode = Field("auto", description="min or max; auto: max for accuracy-like keys, min otherwise.")
+    min_delta: float = Field(
+        0.0, ge=0, allow_inf_nan=False, description="Smallest change that counts as an improvement."
+    )
+    restore_best: bool = Field(
+        True, description="Restore the weights of the best epoch when stopping."
+    )
+    mode: Mode = Field(
+        "auto", description="min or max; auto: max for accuracy-like keys, min otherwise."
+    )
 
 
 class CheckpointSpec(Params):
     monitor: str = Field("val_loss", description="History key that decides which epoch is best.")
-    mode: Mode = Field("auto", description="min or max; auto: max for accuracy-like keys, min otherwise.")
+    mode: Mode = Field(
+        "auto", description="min or max; auto: max for accuracy-like keys, min otherwise."
+    )
 
 
 class TrainSection(Params):
@@ -167,7 +204,9 @@ class TrainSection(Params):
 
     epochs: int = Field(10, gt=0, description="Number of passes over the training data.")
     batch_size: int = Field(32, gt=0, description="Samples per gradient step.")
-    seed: int | None = Field(0, ge=0, description="Seed of the weights and the shuffling (null: not reproducible).")
+    seed: int | None = Field(
+        0, ge=0, description="Seed of the weights and the shuffling (null: not reproducible)."
+    )
     shuffle: bool = Field(True, description="Shuffle the training data every epoch.")
     backend: str | None = Field(
         None,
@@ -188,32 +227,59 @@ class TrainSection(Params):
 
 
 def _validate(
-    doc: Document, model: type[BaseModel], raw: Any, path: Path_, where: str, diags: list[Diagnostic], extra_fields: tuple[str, ...] = ()
+    doc: Document,
+    model: type[BaseModel],
+    raw: Any,
+    path: Path_,
+    where: str,
+    diags: list[Diagnostic],
+    extra_fields: tuple[str, ...] = (),
 ) -> Any:
     try:
         return model.model_validate(raw)
     except ValidationError as e:
-        diags.extend(pydantic_diagnostics(doc, e, path, where=where, fields=[*extra_fields, *model.model_fields]))
+        diags.extend(
+            pydantic_diagnostics(
+                doc, e, path, where=where, fields=[*extra_fields, *model.model_fields]
+            )
+        )
         return None
 
 
 def _typed_item(
-    doc: Document, raw: Any, path: Path_, kind: str, what: str, reg: Registry, diags: list[Diagnostic]
+    doc: Document,
+    raw: Any,
+    path: Path_,
+    kind: str,
+    what: str,
+    reg: Registry,
+    diags: list[Diagnostic],
 ) -> tuple[Any, BaseModel | None]:
     """Check a ``{type: NAME, ...params}`` mapping against a registry kind.
 
     Returns (registered item or None, validated params or None).
     """
     if not isinstance(raw, dict):
-        diags.append(doc.diagnostic("wrong-type", f"{what} must be a mapping such as {{type: NAME}}", path))
+        diags.append(
+            doc.diagnostic("wrong-type", f"{what} must be a mapping such as {{type: NAME}}", path)
+        )
         return None, None
     if "type" not in raw:
         names = ", ".join(sorted(reg.names(kind)))
-        diags.append(doc.diagnostic("missing-field", f"{what} is missing required key 'type'", path, help=f"add 'type:', one of: {names}"))
+        diags.append(
+            doc.diagnostic(
+                "missing-field",
+                f"{what} is missing required key 'type'",
+                path,
+                help=f"add 'type:', one of: {names}",
+            )
+        )
         return None, None
     name = raw["type"]
     if not isinstance(name, str):
-        diags.append(doc.diagnostic("wrong-type", f"{what}: 'type' must be a string", (*path, "type")))
+        diags.append(
+            doc.diagnostic("wrong-type", f"{what}: 'type' must be a string", (*path, "type"))
+        )
         return None, None
     item = reg.get(kind, name)
     if item is None:
@@ -227,7 +293,9 @@ def _typed_item(
         )
         return None, None
     params = {k: v for k, v in raw.items() if k != "type"}
-    return item, _validate(doc, item.params_model, params, path, f"{kind} '{item.name}'", diags, ("type",))
+    return item, _validate(
+        doc, item.params_model, params, path, f"{kind} '{item.name}'", diags, ("type",)
+    )
 
 
 def _model_inputs(doc: Document) -> dict[str, tuple[int, ...] | None]:
@@ -237,14 +305,22 @@ def _model_inputs(doc: Document) -> dict[str, tuple[int, ...] | None]:
     for item in items if isinstance(items, list) else []:
         if isinstance(item, dict) and isinstance(item.get("name"), str):
             shape = item.get("shape")
-            ok = isinstance(shape, list) and shape and all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in shape)
+            ok = (
+                isinstance(shape, list)
+                and shape
+                and all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in shape)
+            )
             out[item["name"]] = tuple(shape) if ok else None
     return out
 
 
 def _model_outputs(doc: Document) -> list[dict[str, Any]]:
     items = doc.data.get("outputs") if isinstance(doc.data, dict) else None
-    return [o for o in (items if isinstance(items, list) else []) if isinstance(o, dict) and isinstance(o.get("node"), str)]
+    return [
+        o
+        for o in (items if isinstance(items, list) else [])
+        if isinstance(o, dict) and isinstance(o.get("node"), str)
+    ]
 
 
 def history_keys(outputs: list[tuple[str, list[str]]], *, validation: bool = True) -> list[str]:
@@ -287,7 +363,11 @@ def check_data_section(doc: Document, data: Any, reg: Registry) -> Iterator[Diag
     try:
         DataHeader.model_validate(data)
     except ValidationError as e:
-        diags.extend(pydantic_diagnostics(doc, e, base, where="the data section", fields=list(DataHeader.model_fields)))
+        diags.extend(
+            pydantic_diagnostics(
+                doc, e, base, where="the data section", fields=list(DataHeader.model_fields)
+            )
+        )
 
     if isinstance(data.get("dataset"), dict):  # anything else is reported by the header check
         _typed_item(doc, data["dataset"], (*base, "dataset"), "dataset", "data.dataset", reg, diags)
@@ -296,9 +376,7 @@ def check_data_section(doc: Document, data: Any, reg: Registry) -> Iterator[Diag
         _validate(doc, SplitSpec, data["split"], (*base, "split"), "data.split", diags)
 
     preprocess = data.get("preprocess")
-    losses = {
-        o["node"]: reg.canonical("loss", o.get("loss")) for o in _model_outputs(doc)
-    }
+    losses = {o["node"]: reg.canonical("loss", o.get("loss")) for o in _model_outputs(doc)}
     for i, item in enumerate(preprocess if isinstance(preprocess, list) else []):
         path = (*base, "preprocess", i)
         pre, _ = _typed_item(doc, item, path, "preprocessor", f"data.preprocess[{i}]", reg, diags)
@@ -351,11 +429,11 @@ def _check_feeds(doc: Document, data: Any, reg: Registry) -> Iterator[Diagnostic
                 f"feed '{name}' selects {count} column{'s' * (count != 1)}, but input '{name}' has shape "
                 f"{list(shape)} ({size} value{'s' * (size != 1)} per sample)",
                 (*path, name, "columns"),
-                help=f"select {size} columns, e.g. columns: \"0:{size}\", or change the input's shape",
+                help=f'select {size} columns, e.g. columns: "0:{size}", or change the input\'s shape',
             )
     missing = [n for n in inputs if n not in feeds]
     if missing and (feeds or len(inputs) > 1):
-        example = ", ".join(f"{n}: {{columns: \"a:b\"}}" for n in missing)
+        example = ", ".join(f'{n}: {{columns: "a:b"}}' for n in missing)
         where = path if "feeds" in data else ("data",)
         for n in missing:
             yield doc.diagnostic(
@@ -453,7 +531,11 @@ def _typed_schema(reg: Registry, kind: str, items: Mapping[str, Any]) -> dict[st
         if params.get("$defs"):
             then["$defs"] = params["$defs"]
         branches.append(
-            {"if": {"properties": {"type": {"const": name}}, "required": ["type"]}, "then": then, "description": item.description}
+            {
+                "if": {"properties": {"type": {"const": name}}, "required": ["type"]},
+                "then": then,
+                "description": item.description,
+            }
         )
     return {
         "type": "object",
@@ -467,14 +549,33 @@ def data_schema(reg: Registry) -> dict[str, Any]:
     """JSON Schema of the data section for the installed dataset and preprocessor plugins."""
     header = _model_schema(DataHeader)
     props = header["properties"]
-    props["dataset"] = {**_typed_schema(reg, "dataset", reg.datasets), "description": props["dataset"].get("description", "")}
+    props["dataset"] = {
+        **_typed_schema(reg, "dataset", reg.datasets),
+        "description": props["dataset"].get("description", ""),
+    }
     props["split"] = {**_model_schema(SplitSpec), "additionalProperties": False}
-    props["preprocess"] = {"type": "array", "items": _typed_schema(reg, "preprocessor", reg.preprocessors)}
+    props["preprocess"] = {
+        "type": "array",
+        "items": _typed_schema(reg, "preprocessor", reg.preprocessors),
+    }
     feed = {**_model_schema(FeedSpec), "additionalProperties": False}
     target = {**_model_schema(TargetSpec), "additionalProperties": False}
-    props["feeds"] = {"type": "object", "additionalProperties": feed, "description": props["feeds"].get("description", "")}
-    props["targets"] = {"type": "object", "additionalProperties": target, "description": props["targets"].get("description", "")}
-    return {"type": "object", "required": ["dataset"], "properties": props, "additionalProperties": False}
+    props["feeds"] = {
+        "type": "object",
+        "additionalProperties": feed,
+        "description": props["feeds"].get("description", ""),
+    }
+    props["targets"] = {
+        "type": "object",
+        "additionalProperties": target,
+        "description": props["targets"].get("description", ""),
+    }
+    return {
+        "type": "object",
+        "required": ["dataset"],
+        "properties": props,
+        "additionalProperties": False,
+    }
 
 
 def train_schema(reg: Registry) -> dict[str, Any]:
@@ -483,7 +584,10 @@ def train_schema(reg: Registry) -> dict[str, Any]:
     for name, model in (("early_stopping", EarlyStoppingSpec), ("checkpoint", CheckpointSpec)):
         block = {**_model_schema(model), "additionalProperties": False}
         prop = schema["properties"][name]
-        schema["properties"][name] = {"description": prop.get("description", ""), "anyOf": [{"type": "boolean"}, {"type": "null"}, block]}
+        schema["properties"][name] = {
+            "description": prop.get("description", ""),
+            "anyOf": [{"type": "boolean"}, {"type": "null"}, block],
+        }
     return schema
 
 
@@ -579,7 +683,9 @@ def absolute_paths(params: BaseModel, base_dir: str | os.PathLike[str]) -> BaseM
     return params.model_copy(update=updates) if updates else params
 
 
-def resolve_data(raw: Mapping[str, Any], reg: Registry, base_dir: str | os.PathLike[str]) -> DataConfig:
+def resolve_data(
+    raw: Mapping[str, Any], reg: Registry, base_dir: str | os.PathLike[str]
+) -> DataConfig:
     """The checked data section of a graph (``graph.data``) as a :class:`DataConfig`."""
     data = _thaw(raw)
     ds = dict(data["dataset"])
@@ -589,24 +695,41 @@ def resolve_data(raw: Mapping[str, Any], reg: Registry, base_dir: str | os.PathL
     for item in data.get("preprocess") or []:
         item = dict(item)
         pre = reg.get("preprocessor", item.pop("type"))
-        steps.append(Step(pre.name, absolute_paths(pre.params_model.model_validate(item), base_dir), pre.applies_to))
+        steps.append(
+            Step(
+                pre.name,
+                absolute_paths(pre.params_model.model_validate(item), base_dir),
+                pre.applies_to,
+            )
+        )
     return DataConfig(
         dataset=dataset.name,
         dataset_params=params,
         split=SplitSpec.model_validate(data.get("split") or {}),
         preprocess=tuple(steps),
         feeds={k: FeedSpec.model_validate(v).columns for k, v in (data.get("feeds") or {}).items()},
-        targets={k: TargetSpec.model_validate(v).columns for k, v in (data.get("targets") or {}).items()},
+        targets={
+            k: TargetSpec.model_validate(v).columns for k, v in (data.get("targets") or {}).items()
+        },
     )
 
 
-def resolve_train(raw: Mapping[str, Any] | None, *, epochs: int | None = None, seed: int | Literal[False] | None = False) -> TrainConfig:
+def resolve_train(
+    raw: Mapping[str, Any] | None,
+    *,
+    epochs: int | None = None,
+    seed: int | Literal[False] | None = False,
+) -> TrainConfig:
     """The checked train section as a :class:`TrainConfig`; ``epochs``/``seed`` override it."""
     data = _thaw(raw) if raw is not None else {}
     subs = {}
     for name, model in (("early_stopping", EarlyStoppingSpec), ("checkpoint", CheckpointSpec)):
         value = data.pop(name, None)
-        subs[name] = model.model_validate({} if value is True else value) if value not in (None, False) else None
+        subs[name] = (
+            model.model_validate({} if value is True else value)
+            if value not in (None, False)
+            else None
+        )
     section = TrainSection.model_validate(data)
     return TrainConfig(
         epochs=epochs if epochs is not None else section.epochs,

@@ -17,7 +17,9 @@ from ..data.readers import DataError
 from .sections import SplitSpec
 
 
-def _split(idx: np.ndarray, size: float | int, seed: int, labels: np.ndarray | None, what: str) -> tuple[np.ndarray, np.ndarray]:
+def _split(
+    idx: np.ndarray, size: float | int, seed: int, labels: np.ndarray | None, what: str
+) -> tuple[np.ndarray, np.ndarray]:
     from sklearn.model_selection import train_test_split
 
     n = len(idx)
@@ -34,13 +36,20 @@ def _split(idx: np.ndarray, size: float | int, seed: int, labels: np.ndarray | N
                 f"cannot stratify the {what} split: {exc}",
                 hint="every class needs at least two samples on each side; use a larger split or stratify: false",
             ) from None
-        raise DataError(f"cannot make the {what} split: {exc}", hint="use a fraction such as 0.2") from None
+        raise DataError(
+            f"cannot make the {what} split: {exc}", hint="use a fraction such as 0.2"
+        ) from None
     if len(rest) == 0:
-        raise DataError(f"the {what} split leaves no samples for training", hint=f"use a smaller {what} fraction")
+        raise DataError(
+            f"the {what} split leaves no samples for training",
+            hint=f"use a smaller {what} fraction",
+        )
     return np.asarray(rest), np.asarray(taken)
 
 
-def split_indices(n: int, split: SplitSpec, y: Any = None, *, own_test: bool = False) -> dict[str, np.ndarray]:
+def split_indices(
+    n: int, split: SplitSpec, y: Any = None, *, own_test: bool = False
+) -> dict[str, np.ndarray]:
     """Indices of the train, validation and (unless ``own_test``) test samples among ``n``.
 
     ``y`` is needed when ``split.stratify`` is set (class labels, one per sample).
@@ -59,7 +68,11 @@ def split_indices(n: int, split: SplitSpec, y: Any = None, *, own_test: bool = F
         idx, out["test"] = _split(idx, split.test, split.seed, labels, "test")
     if split.validation:
         idx, out["validation"] = _split(
-            idx, split.validation, split.seed, labels[idx] if labels is not None else None, "validation"
+            idx,
+            split.validation,
+            split.seed,
+            labels[idx] if labels is not None else None,
+            "validation",
         )
     out["train"] = idx
     return out

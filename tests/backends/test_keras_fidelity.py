@@ -39,7 +39,11 @@ def compile_settings(model: Any) -> dict[str, Any]:
     names = list(getattr(model, "output_names", None) or [model.layers[-1].name])
 
     def per_output(value: Any) -> Any:
-        return dict(zip(names, value, strict=True)) if isinstance(value, list) and len(names) > 1 else value
+        return (
+            dict(zip(names, value, strict=True))
+            if isinstance(value, list) and len(names) > 1
+            else value
+        )
 
     losses = per_output(config["loss"])
     if isinstance(losses, dict):
@@ -84,7 +88,10 @@ def test_every_spec_builds_one_named_layer_per_node_with_the_irs_shapes_and_coun
     if graph.optimizer.type == "perceptron":  # the perceptron rule: a NumPy-backend spec
         with pytest.raises(specforge.SpecError) as info:
             specforge.build(result)
-        assert {d.code for d in info.value.diagnostics} <= {"not-differentiable", "unsupported-by-backend"}
+        assert {d.code for d in info.value.diagnostics} <= {
+            "not-differentiable",
+            "unsupported-by-backend",
+        }
         assert any("--backend numpy" in (d.help or "") for d in info.value.diagnostics)
         return
     model = specforge.build(result, seed=0)

@@ -21,7 +21,13 @@ from specforge.plugins import get_registry  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = ROOT / "specs"
-SEEDS = ("fashion_mnist_mlp", "california_mlp", "wide_deep", "wide_deep_two_inputs", "wide_deep_aux")
+SEEDS = (
+    "fashion_mnist_mlp",
+    "california_mlp",
+    "wide_deep",
+    "wide_deep_two_inputs",
+    "wide_deep_aux",
+)
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +76,9 @@ def test_saved_models_load_with_plain_keras_where_specforge_is_not_importable(sa
         "    print('no specforge')\n"
     )
     paths = [str(saved_seed_models[name]) for name in SEEDS]
-    proc = subprocess.run([sys.executable, "-c", code, *paths], capture_output=True, text=True, timeout=180, cwd="/")
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *paths], capture_output=True, text=True, timeout=180, cwd="/"
+    )
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.strip().splitlines()
     assert lines == [
@@ -146,8 +154,12 @@ def _broken_save(payload: bytes, error: BaseException):
     return save
 
 
-@pytest.mark.parametrize("error", [OSError("disk full"), KeyboardInterrupt()], ids=["crash", "interrupt"])
-def test_a_crash_while_writing_leaves_no_file_and_no_temporary(tmp_path, backend, monkeypatch, error):
+@pytest.mark.parametrize(
+    "error", [OSError("disk full"), KeyboardInterrupt()], ids=["crash", "interrupt"]
+)
+def test_a_crash_while_writing_leaves_no_file_and_no_temporary(
+    tmp_path, backend, monkeypatch, error
+):
     model = specforge.build(SPECS / "california_mlp.yaml", seed=0)
     monkeypatch.setattr(keras.Model, "save", _broken_save(b"PK\x03\x04half", error))
     target = tmp_path / "model.keras"
@@ -168,7 +180,9 @@ def test_a_crash_while_writing_leaves_an_existing_file_unchanged(tmp_path, backe
     assert os.listdir(tmp_path) == ["model.keras"]
 
 
-def test_saving_replaces_a_file_with_a_complete_new_one_readable_like_a_normal_file(tmp_path, backend):
+def test_saving_replaces_a_file_with_a_complete_new_one_readable_like_a_normal_file(
+    tmp_path, backend
+):
     target = tmp_path / "model.keras"
     target.write_bytes(b"old")
     os.chmod(target, 0o644)
@@ -232,6 +246,8 @@ def test_a_1000_node_chain_predicts_and_trains(backend):
     model = backend.build(check_data(chain_spec(1000)).graph, seed=0)
     x = {"x": np.ones((4, 2), dtype="float32")}
     assert backend.predict(model, x)["d999"].shape == (4, 2)
-    history = backend.fit(model, x, {"d999": np.zeros((4, 2), dtype="float32")}, epochs=1, batch_size=4)
+    history = backend.fit(
+        model, x, {"d999": np.zeros((4, 2), dtype="float32")}, epochs=1, batch_size=4
+    )
     assert list(history) == ["loss"]
     assert sys.getrecursionlimit() == limit

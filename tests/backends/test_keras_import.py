@@ -42,7 +42,9 @@ def layer_configs(model) -> dict[str, Any]:
     out = {}
     for layer in model.layers:
         config = json.loads(json.dumps(keras.saving.serialize_keras_object(layer)["config"]))
-        config.get("dtype", {}).pop("shared_object_id", None) if isinstance(config.get("dtype"), dict) else None
+        config.get("dtype", {}).pop("shared_object_id", None) if isinstance(
+            config.get("dtype"), dict
+        ) else None
         out[layer.name] = (type(layer).__name__, config, layer.count_params())
     return out
 
@@ -121,16 +123,23 @@ def test_the_chapters_hand_written_models_import(tmp_path):
         assert result.graph.total_params == chapter.PARAM_COUNTS[name]
         assert keras_structure(specforge.build(result)) == keras_structure(model)
     aux = decompile(tmp_path / "wide_deep_aux.keras").spec
-    assert [(o["node"], o.get("weight")) for o in aux["outputs"]] == [("output", 0.9), ("aux_output", 0.1)]
+    assert [(o["node"], o.get("weight")) for o in aux["outputs"]] == [
+        ("output", 0.9),
+        ("aux_output", 0.1),
+    ]
     two = decompile(tmp_path / "wide_deep_two_inputs.keras").spec
     assert two["optimizer"] == {"type": "sgd", "learning_rate": 0.001}
     fashion = decompile(tmp_path / "fashion_mnist_mlp.keras").spec
-    assert fashion["outputs"] == [{"node": "dense_3", "loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]}]
+    assert fashion["outputs"] == [
+        {"node": "dense_3", "loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]}
+    ]
 
 
 def test_compile_settings_come_along(tmp_path):
     inputs = keras.Input((4,), name="x")
-    hidden = keras.layers.Dense(8, activation="tanh", kernel_initializer="he_normal", name="hidden")(inputs)
+    hidden = keras.layers.Dense(
+        8, activation="tanh", kernel_initializer="he_normal", name="hidden"
+    )(inputs)
     a = keras.layers.Dense(1, use_bias=False, name="a")(hidden)
     b = keras.layers.Dense(3, activation="softmax", name="b")(hidden)
     model = keras.Model(inputs, [a, b], name="two_heads")
@@ -141,14 +150,41 @@ def test_compile_settings_come_along(tmp_path):
         metrics={"a": ["mse"], "b": ["accuracy"]},
     )
     spec = decompile(save(model, tmp_path / "m.keras")).spec
-    assert spec["nodes"][0] == {"name": "hidden", "type": "Dense", "units": 8, "activation": "tanh", "kernel_initializer": "he_normal"}
+    assert spec["nodes"][0] == {
+        "name": "hidden",
+        "type": "Dense",
+        "units": 8,
+        "activation": "tanh",
+        "kernel_initializer": "he_normal",
+    }
     assert spec["nodes"][1] == {"name": "a", "type": "Dense", "units": 1, "use_bias": False}
-    assert spec["nodes"][2] == {"name": "b", "type": "Dense", "units": 3, "activation": "softmax", "inputs": ["hidden"]}
+    assert spec["nodes"][2] == {
+        "name": "b",
+        "type": "Dense",
+        "units": 3,
+        "activation": "softmax",
+        "inputs": ["hidden"],
+    }
     assert spec["outputs"] == [
-        {"node": "a", "loss": "mean_absolute_error", "weight": 2.0, "metrics": ["mean_squared_error"]},
-        {"node": "b", "loss": "sparse_categorical_crossentropy", "weight": 0.5, "metrics": ["accuracy"]},
+        {
+            "node": "a",
+            "loss": "mean_absolute_error",
+            "weight": 2.0,
+            "metrics": ["mean_squared_error"],
+        },
+        {
+            "node": "b",
+            "loss": "sparse_categorical_crossentropy",
+            "weight": 0.5,
+            "metrics": ["accuracy"],
+        },
     ]
-    assert spec["optimizer"] == {"type": "adam", "learning_rate": 0.0003, "beta_1": 0.8, "amsgrad": True}
+    assert spec["optimizer"] == {
+        "type": "adam",
+        "learning_rate": 0.0003,
+        "beta_1": 0.8,
+        "amsgrad": True,
+    }
     assert check_data(spec).ok
 
 
@@ -181,7 +217,9 @@ def test_a_custom_layer_class_is_refused_before_keras_sees_it(tmp_path, monkeypa
     model = keras.Model(inputs, Dense(1, name="out")(inputs))
     model.compile("sgd", "mse")
     path = save(model, tmp_path / "custom.keras")
-    monkeypatch.setattr(keras.models, "load_model", lambda *a, **k: pytest.fail("the model was loaded"))
+    monkeypatch.setattr(
+        keras.models, "load_model", lambda *a, **k: pytest.fail("the model was loaded")
+    )
     with pytest.raises(DecompileError, match="custom class"):
         decompile(path)
 
@@ -189,7 +227,9 @@ def test_a_custom_layer_class_is_refused_before_keras_sees_it(tmp_path, monkeypa
 def test_settings_no_rule_translates_are_reported_not_dropped(tmp_path):
     inputs = keras.Input((5,), name="x")
     x = keras.layers.Dense(2, kernel_regularizer="l2", trainable=False, name="reg")(inputs)
-    out = keras.layers.Dense(1, kernel_initializer=keras.initializers.RandomNormal(stddev=0.5), name="out")(x)
+    out = keras.layers.Dense(
+        1, kernel_initializer=keras.initializers.RandomNormal(stddev=0.5), name="out"
+    )(x)
     model = keras.Model(inputs, out)
     model.compile(keras.optimizers.Adam(clipnorm=1.0), "mse", weighted_metrics=["mae"])
     with pytest.raises(DecompileError) as info:
@@ -245,7 +285,14 @@ def test_files_that_are_not_keras_models_are_environment_errors(tmp_path, name, 
 
 
 def test_spec_to_yaml_quotes_what_needs_quoting():
-    spec = {"specforge": 1, "name": "x", "inputs": [{"name": "on", "shape": [1]}], "nodes": [], "outputs": [], "optimizer": {"type": "sgd", "learning_rate": 1e-05}}
+    spec = {
+        "specforge": 1,
+        "name": "x",
+        "inputs": [{"name": "on", "shape": [1]}],
+        "nodes": [],
+        "outputs": [],
+        "optimizer": {"type": "sgd", "learning_rate": 1e-05},
+    }
     back = yaml.safe_load(spec_to_yaml(spec))
     assert back["inputs"][0]["name"] == "on"
     assert back["optimizer"]["learning_rate"] == 1e-05

@@ -90,7 +90,12 @@ class LayersPlugin:
     @hookimpl
     def register_lowerings(self, register):
         register("keras", "node", "Scale", lower_scale)
-        register("keras", "import", "Rescaling", lambda layer: {"type": "Scale", "factor": float(layer.get_config()["scale"])})
+        register(
+            "keras",
+            "import",
+            "Rescaling",
+            lambda layer: {"type": "Scale", "factor": float(layer.get_config()["scale"])},
+        )
         register("keras", "node", "Exploding", lower_exploding)
         register("keras", "node", "Liar", lower_liar)
         register("keras", "activation", "tanh_shrink", lambda name: name)
@@ -172,14 +177,20 @@ def test_a_step_activation_is_refused_for_keras_training_with_a_hint(tmp_path):
     import specforge
 
     path = tmp_path / "step.yaml"
-    path.write_text(spec_text("- {name: out, type: Dense, units: 1, activation: heaviside}\n", "{type: perceptron}"))
+    path.write_text(
+        spec_text(
+            "- {name: out, type: Dense, units: 1, activation: heaviside}\n", "{type: perceptron}"
+        )
+    )
     result = check_file(path)
     with pytest.raises(SpecError) as info:
         specforge.build(result)
     codes = {d.code: d for d in info.value.diagnostics}
     assert set(codes) == {"not-differentiable", "unsupported-by-backend"}
     step = codes["not-differentiable"]
-    assert "heaviside" in step.message and "--backend numpy" in step.help and "perceptron" in step.help
+    assert (
+        "heaviside" in step.message and "--backend numpy" in step.help and "perceptron" in step.help
+    )
     assert step.span.line == 6
     assert "optimizer 'perceptron'" in codes["unsupported-by-backend"].message
     assert codes["unsupported-by-backend"].span.line == 9
@@ -189,7 +200,9 @@ def test_a_plugins_non_differentiable_activation_is_refused_too(registry):
     pytest.importorskip("keras")
     import specforge
 
-    result = checked(spec_text("- {name: out, type: Dense, units: 1, activation: sign}\n"), registry)
+    result = checked(
+        spec_text("- {name: out, type: Dense, units: 1, activation: sign}\n"), registry
+    )
     with pytest.raises(SpecError) as info:
         specforge.build(result, registry=registry)
     assert [d.code for d in info.value.diagnostics] == ["not-differentiable"]
@@ -301,7 +314,11 @@ def test_validate_imports_neither_keras_nor_tensorflow():
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
-    modules = [line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")]
+    modules = [
+        line.rsplit("|", 1)[-1].strip()
+        for line in proc.stderr.splitlines()
+        if line.startswith("import time:")
+    ]
     assert modules, proc.stderr
     assert [m for m in modules if m.split(".")[0] in ("keras", "tensorflow")] == []
 
@@ -313,6 +330,8 @@ def test_importing_specforge_and_its_keras_plugin_does_not_import_keras():
         "specforge.get_registry();"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('keras', 'tensorflow')))"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"

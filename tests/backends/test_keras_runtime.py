@@ -28,7 +28,10 @@ def backend():
 
 def aux_data(n: int, seed: int = 0):
     rng = np.random.default_rng(seed)
-    x = {"wide_input": rng.normal(size=(n, 5)).astype("float32"), "deep_input": rng.normal(size=(n, 6)).astype("float32")}
+    x = {
+        "wide_input": rng.normal(size=(n, 5)).astype("float32"),
+        "deep_input": rng.normal(size=(n, 6)).astype("float32"),
+    }
     target = (x["wide_input"].sum(axis=1, keepdims=True) * 0.3 + 1.0).astype("float32")
     return x, {"output": target, "aux_output": target}
 
@@ -61,23 +64,43 @@ def tiny_data(n: int = 64):
 def test_aux_model_history_has_each_outputs_loss_and_the_weighted_total(backend):
     model = specforge.build(SPECS / "wide_deep_aux.yaml", seed=0)
     x, y = aux_data(256)
-    history = backend.fit(model, x, y, epochs=2, batch_size=32, validation_data=aux_data(64, seed=1))
-    assert set(history) == {"loss", "output_loss", "aux_output_loss", "val_loss", "val_output_loss", "val_aux_output_loss"}
+    history = backend.fit(
+        model, x, y, epochs=2, batch_size=32, validation_data=aux_data(64, seed=1)
+    )
+    assert set(history) == {
+        "loss",
+        "output_loss",
+        "aux_output_loss",
+        "val_loss",
+        "val_output_loss",
+        "val_aux_output_loss",
+    }
     for prefix in ("", "val_"):
-        for total, out, aux in zip(history[f"{prefix}loss"], history[f"{prefix}output_loss"], history[f"{prefix}aux_output_loss"], strict=True):
+        for total, out, aux in zip(
+            history[f"{prefix}loss"],
+            history[f"{prefix}output_loss"],
+            history[f"{prefix}aux_output_loss"],
+            strict=True,
+        ):
             assert total == pytest.approx(0.9 * out + 0.1 * aux, abs=1e-5)
     assert all(len(v) == 2 for v in history.values())
 
 
 def test_evaluate_gives_exact_per_output_losses_even_with_a_short_last_batch(backend):
     model = specforge.build(SPECS / "wide_deep_aux.yaml", seed=0)
-    x, y = aux_data(100)  # 100 = 3 × 32 + 4: Keras alone would weight the 4-sample batch like the others
+    x, y = aux_data(
+        100
+    )  # 100 = 3 × 32 + 4: Keras alone would weight the 4-sample batch like the others
     results = backend.evaluate(model, x, y, batch_size=32)
     preds = backend.predict(model, x, batch_size=32)
-    exact = {name: float(np.mean((preds[name] - y[name]) ** 2)) for name in ("output", "aux_output")}
+    exact = {
+        name: float(np.mean((preds[name] - y[name]) ** 2)) for name in ("output", "aux_output")
+    }
     assert results["output_loss"] == pytest.approx(exact["output"], rel=1e-5)
     assert results["aux_output_loss"] == pytest.approx(exact["aux_output"], rel=1e-5)
-    assert results["loss"] == pytest.approx(0.9 * exact["output"] + 0.1 * exact["aux_output"], abs=1e-5)
+    assert results["loss"] == pytest.approx(
+        0.9 * exact["output"] + 0.1 * exact["aux_output"], abs=1e-5
+    )
 
 
 def test_each_output_gets_its_own_metrics(backend):
@@ -86,14 +109,22 @@ def test_each_output_gets_its_own_metrics(backend):
     spec["outputs"][1]["metrics"] = ["mse", "rmse"]
     model = specforge.build(spec, seed=0)
     x, y = aux_data(96)
-    y["aux_output"] = y["aux_output"] * 3.0  # different targets: a metric on the wrong head would show
+    y["aux_output"] = (
+        y["aux_output"] * 3.0
+    )  # different targets: a metric on the wrong head would show
     results = backend.evaluate(model, x, y, batch_size=32)
     assert set(results) == {
-        "loss", "output_loss", "aux_output_loss",
-        "output_mean_absolute_error", "aux_output_mean_squared_error", "aux_output_root_mean_squared_error",
+        "loss",
+        "output_loss",
+        "aux_output_loss",
+        "output_mean_absolute_error",
+        "aux_output_mean_squared_error",
+        "aux_output_root_mean_squared_error",
     }
     preds = backend.predict(model, x)
-    assert results["output_mean_absolute_error"] == pytest.approx(float(np.mean(np.abs(preds["output"] - y["output"]))), rel=1e-4)
+    assert results["output_mean_absolute_error"] == pytest.approx(
+        float(np.mean(np.abs(preds["output"] - y["output"]))), rel=1e-4
+    )
     mse = float(np.mean((preds["aux_output"] - y["aux_output"]) ** 2))
     assert results["aux_output_mean_squared_error"] == pytest.approx(mse, rel=1e-4)
     assert results["aux_output_root_mean_squared_error"] == pytest.approx(mse**0.5, rel=1e-4)
@@ -113,7 +144,9 @@ def test_single_output_history_uses_plain_names(backend):
 def test_accuracy_follows_the_outputs_loss(backend):
     spec = small_spec(
         nodes=[{"name": "out", "type": "Dense", "units": 3, "activation": "softmax"}],
-        outputs=[{"node": "out", "loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]}],
+        outputs=[
+            {"node": "out", "loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]}
+        ],
     )
     model = specforge.build(spec, seed=0)
     x = {"x": np.eye(3, dtype="float32")[[0, 1, 2, 0, 1, 2]] * 5}
@@ -173,7 +206,9 @@ def test_callbacks_see_each_batch_and_epoch_under_the_history_names(backend):
     model = specforge.build(small_spec(), seed=0)
     x, y = tiny_data(64)
     rec = Recorder()
-    history = backend.fit(model, x, y, epochs=2, batch_size=32, callbacks=[rec], validation_data=tiny_data(16))
+    history = backend.fit(
+        model, x, y, epochs=2, batch_size=32, callbacks=[rec], validation_data=tiny_data(16)
+    )
     assert [e[0] for e in rec.events] == ["begin", "batch", "batch", "end"] * 2
     assert rec.events[1] == ("batch", 0, 0, ["loss", "mean_absolute_error"])
     end = rec.events[3][2]
@@ -184,7 +219,9 @@ def test_callbacks_see_each_batch_and_epoch_under_the_history_names(backend):
 def test_a_callback_returning_true_stops_training(backend):
     model = specforge.build(small_spec(), seed=0)
     x, y = tiny_data(64)
-    history = backend.fit(model, x, y, epochs=5, batch_size=16, callbacks=[Recorder(stop_at_epoch=1)])
+    history = backend.fit(
+        model, x, y, epochs=5, batch_size=16, callbacks=[Recorder(stop_at_epoch=1)]
+    )
     assert len(history["loss"]) == 2
     rec = Recorder(stop_at_batch=1)
     backend.fit(model, x, y, epochs=5, batch_size=16, callbacks=[rec])
@@ -240,4 +277,6 @@ def test_loss_weight_of_a_single_output_is_applied(backend):
     model = specforge.build(spec, seed=0)
     x, y = tiny_data(32)
     preds = backend.predict(model, x)["out"]
-    assert backend.evaluate(model, x, y)["loss"] == pytest.approx(0.5 * float(np.mean((preds - y["out"]) ** 2)), rel=1e-5)
+    assert backend.evaluate(model, x, y)["loss"] == pytest.approx(
+        0.5 * float(np.mean((preds - y["out"]) ** 2)), rel=1e-5
+    )

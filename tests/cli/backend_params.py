@@ -19,6 +19,8 @@ def backends(*names: str) -> list:
         if backend is None:
             marks.append(pytest.mark.skip(reason=f"backend '{name}' is not installed"))
         elif any(importlib.util.find_spec(m) is None for m in backend.requires):
-            marks.append(pytest.mark.skip(reason=f"backend '{name}' needs {', '.join(backend.requires)}"))
+            marks.append(
+                pytest.mark.skip(reason=f"backend '{name}' needs {', '.join(backend.requires)}")
+            )
         params.append(pytest.param(name, marks=marks, id=name))
     return params

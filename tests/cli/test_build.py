@@ -31,7 +31,16 @@ def test_build_writes_a_keras_model_and_prints_the_summary(cli_run, tmp_path):
 
 def test_build_json_reports_the_file_and_the_summary(cli_run, tmp_path):
     out = tmp_path / "m.keras"
-    r = cli_run("build", str(SPECS / "fashion_mnist_mlp.yaml"), "-o", str(out), "--format", "json", "--seed", "3")
+    r = cli_run(
+        "build",
+        str(SPECS / "fashion_mnist_mlp.yaml"),
+        "-o",
+        str(out),
+        "--format",
+        "json",
+        "--seed",
+        "3",
+    )
     assert r.exit_code == 0, r.output
     data = json.loads(r.stdout)
     assert data["output"] == str(out) and data["backend"] == "keras" and data["seed"] == 3
@@ -45,7 +54,11 @@ def test_an_invalid_spec_gets_the_same_diagnostics_and_exit_code_as_validate(cli
     validate = cli_run("validate", str(spec))
     build = cli_run("build", str(spec), "-o", str(tmp_path / "m.keras"))
     assert build.exit_code == validate.exit_code == 1
-    diagnostics = [line for line in validate.stdout.splitlines() if not line.startswith(str(spec) + ": invalid")]
+    diagnostics = [
+        line
+        for line in validate.stdout.splitlines()
+        if not line.startswith(str(spec) + ": invalid")
+    ]
     assert build.stdout.splitlines() == diagnostics
     assert os.listdir(tmp_path) == []
 
@@ -60,19 +73,30 @@ def test_what_keras_cannot_train_is_a_positioned_diagnostic(cli_run, tmp_path):
     r = cli_run("build", str(spec), "-o", str(tmp_path / "m.keras"))
     assert r.exit_code == 1
     assert f"{spec}:6:52: error[not-differentiable]: node 'out': activation 'heaviside'" in r.stdout
-    assert "help: train it with the perceptron rule on the NumPy backend (--backend numpy" in r.stdout
-    assert f"{spec}:9:19: error[unsupported-by-backend]: optimizer 'perceptron' has no Keras lowering" in r.stdout
+    assert (
+        "help: train it with the perceptron rule on the NumPy backend (--backend numpy" in r.stdout
+    )
+    assert (
+        f"{spec}:9:19: error[unsupported-by-backend]: optimizer 'perceptron' has no Keras lowering"
+        in r.stdout
+    )
     assert "Traceback" not in r.output
     assert sorted(os.listdir(tmp_path)) == ["step.yaml"]
     r = cli_run("build", str(spec), "-o", str(tmp_path / "m.keras"), "--format", "json")
-    assert [d["code"] for d in json.loads(r.stdout)] == ["not-differentiable", "unsupported-by-backend"]
+    assert [d["code"] for d in json.loads(r.stdout)] == [
+        "not-differentiable",
+        "unsupported-by-backend",
+    ]
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["-o", "model.h5"], "the keras backend writes .keras files, not 'model.h5'"),
-        (["-o", "m.keras", "--backend", "kears"], "backend 'kears' is not installed (installed backends: "),
+        (
+            ["-o", "m.keras", "--backend", "kears"],
+            "backend 'kears' is not installed (installed backends: ",
+        ),
     ],
 )
 def test_usage_errors_exit_2(cli_run, tmp_path, monkeypatch, args, message):
@@ -88,7 +112,9 @@ def test_an_unreadable_spec_exits_2(cli_run, tmp_path):
     assert r.exit_code == 2
 
 
-def test_missing_keras_is_an_environment_error_with_the_install_command(cli_run, tmp_path, monkeypatch):
+def test_missing_keras_is_an_environment_error_with_the_install_command(
+    cli_run, tmp_path, monkeypatch
+):
     monkeypatch.setitem(sys.modules, "keras", None)  # `import keras` now raises ImportError
     r = cli_run("build", str(SPECS / "wide_deep.yaml"), "-o", str(tmp_path / "m.keras"))
     assert r.exit_code == 2
@@ -133,8 +159,16 @@ def test_the_same_seed_writes_the_same_initial_weights(cli_run, tmp_path):
     paths = {}
     for name, seed in (("a", "5"), ("b", "5"), ("c", "6")):
         paths[name] = tmp_path / f"{name}.keras"
-        assert cli_run("build", str(SPECS / "california_mlp.yaml"), "-o", str(paths[name]), "--seed", seed).exit_code == 0
-    weights = {k: keras.models.load_model(p).get_layer("hidden1").get_weights()[0] for k, p in paths.items()}
+        assert (
+            cli_run(
+                "build", str(SPECS / "california_mlp.yaml"), "-o", str(paths[name]), "--seed", seed
+            ).exit_code
+            == 0
+        )
+    weights = {
+        k: keras.models.load_model(p).get_layer("hidden1").get_weights()[0]
+        for k, p in paths.items()
+    }
     np.testing.assert_array_equal(weights["a"], weights["b"])
     assert not np.array_equal(weights["a"], weights["c"])
 
@@ -148,7 +182,9 @@ def test_build_in_a_real_process(run_specforge, tmp_path):
     assert out.is_file()
 
 
-def test_build_with_weights_exports_a_numpy_model_to_keras_with_the_same_predictions(cli_run, tmp_path):
+def test_build_with_weights_exports_a_numpy_model_to_keras_with_the_same_predictions(
+    cli_run, tmp_path
+):
     import numpy as np
 
     from specforge import resolve
@@ -156,15 +192,20 @@ def test_build_with_weights_exports_a_numpy_model_to_keras_with_the_same_predict
 
     spec = SPECS / "wide_deep_aux.yaml"
     npz = tmp_path / "trained.npz"
-    assert cli_run("build", str(spec), "--backend", "numpy", "--seed", "7", "-o", str(npz)).exit_code == 0
+    assert (
+        cli_run("build", str(spec), "--backend", "numpy", "--seed", "7", "-o", str(npz)).exit_code
+        == 0
+    )
     out = tmp_path / "exported.keras"
     r = cli_run("build", str(spec), "--weights", str(npz), "-o", str(out))
     assert r.exit_code == 0, r.output
 
     graph = resolve(spec)
     numpy_backend = get_registry().backends["numpy"]
-    x = {"wide_input": np.random.default_rng(0).normal(size=(16, 5)).astype("float32"),
-         "deep_input": np.random.default_rng(1).normal(size=(16, 6)).astype("float32")}
+    x = {
+        "wide_input": np.random.default_rng(0).normal(size=(16, 5)).astype("float32"),
+        "deep_input": np.random.default_rng(1).normal(size=(16, 6)).astype("float32"),
+    }
     expected = numpy_backend.predict(numpy_backend.load(str(npz), graph), x)
     got = keras.models.load_model(out).predict(x, verbose=0)
     for i, name in enumerate(["output", "aux_output"]):
@@ -173,8 +214,20 @@ def test_build_with_weights_exports_a_numpy_model_to_keras_with_the_same_predict
 
 def test_build_with_weights_of_another_spec_is_a_usage_error(cli_run, tmp_path):
     npz = tmp_path / "digits.npz"
-    assert cli_run("build", str(SPECS / "digits_mlp.yaml"), "--backend", "numpy", "-o", str(npz)).exit_code == 0
-    r = cli_run("build", str(SPECS / "wide_deep.yaml"), "--weights", str(npz), "-o", str(tmp_path / "m.keras"))
+    assert (
+        cli_run(
+            "build", str(SPECS / "digits_mlp.yaml"), "--backend", "numpy", "-o", str(npz)
+        ).exit_code
+        == 0
+    )
+    r = cli_run(
+        "build",
+        str(SPECS / "wide_deep.yaml"),
+        "--weights",
+        str(npz),
+        "-o",
+        str(tmp_path / "m.keras"),
+    )
     assert r.exit_code == 2
     assert "no weights for node(s) hidden1, hidden2 of 'wide_deep'" in r.stderr
     assert "Traceback" not in r.output
@@ -182,7 +235,14 @@ def test_build_with_weights_of_another_spec_is_a_usage_error(cli_run, tmp_path):
 
 
 def test_build_with_weights_from_a_missing_path_is_a_usage_error(cli_run, tmp_path):
-    r = cli_run("build", str(SPECS / "wide_deep.yaml"), "--weights", str(tmp_path / "nope"), "-o", str(tmp_path / "m.keras"))
+    r = cli_run(
+        "build",
+        str(SPECS / "wide_deep.yaml"),
+        "--weights",
+        str(tmp_path / "nope"),
+        "-o",
+        str(tmp_path / "m.keras"),
+    )
     assert r.exit_code == 2
     assert "nope: no such file or directory" in r.stderr
 
@@ -195,7 +255,10 @@ def test_the_python_api_takes_weights_from_a_model_file(cli_run, tmp_path):
 
     spec = SPECS / "wide_deep.yaml"
     npz = tmp_path / "m.npz"
-    assert cli_run("build", str(spec), "--backend", "numpy", "--seed", "3", "-o", str(npz)).exit_code == 0
+    assert (
+        cli_run("build", str(spec), "--backend", "numpy", "--seed", "3", "-o", str(npz)).exit_code
+        == 0
+    )
     fresh = specforge.build(spec, backend="numpy", seed=4)
     loaded = specforge.build(spec, backend="numpy", seed=4, weights=npz)
     backend = get_registry().backends["numpy"]
@@ -206,8 +269,17 @@ def test_the_python_api_takes_weights_from_a_model_file(cli_run, tmp_path):
     assert not np.array_equal(backend.get_weights(fresh)["hidden1"][0], stored["hidden1"][0])
 
 
-def test_build_with_weights_from_a_directory_without_a_model_names_what_it_looked_for(cli_run, tmp_path):
-    r = cli_run("build", str(SPECS / "wide_deep.yaml"), "--weights", str(tmp_path), "-o", str(tmp_path / "m.keras"))
+def test_build_with_weights_from_a_directory_without_a_model_names_what_it_looked_for(
+    cli_run, tmp_path
+):
+    r = cli_run(
+        "build",
+        str(SPECS / "wide_deep.yaml"),
+        "--weights",
+        str(tmp_path),
+        "-o",
+        str(tmp_path / "m.keras"),
+    )
     assert r.exit_code == 2
     assert f"{tmp_path} holds no model file (looked for " in r.stderr
     assert "model.keras" in r.stderr and "model.npz" in r.stderr
@@ -217,6 +289,13 @@ def test_build_with_weights_from_a_directory_without_a_model_names_what_it_looke
 def test_build_with_weights_in_a_format_no_backend_reads_is_a_usage_error(cli_run, tmp_path):
     weights = tmp_path / "weights.h5"
     weights.write_bytes(b"not a model")
-    r = cli_run("build", str(SPECS / "wide_deep.yaml"), "--weights", str(weights), "-o", str(tmp_path / "m.keras"))
+    r = cli_run(
+        "build",
+        str(SPECS / "wide_deep.yaml"),
+        "--weights",
+        str(weights),
+        "-o",
+        str(tmp_path / "m.keras"),
+    )
     assert r.exit_code == 2
     assert f"no installed backend reads '.h5' files ({weights})" in r.stderr

@@ -18,7 +18,13 @@ def run_dir(request, tmp_path_factory) -> Path:
 
     out = tmp_path_factory.mktemp(f"runs-{request.param}")
     for spec in ("digits_mlp", "diabetes_wide_deep_aux"):
-        result = train(ROOT / "specs" / f"{spec}.yaml", backend=request.param, out=out / spec, epochs=5, progress="quiet")
+        result = train(
+            ROOT / "specs" / f"{spec}.yaml",
+            backend=request.param,
+            out=out / spec,
+            epochs=5,
+            progress="quiet",
+        )
         assert result.status == "completed"
     return out
 
@@ -41,6 +47,8 @@ def test_evaluate_prints_the_figures_and_says_they_match(run_dir, cli_run):
     assert lines[1] == "  same as metrics.json"
 
 
-def test_evaluate_from_another_working_directory_finds_the_data(run_dir, cli_run, tmp_path, monkeypatch):
+def test_evaluate_from_another_working_directory_finds_the_data(
+    run_dir, cli_run, tmp_path, monkeypatch
+):
     monkeypatch.chdir(tmp_path)
     assert cli_run("evaluate", str(run_dir / "diabetes_wide_deep_aux")).exit_code == 0

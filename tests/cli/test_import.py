@@ -24,7 +24,9 @@ def models(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("models")
     aux = folder / "aux.keras"
-    get_registry().backends["keras"].save(specforge.build(SPECS / "wide_deep_aux.yaml", seed=0), aux)
+    get_registry().backends["keras"].save(
+        specforge.build(SPECS / "wide_deep_aux.yaml", seed=0), aux
+    )
 
     inputs = keras.Input((5, 3), name="seq")
     x = keras.layers.LSTM(4, name="lstm")(inputs)
@@ -59,7 +61,13 @@ def test_import_prints_the_spec_without_an_output_file(cli_run, models):
     assert r.exit_code == 0, r.output
     spec = yaml.safe_load(r.stdout)
     assert spec["name"] == "renamed"
-    assert [n["name"] for n in spec["nodes"]] == ["hidden1", "hidden2", "concat", "output", "aux_output"]
+    assert [n["name"] for n in spec["nodes"]] == [
+        "hidden1",
+        "hidden2",
+        "concat",
+        "output",
+        "aux_output",
+    ]
 
 
 def test_import_writes_json_for_a_json_file(cli_run, models, tmp_path):
@@ -107,4 +115,10 @@ def test_import_reports_json(cli_run, models, tmp_path):
     r = cli_run("import", str(models["aux"]), "-o", str(tmp_path / "s.yaml"), "--format", "json")
     assert r.exit_code == 0
     report = json.loads(r.stdout)
-    assert report == {"model": str(models["aux"]), "ok": True, "output": str(tmp_path / "s.yaml"), "notes": [], "total_params": 3517}
+    assert report == {
+        "model": str(models["aux"]),
+        "ok": True,
+        "output": str(tmp_path / "s.yaml"),
+        "notes": [],
+        "total_params": 3517,
+    }

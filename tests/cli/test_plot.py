@@ -50,13 +50,19 @@ def assert_derivative_matches_finite_differences(x, y, dy):
     assert np.allclose(np.diff(x), h)
     secant = np.diff(y) / h
     trapezoid = (dy[:-1] + dy[1:]) / 2
-    kink = np.abs(np.diff(secant)) > 0.05 * (1 + np.abs(secant[1:]) + np.abs(secant[:-1]))  # at x[1:-1]
+    kink = np.abs(np.diff(secant)) > 0.05 * (
+        1 + np.abs(secant[1:]) + np.abs(secant[:-1])
+    )  # at x[1:-1]
     keep = np.ones_like(secant, dtype=bool)
     keep[:-1] &= ~kink
     keep[1:] &= ~kink
     assert keep.mean() > 0.95, "too few smooth intervals: the check would prove little"
-    bad = keep & (np.abs(secant - trapezoid) > 1e-4 * (1 + np.abs(trapezoid)))  # measured worst: 2.5e-5
-    assert not bad.any(), f"f' is not the slope of f on the intervals starting at x = {x[:-1][bad][:5]}"
+    bad = keep & (
+        np.abs(secant - trapezoid) > 1e-4 * (1 + np.abs(trapezoid))
+    )  # measured worst: 2.5e-5
+    assert not bad.any(), (
+        f"f' is not the slope of f on the intervals starting at x = {x[:-1][bad][:5]}"
+    )
 
 
 def test_writes_the_chapter_figure_with_the_four_activations(cli_run, tmp_path):
@@ -73,7 +79,12 @@ def test_the_figure_has_the_chapter_panels_and_labels():
     left, right = fig.axes
     assert left.get_title() == "Activation Functions"
     assert right.get_title() == "Derivatives of Activation Functions"
-    assert [t.get_text() for t in left.get_legend().get_texts()] == ["step", "logistic", "tanh", "ReLU"]
+    assert [t.get_text() for t in left.get_legend().get_texts()] == [
+        "step",
+        "logistic",
+        "tanh",
+        "ReLU",
+    ]
     assert left.get_xlim() == (-4.0, 4.0) and left.get_ylim() == (-1.1, 1.1)
     assert tuple(round(v, 6) for v in fig.get_size_inches() * fig.dpi) == PNG_SIZE
     c = curves(fig)
@@ -94,7 +105,18 @@ def test_each_plotted_derivative_is_the_slope_of_the_plotted_function(name):
 
 def test_activation_options_choose_the_curves_and_aliases_resolve(cli_run, tmp_path):
     out = tmp_path / "a.svg"
-    res = cli_run("plot", "activations", "-o", str(out), "--activation", "swish", "--activation", "elu", "--activation", "step")
+    res = cli_run(
+        "plot",
+        "activations",
+        "-o",
+        str(out),
+        "--activation",
+        "swish",
+        "--activation",
+        "elu",
+        "--activation",
+        "step",
+    )
     assert res.exit_code == 0, res.output
     assert out.read_text().lstrip().startswith("<?xml")
     fig = activations_figure(["swish", "elu", "step"])

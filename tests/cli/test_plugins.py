@@ -18,7 +18,10 @@ PACKAGES = {
     "onnx": ("specforge-onnx", {"backend": ["onnx"]}),
     "synthetic": (
         "specforge-synthetic",
-        {"dataset": ["blobs", "circles", "moons", "regression"], "preprocessor": ["pca", "polynomial_features"]},
+        {
+            "dataset": ["blobs", "circles", "moons", "regression"],
+            "preprocessor": ["pca", "polynomial_features"],
+        },
     ),
 }
 INSTALLED = {ep.name for ep in entry_points(group="specforge")}
@@ -45,7 +48,9 @@ def test_text_lists_every_built_in_with_what_it_adds(cli_run):
 @pytest.mark.parametrize("plugin", sorted(PACKAGES))
 def test_text_lists_each_installed_example_package(cli_run, plugin):
     if plugin not in INSTALLED:
-        pytest.skip(f"plugins/{PACKAGES[plugin][0]} is not installed (pip install -e ./plugins/{PACKAGES[plugin][0]})")
+        pytest.skip(
+            f"plugins/{PACKAGES[plugin][0]} is not installed (pip install -e ./plugins/{PACKAGES[plugin][0]})"
+        )
     distribution, provides = PACKAGES[plugin]
     out = cli_run("plugins").stdout
     assert f"{plugin} ({distribution} 0.1.0)\n" in out
@@ -64,7 +69,9 @@ def test_json_has_the_documented_fields(cli_run):
     first = data["plugins"][0]
     assert set(first) == {"name", "distribution", "version", "builtin", "in_process", "provides"}
     assert first["builtin"] is True and first["distribution"] == "specforge"
-    node_types = next(p for p in data["plugins"] if p["name"] == "specforge.default_plugins.node_types")
+    node_types = next(
+        p for p in data["plugins"] if p["name"] == "specforge.default_plugins.node_types"
+    )
     assert node_types["provides"] == {"node_type": ["Concatenate", "Dense", "Flatten"]}
     for plugin in sorted(PACKAGES.keys() & INSTALLED):
         entry = next(p for p in data["plugins"] if p["name"] == plugin)

@@ -19,7 +19,16 @@ def runs(request, tmp_path_factory) -> Path:
 
     out = tmp_path_factory.mktemp(f"runs-{request.param}")
     for spec in ("digits_mlp", "diabetes_wide_deep_aux"):
-        assert train(ROOT / "specs" / f"{spec}.yaml", backend=request.param, out=out / spec, epochs=5, progress="quiet").status == "completed"
+        assert (
+            train(
+                ROOT / "specs" / f"{spec}.yaml",
+                backend=request.param,
+                out=out / spec,
+                epochs=5,
+                progress="quiet",
+            ).status
+            == "completed"
+        )
     return out
 
 
@@ -30,7 +39,11 @@ def test_class_probabilities_from_a_csv_reproduce_the_test_accuracy(runs, cli_ru
     from specforge.training.split import split_indices
 
     digits = load_digits()
-    test = split_indices(len(digits.target), SplitSpec(test=0.2, validation=0.2, seed=0, stratify=True), digits.target)["test"]
+    test = split_indices(
+        len(digits.target),
+        SplitSpec(test=0.2, validation=0.2, seed=0, stratify=True),
+        digits.target,
+    )["test"]
     np.savetxt(tmp_path / "x.csv", digits.data[test], delimiter=",", fmt="%g")
     out = tmp_path / "p.csv"
     result = cli_run("predict", str(runs / "digits_mlp"), str(tmp_path / "x.csv"), "-o", str(out))
@@ -54,7 +67,9 @@ def test_two_outputs_get_one_column_each_and_reproduce_the_test_loss(runs, cli_r
     test = split_indices(len(diabetes.target), SplitSpec(test=0.2, validation=0.2, seed=0))["test"]
     np.savez(tmp_path / "x.npz", x=diabetes.data[test].astype(np.float32))
     out = tmp_path / "p.csv"
-    result = cli_run("predict", str(runs / "diabetes_wide_deep_aux"), str(tmp_path / "x.npz"), "-o", str(out))
+    result = cli_run(
+        "predict", str(runs / "diabetes_wide_deep_aux"), str(tmp_path / "x.npz"), "-o", str(out)
+    )
     assert result.exit_code == 0, result.output
     rows = list(csv.reader(out.open()))
     assert rows[0] == ["output", "aux_output"]
@@ -62,12 +77,23 @@ def test_two_outputs_get_one_column_each_and_reproduce_the_test_loss(runs, cli_r
     y = diabetes.target[test].astype(np.float32)
     recorded = json.loads((runs / "diabetes_wide_deep_aux" / "metrics.json").read_text())["test"]
     assert float(np.mean((pred[:, 0] - y) ** 2)) == pytest.approx(recorded["output_loss"], rel=1e-4)
-    assert float(np.mean((pred[:, 1] - y) ** 2)) == pytest.approx(recorded["aux_output_loss"], rel=1e-4)
+    assert float(np.mean((pred[:, 1] - y) ** 2)) == pytest.approx(
+        recorded["aux_output_loss"], rel=1e-4
+    )
 
 
 def test_predict_refuses_a_target_column_left_in_the_input(runs, cli_run, tmp_path):
     np.savetxt(tmp_path / "x.csv", np.ones((2, 11)), delimiter=",")
-    result = cli_run("predict", str(runs / "diabetes_wide_deep_aux"), str(tmp_path / "x.csv"), "-o", str(tmp_path / "p.csv"))
+    result = cli_run(
+        "predict",
+        str(runs / "diabetes_wide_deep_aux"),
+        str(tmp_path / "x.csv"),
+        "-o",
+        str(tmp_path / "p.csv"),
+    )
     assert result.exit_code == 2
-    assert "has 11 value(s) per sample, but the run was trained on 10 features (10: age, sex, bmi" in result.stderr
+    assert (
+        "has 11 value(s) per sample, but the run was trained on 10 features (10: age, sex, bmi"
+        in result.stderr
+    )
     assert "leave the target out" in result.stderr

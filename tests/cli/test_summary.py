@@ -29,7 +29,11 @@ def test_summary_text_gives_the_chapter_s_exact_parameter_count(name, count, cli
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0] == f'Model: "{name}"'
-    assert lines[-3:] == [f"Total params: {count:,}", f"Trainable params: {count:,}", "Non-trainable params: 0"]
+    assert lines[-3:] == [
+        f"Total params: {count:,}",
+        f"Trainable params: {count:,}",
+        "Non-trainable params: 0",
+    ]
 
 
 @pytest.mark.parametrize(("name", "count"), COUNTS.items())
@@ -59,7 +63,9 @@ def test_the_json_twin_summarises_exactly_like_the_yaml_spec(fmt, cli_run):
 def test_summary_of_an_invalid_spec_prints_the_diagnostics_and_exits_1(cli_run):
     result = cli_run("summary", "tests/fixtures/invalid/cycle_two_nodes.yaml")
     assert result.exit_code == 1
-    assert result.stdout.startswith("tests/fixtures/invalid/cycle_two_nodes.yaml:6:46: error[cycle]: ")
+    assert result.stdout.startswith(
+        "tests/fixtures/invalid/cycle_two_nodes.yaml:6:46: error[cycle]: "
+    )
     assert "tests/fixtures/invalid/cycle_two_nodes.yaml: invalid (1 error)" in result.stderr
 
 

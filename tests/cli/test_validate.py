@@ -28,7 +28,9 @@ def _from_root(monkeypatch):
 def test_valid_specs_exit_0_with_one_line_each(cli_run):
     result = cli_run("validate", *SEEDS)
     assert result.exit_code == 0
-    assert result.stdout == "".join(f"{path}: valid ({count} params)\n" for path, count in SEEDS.items())
+    assert result.stdout == "".join(
+        f"{path}: valid ({count} params)\n" for path, count in SEEDS.items()
+    )
 
 
 def test_every_spec_in_specs_validates(spec_path, cli_run):
@@ -79,12 +81,16 @@ def test_several_problems_are_all_printed_with_carets(cli_run, monkeypatch):
 
 
 def test_a_tab_is_kept_in_the_caret_line_so_the_caret_lines_up(cli_run, tmp_path, monkeypatch):
-    (tmp_path / "t.yaml").write_text("specforge: 1\nname: m\ninputs: [{name: x,\tshape: [8], dtyp: f}]\n")
+    (tmp_path / "t.yaml").write_text(
+        "specforge: 1\nname: m\ninputs: [{name: x,\tshape: [8], dtyp: f}]\n"
+    )
     monkeypatch.chdir(tmp_path)
     result = cli_run("validate", "t.yaml")
     lines = result.stdout.splitlines()
     at = next(i for i, line in enumerate(lines) if "[unknown-field]" in line)
-    assert lines[at].startswith("t.yaml:3:32: error[unknown-field]: input 'x' has unknown key 'dtyp'")
+    assert lines[at].startswith(
+        "t.yaml:3:32: error[unknown-field]: input 'x' has unknown key 'dtyp'"
+    )
     assert lines[at + 1] == "    inputs: [{name: x,\tshape: [8], dtyp: f}]"
     assert lines[at + 2] == "                      \t            ^^^^"
 
@@ -141,7 +147,9 @@ def test_one_invalid_spec_among_valid_ones_exits_1(cli_run):
 
 
 def test_a_missing_file_exits_2_and_says_so(cli_run):
-    result = cli_run("validate", "specs/wide_deep.yaml", "nothere.yaml", "tests/fixtures/invalid/empty.yaml")
+    result = cli_run(
+        "validate", "specs/wide_deep.yaml", "nothere.yaml", "tests/fixtures/invalid/empty.yaml"
+    )
     assert result.exit_code == 2
     assert "error: nothere.yaml: no such file\n" in result.stderr
     assert "specs/wide_deep.yaml: valid" in result.stdout
@@ -152,7 +160,11 @@ def test_a_missing_file_in_json_format_is_a_file_not_readable_entry(cli_run):
     result = cli_run("validate", "--format", "json", "nothere.yaml")
     assert result.exit_code == 2
     [d] = json.loads(result.stdout)
-    assert (d["file"], d["code"], d["message"]) == ("nothere.yaml", "file-not-readable", "no such file")
+    assert (d["file"], d["code"], d["message"]) == (
+        "nothere.yaml",
+        "file-not-readable",
+        "no such file",
+    )
 
 
 def test_a_directory_is_a_usage_error(cli_run):
@@ -186,8 +198,12 @@ def test_the_console_entry_point_validates_in_a_real_process(run_specforge):
     assert "Traceback" not in missing.stderr
 
 
-def test_at_most_50_diagnostics_are_printed_per_file_and_the_rest_counted(cli_run, tmp_path, monkeypatch):
-    nodes = "".join(f"  - {{name: d{i}, type: Dense, units: 2, activation: rleu}}\n" for i in range(60))
+def test_at_most_50_diagnostics_are_printed_per_file_and_the_rest_counted(
+    cli_run, tmp_path, monkeypatch
+):
+    nodes = "".join(
+        f"  - {{name: d{i}, type: Dense, units: 2, activation: rleu}}\n" for i in range(60)
+    )
     text = "specforge: 1\nname: m\ninputs:\n  - {name: x, shape: [2]}\nnodes:\n" + nodes
     text += "outputs:\n  - {node: d59, loss: mse}\noptimizer: {type: sgd}\n"
     (tmp_path / "many.yaml").write_text(text)

@@ -20,7 +20,17 @@ def load(name: str, **params):
 
 def test_every_builtin_dataset_is_registered_through_the_hook_with_a_description():
     reg = get_registry()
-    expected = {"iris", "digits", "wine", "breast_cancer", "diabetes", "fashion_mnist", "california_housing", "csv", "npz"}
+    expected = {
+        "iris",
+        "digits",
+        "wine",
+        "breast_cancer",
+        "diabetes",
+        "fashion_mnist",
+        "california_housing",
+        "csv",
+        "npz",
+    }
     assert expected <= set(reg.datasets)
     for name in expected:
         assert reg.owner[("dataset", name)] == "specforge.default_plugins.datasets"
@@ -52,7 +62,11 @@ def test_toy_datasets_take_no_parameters():
 
 
 def _idx(arr: np.ndarray) -> bytes:
-    return struct.pack(">BBBB", 0, 0, 0x08, arr.ndim) + struct.pack(f">{arr.ndim}I", *arr.shape) + arr.tobytes()
+    return (
+        struct.pack(">BBBB", 0, 0, 0x08, arr.ndim)
+        + struct.pack(f">{arr.ndim}I", *arr.shape)
+        + arr.tobytes()
+    )
 
 
 def _write_fashion(directory, n=4, shape=(28, 28)):
@@ -103,7 +117,9 @@ def test_california_housing_reads_scikit_learns_cache_in_a_data_home(tmp_path):
 def test_csv_dataset_passes_every_parameter_to_the_reader(tmp_path):
     path = tmp_path / "t.csv"
     path.write_text("a;b;label\n1;2;x\n3;;y\n5;6;x\n")
-    ds = load("csv", path=str(path), target="label", features=["a", "b"], delimiter=";", missing="mean")
+    ds = load(
+        "csv", path=str(path), target="label", features=["a", "b"], delimiter=";", missing="mean"
+    )
     np.testing.assert_array_equal(ds.x, [[1, 2], [3, 4], [5, 6]])
     assert ds.class_names == ["x", "y"] and ds.task == "classification"
 
@@ -120,10 +136,15 @@ def test_missing_files_raise_data_errors_saying_where_they_looked(tmp_path, monk
     monkeypatch.setattr(readers, "_keras_tmp_root", lambda: str(tmp_path / "no-tmp"))
     with pytest.raises(DataError) as e:
         load("fashion_mnist")
-    assert str(tmp_path / "nothing") in e.value.message and "fashion_mnist.load_data()" in e.value.hint
+    assert (
+        str(tmp_path / "nothing") in e.value.message and "fashion_mnist.load_data()" in e.value.hint
+    )
     with pytest.raises(DataError) as e:
         load("california_housing", data_home=str(tmp_path))
-    assert e.value.looked_in == [str(tmp_path / "cal_housing_py3.pkz"), str(tmp_path / "cal_housing.tgz")]
+    assert e.value.looked_in == [
+        str(tmp_path / "cal_housing_py3.pkz"),
+        str(tmp_path / "cal_housing.tgz"),
+    ]
     with pytest.raises(DataError, match="CSV file not found"):
         load("csv", path=str(tmp_path / "none.csv"), target=0)
 

@@ -26,8 +26,16 @@ def x():
 
 def test_builtin_preprocessors_are_registered_with_what_they_apply_to():
     reg = get_registry()
-    kinds = {name: reg.preprocessors[name].applies_to for name in ("standard_scaler", "minmax_scaler", "scale", "one_hot")}
-    assert kinds == {"standard_scaler": "features", "minmax_scaler": "features", "scale": "features", "one_hot": "targets"}
+    kinds = {
+        name: reg.preprocessors[name].applies_to
+        for name in ("standard_scaler", "minmax_scaler", "scale", "one_hot")
+    }
+    assert kinds == {
+        "standard_scaler": "features",
+        "minmax_scaler": "features",
+        "scale": "features",
+        "one_hot": "targets",
+    }
 
 
 def test_standard_scaler_matches_scikit_learn(x):
@@ -37,7 +45,9 @@ def test_standard_scaler_matches_scikit_learn(x):
     s.fit(x[:40])
     got = s.transform(x[40:])
     assert got.dtype == np.float32
-    np.testing.assert_allclose(got, StandardScaler().fit(x[:40].astype(np.float64)).transform(x[40:]), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        got, StandardScaler().fit(x[:40].astype(np.float64)).transform(x[40:]), rtol=1e-5, atol=1e-6
+    )
 
 
 def test_minmax_scaler_matches_scikit_learn_including_a_constant_column(x):
@@ -83,7 +93,10 @@ def test_one_hot_encodes_class_indices_and_rejects_an_unseen_class():
         s.fit(np.array([0.5, 1.0]))
 
 
-@pytest.mark.parametrize(("name", "params"), [("standard_scaler", {}), ("minmax_scaler", {}), ("scale", {"factor": 2.0}), ("one_hot", {})])
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [("standard_scaler", {}), ("minmax_scaler", {}), ("scale", {"factor": 2.0}), ("one_hot", {})],
+)
 def test_fitted_state_is_plain_data_that_restores_the_same_transform(name, params, x):
     data = np.array([0, 1, 2, 1]) if name == "one_hot" else x
     a = make(name, **params)
@@ -92,7 +105,12 @@ def test_fitted_state_is_plain_data_that_restores_the_same_transform(name, param
     for value in state.values():
         assert isinstance(value, (np.ndarray, int, float, str, list)), type(value)
     b = make(name, **params)
-    b.set_state({k: (np.array(v) if isinstance(v, np.ndarray) else json.loads(json.dumps(v))) for k, v in state.items()})
+    b.set_state(
+        {
+            k: (np.array(v) if isinstance(v, np.ndarray) else json.loads(json.dumps(v)))
+            for k, v in state.items()
+        }
+    )
     np.testing.assert_array_equal(a.transform(data), b.transform(data))
 
 
@@ -103,7 +121,9 @@ def test_a_scaler_refuses_data_with_a_different_number_of_features(x):
         s.transform(x[:, :3])
 
 
-@pytest.mark.parametrize(("name", "params"), [("standard_scaler", {}), ("minmax_scaler", {}), ("scale", {"factor": 3.0})])
+@pytest.mark.parametrize(
+    ("name", "params"), [("standard_scaler", {}), ("minmax_scaler", {}), ("scale", {"factor": 3.0})]
+)
 def test_builtin_feature_preprocessors_pass_the_plugin_conformance_checks(name, params):
     from specforge.testing import check_preprocessor
 

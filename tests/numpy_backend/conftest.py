@@ -22,7 +22,13 @@ def model_specs() -> list[Path]:
     return sorted(p for p in SPECS.iterdir() if p.suffix in (".yaml", ".yml", ".json"))
 
 
-def spec(nodes: list[dict], outputs: list[dict], inputs: list[dict] | None = None, optimizer: dict | None = None, **extra: Any) -> dict:
+def spec(
+    nodes: list[dict],
+    outputs: list[dict],
+    inputs: list[dict] | None = None,
+    optimizer: dict | None = None,
+    **extra: Any,
+) -> dict:
     """A spec as Python data (defaults: one input x of shape [4], SGD lr 0.05)."""
     return {
         "specforge": 1,
@@ -51,7 +57,9 @@ def strip_run_sections(graph: Any, **optimizer: Any) -> Any:
     return graph_of(d)
 
 
-def targets_for(graph: Any, out: Any, n: int, rng: np.random.Generator, dtype: Any = np.float32) -> np.ndarray:
+def targets_for(
+    graph: Any, out: Any, n: int, rng: np.random.Generator, dtype: Any = np.float32
+) -> np.ndarray:
     """Targets that make sense for the output's loss."""
     shape = tuple(graph.node(out.node).output_shape)
     loss = out.loss

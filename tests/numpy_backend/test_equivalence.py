@@ -33,12 +33,25 @@ W_RTOL, W_ATOL = 1e-5, 1e-6
 
 def _data(graph, n, seed):
     rng = np.random.default_rng(seed)
-    x = {i.name: (rng.standard_normal((n, *i.shape)) * 0.8).astype(np.float32) for i in graph.inputs}
+    x = {
+        i.name: (rng.standard_normal((n, *i.shape)) * 0.8).astype(np.float32) for i in graph.inputs
+    }
     y = {o.name: targets_for(graph, o, n, rng) for o in graph.outputs}
     return x, y
 
 
-def _compare(numpy_backend, keras_backend, graph, *, n=48, seed=0, steps=1, direction="numpy->keras", must_move=True, evaluate=True):
+def _compare(
+    numpy_backend,
+    keras_backend,
+    graph,
+    *,
+    n=48,
+    seed=0,
+    steps=1,
+    direction="numpy->keras",
+    must_move=True,
+    evaluate=True,
+):
     """Same weights in both; compare forward, loss, and weights after ``steps`` full-batch steps."""
     x, y = _data(graph, n, seed)
     nm = numpy_backend.build(graph, seed=seed)
@@ -77,16 +90,26 @@ def _compare(numpy_backend, keras_backend, graph, *, n=48, seed=0, steps=1, dire
     moved = 0.0
     for name in wn:
         for j, (a, b) in enumerate(zip(wn[name], wk[name], strict=True)):
-            assert_allclose(a, b, rtol=W_RTOL, atol=atol, err_msg=f"{name}[{j}] after {steps} {graph.optimizer.type} step(s)")
+            assert_allclose(
+                a,
+                b,
+                rtol=W_RTOL,
+                atol=atol,
+                err_msg=f"{name}[{j}] after {steps} {graph.optimizer.type} step(s)",
+            )
             moved = max(moved, float(np.abs(b - start[name][j]).max()))
-    assert moved > 10 * atol or not must_move, "the step moved nothing: the comparison would prove nothing"
+    assert moved > 10 * atol or not must_move, (
+        "the step moved nothing: the comparison would prove nothing"
+    )
     return en
 
 
 def _skip_numpy_only(graph):
     steps = [n.name for n in graph.nodes if n.param("activation") == "heaviside"]
     if steps:
-        pytest.skip(f"step units ({', '.join(steps)}) exist only on the NumPy backend; test_perceptron.py checks them against scikit-learn")
+        pytest.skip(
+            f"step units ({', '.join(steps)}) exist only on the NumPy backend; test_perceptron.py checks them against scikit-learn"
+        )
 
 
 OPTIMIZERS = {
@@ -108,7 +131,13 @@ def test_every_spec_agrees_with_keras(numpy_backend, keras_backend, path, opt):
     config, steps = OPTIMIZERS[opt]
     _skip_numpy_only(specforge.resolve(path))
     graph = strip_run_sections(specforge.resolve(path), **config)
-    _compare(numpy_backend, keras_backend, graph, steps=steps, direction="keras->numpy" if opt == "adam" else "numpy->keras")
+    _compare(
+        numpy_backend,
+        keras_backend,
+        graph,
+        steps=steps,
+        direction="keras->numpy" if opt == "adam" else "numpy->keras",
+    )
 
 
 @pytest.mark.slow
@@ -133,8 +162,18 @@ def kitchen_sink(optimizer: dict) -> dict:
         {"name": "both", "type": "Concatenate", "inputs": ["a", "flat"]},
     ]
     for act in SHARED_ACTIVATIONS:
-        nodes.append({"name": f"act_{act}", "type": "Dense", "units": 3, "activation": act, "inputs": ["both"]})
-    nodes.append({"name": "mix", "type": "Concatenate", "inputs": [f"act_{a}" for a in SHARED_ACTIVATIONS]})
+        nodes.append(
+            {
+                "name": f"act_{act}",
+                "type": "Dense",
+                "units": 3,
+                "activation": act,
+                "inputs": ["both"],
+            }
+        )
+    nodes.append(
+        {"name": "mix", "type": "Concatenate", "inputs": [f"act_{a}" for a in SHARED_ACTIVATIONS]}
+    )
     heads = [
         ("mean_squared_error", "linear", 2),
         ("mean_absolute_error", "relu", 2),
@@ -150,7 +189,15 @@ def kitchen_sink(optimizer: dict) -> dict:
     ]
     outputs = []
     for i, (loss, act, units) in enumerate(heads):
-        nodes.append({"name": f"head{i}", "type": "Dense", "units": units, "activation": act, "inputs": ["mix"]})
+        nodes.append(
+            {
+                "name": f"head{i}",
+                "type": "Dense",
+                "units": units,
+                "activation": act,
+                "inputs": ["mix"],
+            }
+        )
         outputs.append({"node": f"head{i}", "loss": loss, "weight": [1.0, 0.5, 0.25, 2.0][i % 4]})
     # A crossentropy on probabilities that are not fused: a sigmoid layer, then Flatten.
     nodes += [
@@ -169,10 +216,19 @@ def kitchen_sink(optimizer: dict) -> dict:
 
 
 @pytest.mark.parametrize("opt", sorted(OPTIMIZERS))
-def test_kitchen_sink_graph_with_every_shared_activation_and_loss(numpy_backend, keras_backend, opt):
+def test_kitchen_sink_graph_with_every_shared_activation_and_loss(
+    numpy_backend, keras_backend, opt
+):
     config, steps = OPTIMIZERS[opt]
     graph = graph_of(kitchen_sink(config))
-    _compare(numpy_backend, keras_backend, graph, steps=steps, direction="keras->numpy" if opt == "adam" else "numpy->keras", evaluate=False)
+    _compare(
+        numpy_backend,
+        keras_backend,
+        graph,
+        steps=steps,
+        direction="keras->numpy" if opt == "adam" else "numpy->keras",
+        evaluate=False,
+    )
 
 
 # ---------------------------------------------------------------- random graphs
@@ -181,8 +237,32 @@ hypothesis = pytest.importorskip("hypothesis")
 st = hypothesis.strategies
 
 #: Every activation both backends have (heaviside is NumPy-only).
-SHARED_ACTIVATIONS = ["linear", "relu", "sigmoid", "tanh", "softmax", "elu", "selu", "softplus", "softsign", "silu", "gelu", "exponential", "hard_sigmoid", "leaky_relu", "relu6", "mish", "log_softmax"]
-REGRESSION = ["mean_squared_error", "mean_absolute_error", "huber", "mean_absolute_percentage_error", "mean_squared_logarithmic_error"]
+SHARED_ACTIVATIONS = [
+    "linear",
+    "relu",
+    "sigmoid",
+    "tanh",
+    "softmax",
+    "elu",
+    "selu",
+    "softplus",
+    "softsign",
+    "silu",
+    "gelu",
+    "exponential",
+    "hard_sigmoid",
+    "leaky_relu",
+    "relu6",
+    "mish",
+    "log_softmax",
+]
+REGRESSION = [
+    "mean_squared_error",
+    "mean_absolute_error",
+    "huber",
+    "mean_absolute_percentage_error",
+    "mean_squared_logarithmic_error",
+]
 #: Output activations under which each crossentropy is well conditioned: fused with
 #: softmax/sigmoid as Keras does, or on positive values (softplus) unfused.
 CROSSENTROPY = {
@@ -205,7 +285,11 @@ def graphs(draw):
     n_inputs = draw(st.integers(1, 3))
     inputs, values = [], []
     for i in range(n_inputs):
-        shape = [draw(st.integers(1, 5))] if draw(st.booleans()) else [draw(st.integers(1, 3)), draw(st.integers(1, 3))]
+        shape = (
+            [draw(st.integers(1, 5))]
+            if draw(st.booleans())
+            else [draw(st.integers(1, 3)), draw(st.integers(1, 3))]
+        )
         inputs.append({"name": f"in{i}", "shape": shape})
         values.append((f"in{i}", tuple(shape)))
     nodes, reads = [], set()
@@ -213,8 +297,16 @@ def graphs(draw):
         name = f"n{k}"
         rank1 = [v for v in values if len(v[1]) == 1]
         rank2 = [v for v in values if len(v[1]) == 2]
-        kinds = (["Concatenate"] if len(rank1) >= 2 else []) + (["Flatten"] if rank2 else []) + ["Dense"]
-        kind = "Concatenate" if kinds[0] == "Concatenate" and rnd.random() < 0.5 else str(rnd.choice(kinds))
+        kinds = (
+            (["Concatenate"] if len(rank1) >= 2 else [])
+            + (["Flatten"] if rank2 else [])
+            + ["Dense"]
+        )
+        kind = (
+            "Concatenate"
+            if kinds[0] == "Concatenate" and rnd.random() < 0.5
+            else str(rnd.choice(kinds))
+        )
         if kind == "Dense":
             src = values[int(rnd.integers(len(values)))]
             units = draw(st.integers(1, 4))
@@ -243,7 +335,15 @@ def graphs(draw):
     for inp in inputs:
         if inp["name"] not in reads:
             name = f"r{inp['name']}"
-            nodes.append({"name": name, "type": "Dense", "inputs": [inp["name"]], "units": 2, "activation": str(rnd.choice(SHARED_ACTIVATIONS))})
+            nodes.append(
+                {
+                    "name": name,
+                    "type": "Dense",
+                    "inputs": [inp["name"]],
+                    "units": 2,
+                    "activation": str(rnd.choice(SHARED_ACTIVATIONS)),
+                }
+            )
             shapes[name] = (*shapes[inp["name"]][:-1], 2)
             reads.add(inp["name"])
     outputs = []
@@ -253,14 +353,49 @@ def graphs(draw):
         shape, activation = shapes[node["name"]], node.get("activation")
         options = list(REGRESSION)
         if len(shape) == 1:
-            options += [loss for loss, acts in CROSSENTROPY.items() if activation in acts and (shape[0] > 1 or loss == "binary_crossentropy")] * 3
-        outputs.append({"node": node["name"], "loss": str(rnd.choice(options)), "weight": float(rnd.choice([1.0, 0.5, 0.25, 2.0]))})
-    optimizer = draw(st.sampled_from([{"type": "sgd", "learning_rate": 0.05}, {"type": "adam", "learning_rate": 0.01}]))
-    return {"specforge": 1, "name": "random", "inputs": inputs, "nodes": nodes, "outputs": outputs, "optimizer": optimizer}
+            options += [
+                loss
+                for loss, acts in CROSSENTROPY.items()
+                if activation in acts and (shape[0] > 1 or loss == "binary_crossentropy")
+            ] * 3
+        outputs.append(
+            {
+                "node": node["name"],
+                "loss": str(rnd.choice(options)),
+                "weight": float(rnd.choice([1.0, 0.5, 0.25, 2.0])),
+            }
+        )
+    optimizer = draw(
+        st.sampled_from(
+            [{"type": "sgd", "learning_rate": 0.05}, {"type": "adam", "learning_rate": 0.01}]
+        )
+    )
+    return {
+        "specforge": 1,
+        "name": "random",
+        "inputs": inputs,
+        "nodes": nodes,
+        "outputs": outputs,
+        "optimizer": optimizer,
+    }
 
 
-@hypothesis.settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=list(hypothesis.HealthCheck))
+@hypothesis.settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=list(hypothesis.HealthCheck),
+)
 @hypothesis.given(data=graphs(), direction=st.sampled_from(["numpy->keras", "keras->numpy"]))
 def test_random_graphs_agree_with_keras(numpy_backend, keras_backend, data, direction):
     graph = graph_of(data)
-    _compare(numpy_backend, keras_backend, graph, n=16, seed=1, direction=direction, must_move=False, evaluate=False)
+    _compare(
+        numpy_backend,
+        keras_backend,
+        graph,
+        n=16,
+        seed=1,
+        direction=direction,
+        must_move=False,
+        evaluate=False,
+    )

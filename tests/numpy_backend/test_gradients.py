@@ -100,9 +100,15 @@ def test_each_loss_backpropagates_its_gradient(loss, activation, units, through_
     ]
     if through_flatten:
         nodes.append({"name": "out", "type": "Flatten"})
-    model = check_graph(spec(nodes, [{"node": nodes[-1]["name"], "loss": loss}], inputs=[{"name": "x", "shape": [3]}]))
+    model = check_graph(
+        spec(
+            nodes, [{"node": nodes[-1]["name"], "loss": loss}], inputs=[{"name": "x", "shape": [3]}]
+        )
+    )
     fused = model._outputs[0].fused
-    assert fused == (not through_flatten and "crossentropy" in loss and activation in ("sigmoid", "softmax"))
+    assert fused == (
+        not through_flatten and "crossentropy" in loss and activation in ("sigmoid", "softmax")
+    )
 
 
 def test_loss_weights_scale_each_output_gradient_through_a_shared_trunk():
@@ -112,7 +118,13 @@ def test_loss_weights_scale_each_output_gradient_through_a_shared_trunk():
                 {"name": "h", "type": "Dense", "units": 4, "activation": "elu", "inputs": ["a"]},
                 {"name": "cat", "type": "Concatenate", "inputs": ["b", "h"]},
                 {"name": "main", "type": "Dense", "units": 1},
-                {"name": "aux", "type": "Dense", "units": 3, "activation": "softmax", "inputs": ["h"]},
+                {
+                    "name": "aux",
+                    "type": "Dense",
+                    "units": 3,
+                    "activation": "softmax",
+                    "inputs": ["h"],
+                },
             ],
             [
                 {"node": "main", "loss": "mse", "weight": 0.9},
@@ -144,6 +156,9 @@ def test_an_output_that_also_feeds_another_node_sums_both_gradients():
                 {"name": "p", "type": "Dense", "units": 3, "activation": "softmax"},
                 {"name": "q", "type": "Dense", "units": 1, "inputs": ["p"]},
             ],
-            [{"node": "p", "loss": "categorical_crossentropy"}, {"node": "q", "loss": "mse", "weight": 0.5}],
+            [
+                {"node": "p", "loss": "categorical_crossentropy"},
+                {"node": "q", "loss": "mse", "weight": 0.5},
+            ],
         )
     )

@@ -45,16 +45,26 @@ def test_the_file_is_plain_arrays_with_the_resolved_spec_inside(numpy_backend, t
     numpy_backend.save(model, str(path))
     with np.load(path, allow_pickle=False) as data:  # no object arrays anywhere
         assert sorted(data.files) == sorted(
-            [META_KEY] + [f"w/{n}/{i}" for n in ("hidden1", "hidden2", "output", "aux_output") for i in (0, 1)]
+            [META_KEY]
+            + [f"w/{n}/{i}" for n in ("hidden1", "hidden2", "output", "aux_output") for i in (0, 1)]
         )
         meta = json.loads(str(data[META_KEY][()]))
         assert data["w/hidden1/0"].dtype == np.float32 and data["w/hidden1/0"].shape == (6, 30)
-    assert meta["format"] == "specforge-numpy" and meta["version"] == 1 and meta["dtype"] == "float32"
+    assert (
+        meta["format"] == "specforge-numpy" and meta["version"] == 1 and meta["dtype"] == "float32"
+    )
     assert meta["spec"] == graph.to_spec()
-    assert meta["spec"]["outputs"][0] == {"node": "output", "loss": "mean_squared_error", "weight": 0.9, "metrics": []}
+    assert meta["spec"]["outputs"][0] == {
+        "node": "output",
+        "loss": "mean_squared_error",
+        "weight": 0.9,
+        "metrics": [],
+    }
 
 
-def test_a_failed_save_leaves_the_previous_file_and_no_temporary(numpy_backend, trained, tmp_path, monkeypatch):
+def test_a_failed_save_leaves_the_previous_file_and_no_temporary(
+    numpy_backend, trained, tmp_path, monkeypatch
+):
     model, _, _ = trained
     path = tmp_path / "model.npz"
     numpy_backend.save(model, str(path))
@@ -87,7 +97,12 @@ def test_files_that_are_not_numpy_models_are_backend_errors(numpy_backend, tmp_p
     np.savez(other, a=np.zeros(3))
     pickled = tmp_path / "pickled.npz"
     np.savez(pickled, **{META_KEY: np.array([{"format": "specforge-numpy"}], dtype=object)})
-    for path, message in ((garbage, "cannot read NumPy model"), (other, "not a specforge NumPy model"), (pickled, "cannot read"), (tmp_path / "missing.npz", "cannot read")):
+    for path, message in (
+        (garbage, "cannot read NumPy model"),
+        (other, "not a specforge NumPy model"),
+        (pickled, "cannot read"),
+        (tmp_path / "missing.npz", "cannot read"),
+    ):
         with pytest.raises(ModelFileError, match=message) as err:
             numpy_backend.load(str(path), graph)
         assert isinstance(err.value, BackendError)
@@ -113,11 +128,22 @@ def test_weights_that_do_not_fit_the_graph_are_refused(numpy_backend, trained, t
     numpy_backend.save(model, str(path))
     wider = specforge.resolve(WIDE_DEEP).to_spec()
     wider["nodes"][1]["units"] = 99
-    with pytest.raises(ModelFileError, match=r"weights do not fit 'wide_deep_aux': .*node 'hidden2' weight 0 has shape \(30, 99\), got \(30, 100\)"):
+    with pytest.raises(
+        ModelFileError,
+        match=r"weights do not fit 'wide_deep_aux': .*node 'hidden2' weight 0 has shape \(30, 99\), got \(30, 100\)",
+    ):
         numpy_backend.load(str(path), graph_of(wider))
-    other = graph_of(spec([{"name": "hidden1", "type": "Dense", "units": 30}], [{"node": "hidden1", "loss": "mse"}], inputs=[{"name": "x", "shape": [6]}]))
+    other = graph_of(
+        spec(
+            [{"name": "hidden1", "type": "Dense", "units": 30}],
+            [{"node": "hidden1", "loss": "mse"}],
+            inputs=[{"name": "x", "shape": [6]}],
+        )
+    )
     with pytest.raises(ModelFileError, match="no node named aux_output, hidden2, output"):
         numpy_backend.load(str(path), other)
-    missing = graph_of(spec([{"name": "fresh", "type": "Dense", "units": 2}], [{"node": "fresh", "loss": "mse"}]))
+    missing = graph_of(
+        spec([{"name": "fresh", "type": "Dense", "units": 2}], [{"node": "fresh", "loss": "mse"}])
+    )
     with pytest.raises(ModelFileError, match="no weights for node"):
         numpy_backend.load(str(path), missing)

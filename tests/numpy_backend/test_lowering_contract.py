@@ -88,7 +88,12 @@ class SumLowering(NodeLowering):
 class RunningNormLowering(NodeLowering):
     def init(self, node, rng):
         d = node.input_shapes[0][-1]
-        return [np.ones(d, np.float32), np.zeros(d, np.float32), np.zeros(d, np.float32), np.ones(d, np.float32)]
+        return [
+            np.ones(d, np.float32),
+            np.zeros(d, np.float32),
+            np.zeros(d, np.float32),
+            np.ones(d, np.float32),
+        ]
 
     def trainable(self, node):
         return [True, True, False, False]
@@ -157,7 +162,9 @@ GRAPH = spec(
 
 def _data(n=32, seed=0):
     rng = np.random.default_rng(seed)
-    return {"x": rng.standard_normal((n, 4)).astype(np.float32)}, {"out": rng.standard_normal((n, 2)).astype(np.float32)}
+    return {"x": rng.standard_normal((n, 4)).astype(np.float32)}, {
+        "out": rng.standard_normal((n, 2)).astype(np.float32)
+    }
 
 
 def _model(reg, seed=0, dtype="float32", graph=GRAPH):
@@ -180,7 +187,9 @@ def test_non_trainable_state_changes_only_in_training_and_only_through_update_st
     model.predict(x)
     model.evaluate(x, y)
     model.loss_and_gradients(x, y)  # forward + backward, no step
-    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()["norm"], strict=True))
+    assert all(
+        np.array_equal(a, b) for a, b in zip(before, model.get_weights()["norm"], strict=True)
+    )
     model.train_on_batch(x, y)
     after = model.get_weights()["norm"]
     assert not np.array_equal(after[2], before[2]) and not np.array_equal(after[3], before[3])
@@ -208,12 +217,17 @@ def test_the_rng_keyword_makes_dropout_random_in_training_and_reproducible(reg):
     assert_array_equal(trained(1), trained(1))
     assert not np.array_equal(trained(1), trained(2))
     model = _model(reg)
-    assert_array_equal(model.predict(x)["out"], model.predict(x)["out"])  # no noise outside training
+    assert_array_equal(
+        model.predict(x)["out"], model.predict(x)["out"]
+    )  # no noise outside training
 
 
 def test_gradients_of_plugin_nodes_match_finite_differences(reg):
     # Noise at rate 0 is deterministic, so the training-mode graph has a derivative.
-    graph = {**GRAPH, "nodes": [dict(n, rate=0.0) if n["type"] == "Noise" else n for n in GRAPH["nodes"]]}
+    graph = {
+        **GRAPH,
+        "nodes": [dict(n, rate=0.0) if n["type"] == "Noise" else n for n in GRAPH["nodes"]],
+    }
     model = _model(reg, dtype="float64", graph=graph)
     x, y = _data(8)
     x = {k: v.astype(np.float64) for k, v in x.items()}
@@ -265,7 +279,13 @@ def test_every_builtin_name_has_a_numpy_lowering(registry):
         OPTIMIZERS,
     )
 
-    for kind, items in (("activation", ACTIVATIONS), ("loss", LOSSES), ("metric", METRICS), ("optimizer", OPTIMIZERS), ("initializer", INITIALIZERS)):
+    for kind, items in (
+        ("activation", ACTIVATIONS),
+        ("loss", LOSSES),
+        ("metric", METRICS),
+        ("optimizer", OPTIMIZERS),
+        ("initializer", INITIALIZERS),
+    ):
         for item in items:
             impl = registry.lowering("numpy", kind, item.name)
             assert impl is not None, (kind, item.name)
@@ -325,7 +345,11 @@ def test_a_lowering_that_withholds_a_needed_gradient_is_named():
     reg = load_registry([("opaque", Plugin())], entry_points=False)
     graph = graph_of(
         spec(
-            [{"name": "h", "type": "Dense", "units": 3}, {"name": "o", "type": "Opaque"}, {"name": "out", "type": "Dense", "units": 1}],
+            [
+                {"name": "h", "type": "Dense", "units": 3},
+                {"name": "o", "type": "Opaque"},
+                {"name": "out", "type": "Dense", "units": 1},
+            ],
             [{"node": "out", "loss": "mse"}],
         ),
         registry=reg,

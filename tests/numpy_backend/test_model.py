@@ -45,7 +45,9 @@ def test_build_is_float32_keras_ordered_and_seeded(numpy_backend, mlp):
     weights = numpy_backend.get_weights(model)
     assert list(weights) == ["h", "out"]
     assert [w.shape for w in weights["h"]] == [(4, 5), (5,)]
-    assert all(w.dtype == np.float32 and w.flags.c_contiguous for ws in weights.values() for w in ws)
+    assert all(
+        w.dtype == np.float32 and w.flags.c_contiguous for ws in weights.values() for w in ws
+    )
     assert not weights["h"][1].any()  # bias_initializer zeros
     again = numpy_backend.get_weights(numpy_backend.build(graph, seed=1))
     other = numpy_backend.get_weights(numpy_backend.build(graph, seed=2))
@@ -55,7 +57,13 @@ def test_build_is_float32_keras_ordered_and_seeded(numpy_backend, mlp):
 
 
 def test_glorot_uniform_kernel_has_keras_limit(numpy_backend):
-    graph = graph_of(spec([{"name": "d", "type": "Dense", "units": 300}], [{"node": "d", "loss": "mse"}], inputs=[{"name": "x", "shape": [784]}]))
+    graph = graph_of(
+        spec(
+            [{"name": "d", "type": "Dense", "units": 300}],
+            [{"node": "d", "loss": "mse"}],
+            inputs=[{"name": "x", "shape": [784]}],
+        )
+    )
     kernel = numpy_backend.get_weights(numpy_backend.build(graph, seed=0))["d"][0]
     limit = np.sqrt(6 / (784 + 300))
     assert np.abs(kernel).max() <= limit and np.abs(kernel).max() > 0.99 * limit
@@ -65,7 +73,9 @@ def test_glorot_uniform_kernel_has_keras_limit(numpy_backend):
 def test_history_keys_follow_keras_for_one_output(numpy_backend, mlp):
     model, graph = mlp
     x, y = synthetic(graph, 50)
-    history = numpy_backend.fit(model, x, y, epochs=2, batch_size=16, validation_data=(x, y), seed=0)
+    history = numpy_backend.fit(
+        model, x, y, epochs=2, batch_size=16, validation_data=(x, y), seed=0
+    )
     assert list(history) == ["loss", "accuracy", "val_loss", "val_accuracy"]
     assert all(len(v) == 2 for v in history.values())
     assert list(numpy_backend.evaluate(model, x, y)) == ["loss", "accuracy"]
@@ -76,7 +86,14 @@ def test_history_keys_follow_keras_for_several_outputs(numpy_backend):
     model = numpy_backend.build(graph, seed=0)
     x, y = synthetic(graph, 30)
     history = numpy_backend.fit(model, x, y, epochs=1, validation_data=(x, y))
-    keys = ["loss", "main_loss", "main_mean_absolute_error", "main_root_mean_squared_error", "aux_loss", "aux_accuracy"]
+    keys = [
+        "loss",
+        "main_loss",
+        "main_mean_absolute_error",
+        "main_root_mean_squared_error",
+        "aux_loss",
+        "aux_accuracy",
+    ]
     assert list(history) == keys + [f"val_{k}" for k in keys]
 
 
@@ -85,20 +102,35 @@ def test_total_loss_is_the_weighted_sum_of_output_losses(numpy_backend):
     model = numpy_backend.build(graph, seed=0)
     x, y = synthetic(graph, 30)
     result = numpy_backend.evaluate(model, x, y, batch_size=7)
-    assert result["loss"] == pytest.approx(0.7 * result["main_loss"] + 0.3 * result["aux_loss"], rel=1e-6)
+    assert result["loss"] == pytest.approx(
+        0.7 * result["main_loss"] + 0.3 * result["aux_loss"], rel=1e-6
+    )
     pred = numpy_backend.predict(model, x)
-    assert result["main_loss"] == pytest.approx(float(np.mean((pred["main"] - y["main"]) ** 2)), rel=1e-5)
-    assert result["main_mean_absolute_error"] == pytest.approx(float(np.mean(np.abs(pred["main"] - y["main"]))), rel=1e-5)
-    assert result["main_root_mean_squared_error"] == pytest.approx(float(np.sqrt(np.mean((pred["main"] - y["main"]) ** 2))), rel=1e-5)
+    assert result["main_loss"] == pytest.approx(
+        float(np.mean((pred["main"] - y["main"]) ** 2)), rel=1e-5
+    )
+    assert result["main_mean_absolute_error"] == pytest.approx(
+        float(np.mean(np.abs(pred["main"] - y["main"]))), rel=1e-5
+    )
+    assert result["main_root_mean_squared_error"] == pytest.approx(
+        float(np.sqrt(np.mean((pred["main"] - y["main"]) ** 2))), rel=1e-5
+    )
     assert result["aux_accuracy"] == pytest.approx(float(np.mean((pred["aux"] > 0.5) == y["aux"])))
 
 
 def test_evaluate_and_predict_do_not_depend_on_batch_size(numpy_backend, mlp):
     model, graph = mlp
     x, y = synthetic(graph, 37)
-    a, b = numpy_backend.evaluate(model, x, y, batch_size=5), numpy_backend.evaluate(model, x, y, batch_size=100)
+    a, b = (
+        numpy_backend.evaluate(model, x, y, batch_size=5),
+        numpy_backend.evaluate(model, x, y, batch_size=100),
+    )
     assert a == pytest.approx(b, rel=1e-6)
-    assert_allclose(numpy_backend.predict(model, x, batch_size=5)["out"], numpy_backend.predict(model, x, batch_size=64)["out"], rtol=1e-6)
+    assert_allclose(
+        numpy_backend.predict(model, x, batch_size=5)["out"],
+        numpy_backend.predict(model, x, batch_size=64)["out"],
+        rtol=1e-6,
+    )
 
 
 def test_epoch_figures_are_batch_size_weighted_means_of_the_steps(numpy_backend):
@@ -107,10 +139,17 @@ def test_epoch_figures_are_batch_size_weighted_means_of_the_steps(numpy_backend)
     fitted = numpy_backend.build(graph, seed=3)
     history = numpy_backend.fit(fitted, x, y, epochs=1, batch_size=16, shuffle=False)
     stepped = numpy_backend.build(graph, seed=3)
-    logs = [(stepped.train_on_batch({"x": x["x"][s:e]}, {"out": y["out"][s:e]}), e - s) for s, e in ((0, 16), (16, 32), (32, 40))]
+    logs = [
+        (stepped.train_on_batch({"x": x["x"][s:e]}, {"out": y["out"][s:e]}), e - s)
+        for s, e in ((0, 16), (16, 32), (32, 40))
+    ]
     for key in ("loss", "accuracy"):
         assert history[key][0] == pytest.approx(sum(v[key] * n for v, n in logs) / 40, rel=1e-6)
-    for a, b in zip(numpy_backend.get_weights(fitted)["out"], numpy_backend.get_weights(stepped)["out"], strict=True):
+    for a, b in zip(
+        numpy_backend.get_weights(fitted)["out"],
+        numpy_backend.get_weights(stepped)["out"],
+        strict=True,
+    ):
         assert_array_equal(a, b)
 
 
@@ -128,7 +167,16 @@ def test_shuffling_is_reproducible_with_a_seed(numpy_backend):
 
 
 def test_training_reduces_the_loss(numpy_backend):
-    graph = graph_of(spec([{"name": "h", "type": "Dense", "units": 16, "activation": "relu"}, {"name": "o", "type": "Dense", "units": 1}], [{"node": "o", "loss": "mse"}], optimizer={"type": "adam", "learning_rate": 0.01}))
+    graph = graph_of(
+        spec(
+            [
+                {"name": "h", "type": "Dense", "units": 16, "activation": "relu"},
+                {"name": "o", "type": "Dense", "units": 1},
+            ],
+            [{"node": "o", "loss": "mse"}],
+            optimizer={"type": "adam", "learning_rate": 0.01},
+        )
+    )
     rng = np.random.default_rng(0)
     x = rng.standard_normal((256, 4)).astype(np.float32)
     y = (x @ np.array([1.0, -2.0, 0.5, 3.0], np.float32))[:, None] + 1.0
@@ -173,7 +221,9 @@ def test_a_callback_stops_training_after_a_batch_or_an_epoch(numpy_backend, mlp)
     x, y = synthetic(graph, 20)
     cb = Counter(stop_at_batch=(1, 0))
     history = numpy_backend.fit(model, x, y, epochs=5, batch_size=8, callbacks=[cb])
-    assert cb.calls[-1] == ("batch", 1, 0) and history["loss"] and len(history["loss"]) == 1  # epoch 1 unfinished
+    assert (
+        cb.calls[-1] == ("batch", 1, 0) and history["loss"] and len(history["loss"]) == 1
+    )  # epoch 1 unfinished
     cb = Counter(stop_at_epoch=2)
     history = numpy_backend.fit(model, x, y, epochs=5, batch_size=8, callbacks=[cb, Counter()])
     assert len(history["loss"]) == 3
@@ -185,7 +235,9 @@ def test_weights_move_between_models_and_are_copies(numpy_backend, mlp):
     weights = numpy_backend.get_weights(model)
     numpy_backend.set_weights(other, weights)
     x, _ = synthetic(graph, 10)
-    assert_array_equal(numpy_backend.predict(model, x)["out"], numpy_backend.predict(other, x)["out"])
+    assert_array_equal(
+        numpy_backend.predict(model, x)["out"], numpy_backend.predict(other, x)["out"]
+    )
     weights["h"][0][...] = 0  # a copy: the model is untouched
     assert numpy_backend.get_weights(model)["h"][0].any()
 
@@ -203,7 +255,10 @@ def test_set_weights_refuses_what_does_not_fit(numpy_backend, mlp, weights, mess
     before = numpy_backend.get_weights(model)
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         numpy_backend.set_weights(model, weights)
-    assert all(np.array_equal(a, b) for a, b in zip(before["h"], numpy_backend.get_weights(model)["h"], strict=True))
+    assert all(
+        np.array_equal(a, b)
+        for a, b in zip(before["h"], numpy_backend.get_weights(model)["h"], strict=True)
+    )
 
 
 def test_data_errors_name_inputs_and_outputs(numpy_backend):
@@ -245,7 +300,13 @@ def test_a_node_type_without_numpy_lowering_is_a_diagnostic_naming_the_node():
             register(Mystery())
 
     reg = load_registry([("mystery", Plugin())], entry_points=False)
-    graph = graph_of(spec([{"name": "m", "type": "Mystery"}, {"name": "o", "type": "Dense", "units": 1}], [{"node": "o", "loss": "mse"}]), registry=reg)
+    graph = graph_of(
+        spec(
+            [{"name": "m", "type": "Mystery"}, {"name": "o", "type": "Dense", "units": 1}],
+            [{"node": "o", "loss": "mse"}],
+        ),
+        registry=reg,
+    )
     with pytest.raises(SpecError) as err:
         reg.backends["numpy"].build(graph, seed=0, registry=reg)
     (diag,) = err.value.diagnostics

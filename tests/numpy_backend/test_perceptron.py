@@ -30,7 +30,14 @@ def _sklearn(x, y, epochs):
 
 def _trained(numpy_backend, graph, x, y, epochs, batch_size=32):
     model = numpy_backend.build(graph, seed=0)
-    numpy_backend.fit(model, {"petals": x}, {graph.outputs[0].name: y}, epochs=epochs, batch_size=batch_size, shuffle=False)
+    numpy_backend.fit(
+        model,
+        {"petals": x},
+        {graph.outputs[0].name: y},
+        epochs=epochs,
+        batch_size=batch_size,
+        shuffle=False,
+    )
     return model
 
 
@@ -48,7 +55,9 @@ def test_iris_accuracy_is_within_5_points_of_sklearn_with_the_same_epochs(numpy_
     graph = strip_run_sections(specforge.resolve(SPEC))
     epochs = specforge.resolve(SPEC).train["epochs"]
     model = _trained(numpy_backend, graph, x, np.eye(3, dtype=np.float32)[labels], epochs)
-    ours = numpy_backend.evaluate(model, {"petals": x}, {"species": np.eye(3, dtype=np.float32)[labels]})["categorical_accuracy"]
+    ours = numpy_backend.evaluate(
+        model, {"petals": x}, {"species": np.eye(3, dtype=np.float32)[labels]}
+    )["categorical_accuracy"]
     theirs = _sklearn(x, labels, epochs).score(x, labels)
     assert abs(ours - theirs) <= 0.05, (ours, theirs)
     assert ours > 0.6
@@ -60,7 +69,9 @@ def test_the_weights_are_sklearns_one_vs_rest_weights(numpy_backend, iris, epoch
     """Same samples in the same order, same rule: the same weights, whatever the batch size."""
     x, labels = iris
     graph = strip_run_sections(specforge.resolve(SPEC))
-    model = _trained(numpy_backend, graph, x, labels, epochs, batch_size)  # class indices: one-vs-rest targets
+    model = _trained(
+        numpy_backend, graph, x, labels, epochs, batch_size
+    )  # class indices: one-vs-rest targets
     kernel, bias = numpy_backend.get_weights(model)["species"]
     clf = _sklearn(x, labels, epochs)
     assert_allclose(kernel, clf.coef_.T, rtol=1e-6, atol=1e-5)
@@ -72,7 +83,15 @@ def test_setosa_versus_rest_is_learnt_perfectly(numpy_backend, iris):
     setosa = (labels == 0).astype(np.float32)
     graph = graph_of(
         spec(
-            [{"name": "setosa", "type": "Dense", "units": 1, "activation": "step", "kernel_initializer": "zeros"}],
+            [
+                {
+                    "name": "setosa",
+                    "type": "Dense",
+                    "units": 1,
+                    "activation": "step",
+                    "kernel_initializer": "zeros",
+                }
+            ],
             [{"node": "setosa", "loss": "mse", "metrics": ["accuracy"]}],
             inputs=[{"name": "petals", "shape": [2]}],
             optimizer={"type": "perceptron"},
@@ -92,9 +111,25 @@ def test_the_history_reports_the_step_outputs_figures(numpy_backend, iris):
     graph = strip_run_sections(specforge.resolve(SPEC))
     model = numpy_backend.build(graph, seed=0)
     onehot = np.eye(3, dtype=np.float32)[labels]
-    history = numpy_backend.fit(model, {"petals": x}, {"species": onehot}, epochs=3, shuffle=False, validation_data=({"petals": x}, {"species": onehot}))
-    assert list(history) == ["loss", "categorical_accuracy", "binary_accuracy", "val_loss", "val_categorical_accuracy", "val_binary_accuracy"]
-    assert history["val_binary_accuracy"][-1] == pytest.approx(1 - history["val_loss"][-1])  # 0/1 outputs: mse is the error rate
+    history = numpy_backend.fit(
+        model,
+        {"petals": x},
+        {"species": onehot},
+        epochs=3,
+        shuffle=False,
+        validation_data=({"petals": x}, {"species": onehot}),
+    )
+    assert list(history) == [
+        "loss",
+        "categorical_accuracy",
+        "binary_accuracy",
+        "val_loss",
+        "val_categorical_accuracy",
+        "val_binary_accuracy",
+    ]
+    assert history["val_binary_accuracy"][-1] == pytest.approx(
+        1 - history["val_loss"][-1]
+    )  # 0/1 outputs: mse is the error rate
 
 
 PERCEPTRON = {"type": "perceptron"}
@@ -103,7 +138,10 @@ PERCEPTRON = {"type": "perceptron"}
 @pytest.mark.parametrize(
     ("nodes", "message"),
     [
-        ([{"name": "out", "type": "Dense", "units": 2, "activation": "relu"}], "node 'out': its activation is 'relu', not 'heaviside'"),
+        (
+            [{"name": "out", "type": "Dense", "units": 2, "activation": "relu"}],
+            "node 'out': its activation is 'relu', not 'heaviside'",
+        ),
         (
             [
                 {"name": "hidden", "type": "Dense", "units": 3, "activation": "heaviside"},
@@ -118,16 +156,32 @@ PERCEPTRON = {"type": "perceptron"}
             ],
             "node 'out': it reads another trainable node",
         ),
-        ([{"name": "out", "type": "Dense", "units": 2, "activation": "heaviside", "use_bias": False}], "node 'out': it has no bias"),
+        (
+            [
+                {
+                    "name": "out",
+                    "type": "Dense",
+                    "units": 2,
+                    "activation": "heaviside",
+                    "use_bias": False,
+                }
+            ],
+            "node 'out': it has no bias",
+        ),
     ],
 )
 def test_the_perceptron_rule_on_another_graph_is_a_diagnostic(numpy_backend, nodes, message):
-    graph = graph_of(spec(nodes, [{"node": nodes[-1]["name"], "loss": "mse"}], optimizer=PERCEPTRON))
+    graph = graph_of(
+        spec(nodes, [{"node": nodes[-1]["name"], "loss": "mse"}], optimizer=PERCEPTRON)
+    )
     with pytest.raises(SpecError) as err:
         numpy_backend.build(graph, seed=0)
     found = [d for d in err.value.diagnostics if message in d.message]
     assert found, [d.message for d in err.value.diagnostics]
-    assert found[0].code == "perceptron-graph" and "optimizer 'perceptron' cannot train" in found[0].message
+    assert (
+        found[0].code == "perceptron-graph"
+        and "optimizer 'perceptron' cannot train" in found[0].message
+    )
 
 
 SGD_STEP = """\
@@ -145,7 +199,9 @@ optimizer: {type: sgd}
 """
 
 
-def test_a_step_activation_under_a_gradient_optimizer_is_a_diagnostic_at_its_line(numpy_backend, tmp_path):
+def test_a_step_activation_under_a_gradient_optimizer_is_a_diagnostic_at_its_line(
+    numpy_backend, tmp_path
+):
     path = tmp_path / "step_sgd.yaml"
     path.write_text(SGD_STEP)
     result = specforge.check_file(path)
@@ -154,7 +210,10 @@ def test_a_step_activation_under_a_gradient_optimizer_is_a_diagnostic_at_its_lin
         numpy_backend.build(result.graph, seed=0)
     (diag,) = err.value.diagnostics
     assert diag.code == "not-differentiable"
-    assert "node 'out': activation 'heaviside' is a step function" in diag.message and "optimizer 'sgd'" in diag.message
+    assert (
+        "node 'out': activation 'heaviside' is a step function" in diag.message
+        and "optimizer 'sgd'" in diag.message
+    )
     assert diag.span.line == 7 and "perceptron" in diag.help  # the node
     (exact,) = numpy_backend.check(result.graph, document=result.document)
     assert (exact.span.line, exact.span.column) == (8, 18)  # the activation itself
@@ -165,7 +224,9 @@ def test_cli_build_reports_it_with_file_and_line(tmp_path, cli_run):
     path.write_text(SGD_STEP)
     res = cli_run("build", str(path), "--backend", "numpy", "-o", str(tmp_path / "m.npz"))
     assert res.exit_code == 1, res.output
-    assert f"{path}:8:18: error[not-differentiable]: node 'out': activation 'heaviside'" in res.output
+    assert (
+        f"{path}:8:18: error[not-differentiable]: node 'out': activation 'heaviside'" in res.output
+    )
     assert not (tmp_path / "m.npz").exists()
 
 

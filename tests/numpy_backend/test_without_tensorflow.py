@@ -66,7 +66,9 @@ RUN_EVERY_SPEC = HIDE + textwrap.dedent(
 
 
 def _python(code: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT, timeout=180)
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT, timeout=180
+    )
 
 
 def test_tensorflow_is_really_hidden():
@@ -87,7 +89,15 @@ def test_every_spec_builds_trains_and_predicts_without_tensorflow():
 def test_specforge_build_writes_a_numpy_model_without_tensorflow(tmp_path):
     out = tmp_path / "model.npz"
     code = HIDE + "from specforge.cli import main; main(sys.argv[1:])"
-    res = _python(code, "build", str(ROOT / "specs" / "wide_deep_aux.yaml"), "--backend", "numpy", "-o", str(out))
+    res = _python(
+        code,
+        "build",
+        str(ROOT / "specs" / "wide_deep_aux.yaml"),
+        "--backend",
+        "numpy",
+        "-o",
+        str(out),
+    )
     assert res.returncode == 0, res.stderr
     assert "Total params: 3,517" in res.stdout
     import numpy as np

@@ -68,7 +68,9 @@ def backend_params(*names: str) -> list:
             missing = [m for m in installed[name].requires if importlib.util.find_spec(m) is None]
             if missing:
                 reason = f"backend '{name}' needs {', '.join(missing)}"
-        params.append(pytest.param(name, marks=pytest.mark.skipif(reason is not None, reason=reason or "")))
+        params.append(
+            pytest.param(name, marks=pytest.mark.skipif(reason is not None, reason=reason or ""))
+        )
     return params
 
 

@@ -33,7 +33,10 @@ def expected_heads(case: Path) -> list[str]:
 def test_broken_data_or_train_section_gives_exactly_the_expected_diagnostics(case, monkeypatch):
     monkeypatch.chdir(INVALID)
     result = check_file(case.name)
-    got = [f"{d.file}:{d.span.line}:{d.span.column}: {d.severity}[{d.code}]" for d in result.diagnostics]
+    got = [
+        f"{d.file}:{d.span.line}:{d.span.column}: {d.severity}[{d.code}]"
+        for d in result.diagnostics
+    ]
     assert got == expected_heads(case)
     for d in result.diagnostics:
         assert d.message and "Value error" not in d.message and ".float" not in d.message
@@ -55,14 +58,20 @@ def test_every_code_the_section_checks_emit_is_covered_by_a_fixture():
     tree = ast.parse((ROOT / "specforge" / "training" / "sections.py").read_text(encoding="utf-8"))
     emitted = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "diagnostic" and node.args:
+        if (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "attr", None) == "diagnostic"
+            and node.args
+        ):
             arg = node.args[0]
             if isinstance(arg, ast.Constant):
                 emitted.add(arg.value)
             elif isinstance(arg, ast.JoinedStr):  # f"unknown-{kind}"
                 emitted |= {"unknown-dataset", "unknown-preprocessor"}
     covered = {m.group(5) for case in CASES for m in HEAD.finditer("\n".join(expected_heads(case)))}
-    assert emitted and not emitted - covered, f"codes without a fixture: {sorted(emitted - covered)}"
+    assert emitted and not emitted - covered, (
+        f"codes without a fixture: {sorted(emitted - covered)}"
+    )
 
 
 def test_every_spec_in_specs_with_a_data_section_is_valid():
@@ -95,7 +104,9 @@ def test_learning_rate_written_1e_3_and_counts_and_fractions_are_accepted():
 
 def test_monitor_accepts_a_metric_alias_under_its_canonical_history_name():
     # metrics: [acc] is the alias of accuracy: the history key is 'accuracy'
-    bad = check_text(MODEL + "data: {dataset: {type: iris}}\ntrain: {early_stopping: {monitor: val_acc}}\n")
+    bad = check_text(
+        MODEL + "data: {dataset: {type: iris}}\ntrain: {early_stopping: {monitor: val_acc}}\n"
+    )
     assert [d.code for d in bad.diagnostics] == ["unknown-monitor"]
     assert bad.diagnostics[0].help == "did you mean 'val_accuracy'?"
 
@@ -117,7 +128,13 @@ def test_resolved_sections_fill_in_every_default():
         "batch_size": 32,
         "seed": None,
         "shuffle": True,
-        "early_stopping": {"monitor": "val_loss", "patience": 5, "min_delta": 0.0, "restore_best": True, "mode": "auto"},
+        "early_stopping": {
+            "monitor": "val_loss",
+            "patience": 5,
+            "min_delta": 0.0,
+            "restore_best": True,
+            "mode": "auto",
+        },
     }
 
 
@@ -127,9 +144,14 @@ def test_dataset_paths_are_relative_to_the_spec_directory(tmp_path):
     raw = {"dataset": {"type": "csv", "path": "data/table.csv", "target": "y"}}
     cfg = sections.resolve_data(raw, get_registry(), tmp_path / "specs")
     assert cfg.dataset_params.path == str(tmp_path / "specs" / "data" / "table.csv")
-    absolute = sections.resolve_data({"dataset": {"type": "npz", "path": "/srv/x.npz"}}, get_registry(), tmp_path)
+    absolute = sections.resolve_data(
+        {"dataset": {"type": "npz", "path": "/srv/x.npz"}}, get_registry(), tmp_path
+    )
     assert absolute.dataset_params.path == "/srv/x.npz"
-    assert sections.path_fields(get_registry().datasets["california_housing"].params_model) == ["path", "data_home"]
+    assert sections.path_fields(get_registry().datasets["california_housing"].params_model) == [
+        "path",
+        "data_home",
+    ]
 
 
 def test_schema_of_the_sections_accepts_every_spec_and_rejects_a_typo():
@@ -150,12 +172,27 @@ def test_schema_of_the_sections_accepts_every_spec_and_rejects_a_typo():
 
 def test_validate_checks_data_sections_without_importing_numpy_sklearn_matplotlib_or_keras():
     proc = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "specforge", "validate", "specs/digits_mlp.yaml", "specs/wide_deep_aux.yaml"],
+        [
+            sys.executable,
+            "-X",
+            "importtime",
+            "-m",
+            "specforge",
+            "validate",
+            "specs/digits_mlp.yaml",
+            "specs/wide_deep_aux.yaml",
+        ],
         capture_output=True,
         text=True,
         cwd=ROOT,
         timeout=60,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    imported = {line.split("|")[-1].strip().split(".")[0] for line in proc.stderr.splitlines() if line.startswith("import time:")}
-    assert not imported & {"numpy", "sklearn", "matplotlib", "keras", "tensorflow", "tqdm"}, imported
+    imported = {
+        line.split("|")[-1].strip().split(".")[0]
+        for line in proc.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert not imported & {"numpy", "sklearn", "matplotlib", "keras", "tensorflow", "tqdm"}, (
+        imported
+    )

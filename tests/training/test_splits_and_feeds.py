@@ -57,7 +57,11 @@ def test_validation_zero_means_no_validation_split():
     [
         (SplitSpec(test=500), None, "asks for 500 samples, but only 100"),
         (SplitSpec(stratify=True), np.linspace(0, 1, 100), "needs one class label per sample"),
-        (SplitSpec(test=0.5, stratify=True), np.r_[np.zeros(99, int), 1], "cannot stratify the test split"),
+        (
+            SplitSpec(test=0.5, stratify=True),
+            np.r_[np.zeros(99, int), 1],
+            "cannot stratify the test split",
+        ),
     ],
 )
 def test_impossible_splits_are_data_errors_with_a_hint(split, labels, message):
@@ -96,7 +100,9 @@ TARGETS = "  targets:\n    output: {columns: y1}\n    aux_output: {columns: 1}\n
 def table(tmp_path: Path) -> Path:
     rng = np.random.default_rng(0)
     x = rng.normal(10, 3, (40, 4))
-    lines = ["a,b,c,d,y1,y2"] + [",".join(f"{v:.6f}" for v in (*row, row.sum(), -row[0])) for row in x]
+    lines = ["a,b,c,d,y1,y2"] + [
+        ",".join(f"{v:.6f}" for v in (*row, row.sum(), -row[0])) for row in x
+    ]
     (tmp_path / "table.csv").write_text("\n".join(lines) + "\n")
     return tmp_path
 
@@ -109,14 +115,18 @@ def test_feeds_pick_slices_and_named_columns_after_scaling_fitted_on_the_trainin
     np.testing.assert_allclose(train.mean(axis=0), 0, atol=1e-5)  # fitted on these rows
     np.testing.assert_allclose(train.std(axis=0), 1, atol=1e-5)
     assert abs(p.x["test"]["wide_input"].mean()) > 1e-3  # not refitted on the test rows
-    np.testing.assert_array_equal(p.x["train"]["wide_input"][:, 1], p.x["train"]["deep_input"][:, 0])
+    np.testing.assert_array_equal(
+        p.x["train"]["wide_input"][:, 1], p.x["train"]["deep_input"][:, 0]
+    )
     assert p.y["train"]["output"].shape == (24, 1) and p.y["train"]["aux_output"].shape == (24, 1)
     assert not np.allclose(p.y["train"]["output"], p.y["train"]["aux_output"])
 
 
 def test_without_targets_every_output_gets_the_dataset_target(tmp_path):
     spec = TABLE.replace("target: [y1, y2]", "target: y").replace("table.csv", "t.csv")
-    (tmp_path / "t.csv").write_text("a,b,c,d,y\n" + "".join(f"{i},{i + 1},{i * 2},{i % 3},{i / 10}\n" for i in range(20)))
+    (tmp_path / "t.csv").write_text(
+        "a,b,c,d,y\n" + "".join(f"{i},{i + 1},{i * 2},{i % 3},{i / 10}\n" for i in range(20))
+    )
     _, p = prepared(write_spec(tmp_path / "spec.yaml", spec))
     np.testing.assert_array_equal(p.y["test"]["output"], p.y["test"]["aux_output"])
 
@@ -124,7 +134,9 @@ def test_without_targets_every_output_gets_the_dataset_target(tmp_path):
 def test_images_keep_their_shape_through_the_minmax_scaler(tmp_path):
     make_fashion(tmp_path / "fm", n_train=50, n_test=10)
     spec = (Path(__file__).resolve().parents[2] / "specs" / "fashion_mnist_mlp.yaml").read_text()
-    spec = spec.replace("{type: fashion_mnist}", "{type: fashion_mnist, path: fm}").replace("validation: 5000", "validation: 10")
+    spec = spec.replace("{type: fashion_mnist}", "{type: fashion_mnist, path: fm}").replace(
+        "validation: 5000", "validation: 10"
+    )
     _, p = prepared(write_spec(tmp_path / "spec.yaml", spec))
     assert p.info.own_test_split and p.info.sizes == {"train": 40, "validation": 10, "test": 10}
     x = p.x["train"]["image"]
@@ -140,20 +152,42 @@ def test_preprocessors_restored_from_a_state_are_not_refitted(table):
     cfg = resolve_data(result.graph.data, get_registry(), table)
     again = prepare(result.graph, cfg, get_registry(), states=states, splits=("test",))
     assert set(again.x) == {"test"}
-    np.testing.assert_allclose(again.x["test"]["wide_input"], p.x["test"]["wide_input"] - 1.0 / states[0]["scale"][:2], rtol=1e-5)
+    np.testing.assert_allclose(
+        again.x["test"]["wide_input"],
+        p.x["test"]["wide_input"] - 1.0 / states[0]["scale"][:2],
+        rtol=1e-5,
+    )
 
 
 @pytest.mark.parametrize(
     ("change", "path", "message"),
     [
-        (("[b, c, d]", "[b, c, dd]"), ("data", "feeds", "deep_input", "columns"), "no column named 'dd' in the features"),
-        (("[b, c, d]", "\"-4:\""), ("data", "feeds", "deep_input", "columns"), "selects 4 columns"),
-        (("\"0:2\"", "[0, 0]"), ("data", "feeds", "wide_input", "columns"), "selected more than once"),
-        (("target: [y1, y2]", "target: [y1, y2]}\n  targets: {output: {columns: y3}"), ("data", "targets", "output", "columns"), "no column named 'y3'"),
-        (("target: [y1, y2]", "target: [y1, y2]}\n  targets: {output: {columns: \"0:2\"}"), ("outputs", 0, "node"), "has 1 value per sample, but its target has 2"),
+        (
+            ("[b, c, d]", "[b, c, dd]"),
+            ("data", "feeds", "deep_input", "columns"),
+            "no column named 'dd' in the features",
+        ),
+        (("[b, c, d]", '"-4:"'), ("data", "feeds", "deep_input", "columns"), "selects 4 columns"),
+        (
+            ('"0:2"', "[0, 0]"),
+            ("data", "feeds", "wide_input", "columns"),
+            "selected more than once",
+        ),
+        (
+            ("target: [y1, y2]", "target: [y1, y2]}\n  targets: {output: {columns: y3}"),
+            ("data", "targets", "output", "columns"),
+            "no column named 'y3'",
+        ),
+        (
+            ("target: [y1, y2]", 'target: [y1, y2]}\n  targets: {output: {columns: "0:2"}'),
+            ("outputs", 0, "node"),
+            "has 1 value per sample, but its target has 2",
+        ),
     ],
 )
-def test_a_spec_that_does_not_fit_the_loaded_data_is_a_mismatch_pointing_into_the_spec(table, change, path, message):
+def test_a_spec_that_does_not_fit_the_loaded_data_is_a_mismatch_pointing_into_the_spec(
+    table, change, path, message
+):
     old, new = change
     if "targets" in new:
         text = TABLE.replace("target: [y1, y2]}", new + "}")
@@ -165,7 +199,11 @@ def test_a_spec_that_does_not_fit_the_loaded_data_is_a_mismatch_pointing_into_th
 
 
 def test_a_classifier_with_too_few_units_for_the_classes_is_a_mismatch(tmp_path):
-    spec = (Path(__file__).resolve().parents[2] / "specs" / "digits_mlp.yaml").read_text().replace("units: 10", "units: 8")
+    spec = (
+        (Path(__file__).resolve().parents[2] / "specs" / "digits_mlp.yaml")
+        .read_text()
+        .replace("units: 10", "units: 8")
+    )
     with pytest.raises(DataMismatch, match="8 units, but the targets hold class 9") as e:
         prepared(write_spec(tmp_path / "spec.yaml", spec))
     assert e.value.help == "give node 'output' units: 10"

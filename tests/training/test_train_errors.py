@@ -27,7 +27,12 @@ def train(cli_run, spec: Path | str, *args: str):
 
 
 def fashion_spec(tmp_path: Path) -> Path:
-    text = (SPECS / "fashion_mnist_mlp.yaml").read_text().replace("validation: 5000", "validation: 50").replace("epochs: 30", "epochs: 1")
+    text = (
+        (SPECS / "fashion_mnist_mlp.yaml")
+        .read_text()
+        .replace("validation: 5000", "validation: 50")
+        .replace("epochs: 30", "epochs: 1")
+    )
     return write_spec(tmp_path / "fashion.yaml", text)
 
 
@@ -37,14 +42,22 @@ def test_fashion_mnist_trains_from_the_keras_cache_files(toy, cli_run, keras_hom
     assert "fashion_mnist_mlp: trained 1 epoch on toy" in result.stdout
 
 
-def test_missing_fashion_mnist_says_where_it_looked_and_how_to_get_it(toy, cli_run, tmp_path, monkeypatch):
+def test_missing_fashion_mnist_says_where_it_looked_and_how_to_get_it(
+    toy, cli_run, tmp_path, monkeypatch
+):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty-home"))
     monkeypatch.setattr(readers, "_keras_tmp_root", lambda: str(tmp_path / "no-tmp"))
     result = train(cli_run, fashion_spec(tmp_path))
     assert result.exit_code == 2
     assert result.stderr.startswith("error: Fashion-MNIST files not found; looked in:\n")
-    assert str(tmp_path / "empty-home" / "datasets" / "fashion-mnist") + " (does not exist)" in result.stderr
-    assert "help: run `python -c 'import keras; keras.datasets.fashion_mnist.load_data()'`" in result.stderr
+    assert (
+        str(tmp_path / "empty-home" / "datasets" / "fashion-mnist") + " (does not exist)"
+        in result.stderr
+    )
+    assert (
+        "help: run `python -c 'import keras; keras.datasets.fashion_mnist.load_data()'`"
+        in result.stderr
+    )
     assert not (tmp_path / "runs").exists()
 
 
@@ -57,7 +70,9 @@ def test_missing_fashion_mnist_says_where_it_looked_and_how_to_get_it(toy, cli_r
         ("count", "holds 300 images but"),
     ],
 )
-def test_damaged_fashion_mnist_files_are_a_clear_error_with_exit_2(toy, cli_run, keras_home, tmp_path, damage, message):
+def test_damaged_fashion_mnist_files_are_a_clear_error_with_exit_2(
+    toy, cli_run, keras_home, tmp_path, damage, message
+):
     directory = keras_home / "datasets" / "fashion-mnist"
     images = directory / "train-images-idx3-ubyte.gz"
     if damage == "corrupt":
@@ -76,7 +91,9 @@ def test_damaged_fashion_mnist_files_are_a_clear_error_with_exit_2(toy, cli_run,
 
 def test_california_models_train_from_scikit_learns_cache(toy, cli_run, sklearn_home, tmp_path):
     for name in ("california_mlp", "wide_deep", "wide_deep_two_inputs", "wide_deep_aux"):
-        result = train(cli_run, SPECS / f"{name}.yaml", "--epochs", "1", "--out", str(tmp_path / name))
+        result = train(
+            cli_run, SPECS / f"{name}.yaml", "--epochs", "1", "--out", str(tmp_path / name)
+        )
         assert result.exit_code == 0, result.output
     import json
 
@@ -85,17 +102,24 @@ def test_california_models_train_from_scikit_learns_cache(toy, cli_run, sklearn_
     assert {"output_loss", "aux_output_loss"} <= set(m["test"])
 
 
-def test_missing_california_cache_names_both_files_it_looked_for(toy, cli_run, tmp_path, monkeypatch):
+def test_missing_california_cache_names_both_files_it_looked_for(
+    toy, cli_run, tmp_path, monkeypatch
+):
     monkeypatch.setenv("SCIKIT_LEARN_DATA", str(tmp_path / "skl"))
     result = train(cli_run, SPECS / "california_mlp.yaml")
     assert result.exit_code == 2
-    assert f"scikit-learn's cache file {tmp_path / 'skl' / 'cal_housing_py3.pkz'} does not exist" in result.stderr
+    assert (
+        f"scikit-learn's cache file {tmp_path / 'skl' / 'cal_housing_py3.pkz'} does not exist"
+        in result.stderr
+    )
     assert "fetch_california_housing()" in result.stderr
 
 
 def csv_spec(tmp_path: Path, table: str, **dataset: str) -> Path:
     (tmp_path / "table.csv").write_text(table)
-    params = ", ".join(f"{k}: {v}" for k, v in {"path": "table.csv", "target": "price", **dataset}.items())
+    params = ", ".join(
+        f"{k}: {v}" for k, v in {"path": "table.csv", "target": "price", **dataset}.items()
+    )
     return write_spec(
         tmp_path / "specs" / ".." / "csv.yaml",
         "specforge: 1\nname: table\ninputs:\n  - {name: x, shape: [2]}\nnodes:\n  - {name: out, type: Dense, units: 1}\n"
@@ -116,20 +140,29 @@ def test_a_csv_table_trains(toy, cli_run, tmp_path):
     [
         (ROWS, {"target": "prise"}, "target column 'prise' not found in"),
         (ROWS, {"features": "[a, c]"}, "feature column 'c' not found in"),
-        (ROWS.replace("3,6,9", "3,,9"), {}, "line 5, column 'b' (index 1) has a missing value ('')"),
+        (
+            ROWS.replace("3,6,9", "3,,9"),
+            {},
+            "line 5, column 'b' (index 1) has a missing value ('')",
+        ),
         (ROWS.replace("3,6,9", "3,nan,9"), {}, "has a missing value ('nan')"),
         (ROWS.replace("3,6,9", "3,inf,9"), {}, "has an infinite value 'inf'"),
         (ROWS.replace(",", ";"), {}, "target column 'price' not found"),
     ],
 )
-def test_broken_csv_data_is_a_clear_error_with_exit_2(toy, cli_run, tmp_path, table, dataset, message):
+def test_broken_csv_data_is_a_clear_error_with_exit_2(
+    toy, cli_run, tmp_path, table, dataset, message
+):
     result = train(cli_run, csv_spec(tmp_path, table, **dataset))
     assert result.exit_code == 2, result.output
     assert message in result.stderr
 
 
 def test_missing_csv_file_is_looked_for_next_to_the_spec(toy, cli_run, tmp_path):
-    spec = write_spec(tmp_path / "sub" / "s.yaml", csv_spec(tmp_path, ROWS).read_text().replace("path: table.csv", "path: data/t.csv"))
+    spec = write_spec(
+        tmp_path / "sub" / "s.yaml",
+        csv_spec(tmp_path, ROWS).read_text().replace("path: table.csv", "path: data/t.csv"),
+    )
     result = train(cli_run, spec)
     assert result.exit_code == 2
     assert f"CSV file not found: {tmp_path / 'sub' / 'data' / 't.csv'}" in result.stderr
@@ -151,7 +184,11 @@ def npz_spec(tmp_path: Path, **arrays) -> Path:
         ({"x": np.ones((10, 3)), "y": np.arange(10.0)}, 0, None),
         ({"x": np.ones((10, 3)), "target": np.arange(10.0)}, 2, "has no array 'y'"),
         ({"x": np.ones((10, 3)), "y": np.arange(9.0)}, 2, "'x' has 10 samples but 'y' has 9"),
-        ({"x": np.r_[np.ones((9, 3)), [[1, np.nan, 1]]], "y": np.arange(10.0)}, 2, "contain 1 non-finite value(s) (NaN or inf); the first is in row 9"),
+        (
+            {"x": np.r_[np.ones((9, 3)), [[1, np.nan, 1]]], "y": np.arange(10.0)},
+            2,
+            "contain 1 non-finite value(s) (NaN or inf); the first is in row 9",
+        ),
         ({"x": np.ones((10, 4)), "y": np.arange(10.0)}, 1, "has 4 features per sample"),
     ],
 )
@@ -162,19 +199,36 @@ def test_npz_arrays_that_do_not_fit_are_reported(toy, cli_run, tmp_path, arrays,
         assert message in result.output
 
 
-def test_a_spec_that_does_not_fit_its_data_is_a_positioned_diagnostic_with_exit_1(toy, cli_run, tmp_path):
-    text = (SPECS / "digits_mlp.yaml").read_text().replace("shape: [8, 8]", "shape: [60]").replace("- {name: flatten, type: Flatten}\n  ", "")
+def test_a_spec_that_does_not_fit_its_data_is_a_positioned_diagnostic_with_exit_1(
+    toy, cli_run, tmp_path
+):
+    text = (
+        (SPECS / "digits_mlp.yaml")
+        .read_text()
+        .replace("shape: [8, 8]", "shape: [60]")
+        .replace("- {name: flatten, type: Flatten}\n  ", "")
+    )
     spec = write_spec(tmp_path / "d.yaml", text)
     result = train(cli_run, spec)
     assert result.exit_code == 1
-    assert f"{spec}:9:26: error[feed-mismatch]: dataset 'digits' has 64 features per sample (8×8), but input 'image' has shape [60] (60 values)" in result.stdout
+    assert (
+        f"{spec}:9:26: error[feed-mismatch]: dataset 'digits' has 64 features per sample (8×8), but input 'image' has shape [60] (60 values)"
+        in result.stdout
+    )
     assert "  help: give the input shape [64]" in result.stdout
 
 
 def test_an_invalid_spec_exits_1_before_anything_is_loaded(toy, cli_run, tmp_path):
-    spec = write_spec(tmp_path / "bad.yaml", (SPECS / "digits_mlp.yaml").read_text().replace("{type: digits}", "{type: digts}"))
+    spec = write_spec(
+        tmp_path / "bad.yaml",
+        (SPECS / "digits_mlp.yaml").read_text().replace("{type: digits}", "{type: digts}"),
+    )
     result = train(cli_run, spec)
-    assert result.exit_code == 1 and "error[unknown-dataset]" in result.stdout and "did you mean 'digits'?" in result.stdout
+    assert (
+        result.exit_code == 1
+        and "error[unknown-dataset]" in result.stdout
+        and "did you mean 'digits'?" in result.stdout
+    )
 
 
 def test_a_spec_without_a_data_section_exits_2_saying_what_to_add(toy, cli_run):
@@ -187,7 +241,9 @@ def test_a_spec_without_a_data_section_exits_2_saying_what_to_add(toy, cli_run):
 def test_an_unknown_backend_exits_2_listing_the_installed_ones(cli_run):
     result = cli_run("train", str(SPECS / "digits_mlp.yaml"), "--backend", "tensorflowz")
     assert result.exit_code == 2
-    assert result.stderr.startswith("error: backend 'tensorflowz' is not installed (installed backends: ")
+    assert result.stderr.startswith(
+        "error: backend 'tensorflowz' is not installed (installed backends: "
+    )
 
 
 def test_a_backend_whose_framework_is_missing_exits_2_with_an_install_hint(cli_run):
@@ -208,4 +264,7 @@ def test_a_backend_whose_framework_is_missing_exits_2_with_an_install_hint(cli_r
     with plugins_installed(("needy", Plugin())):
         result = cli_run("train", str(SPECS / "digits_mlp.yaml"), "--backend", "needy")
     assert result.exit_code == 2
-    assert "error: backend 'needy' needs no_such_framework_xyz, which is not installed" in result.stderr
+    assert (
+        "error: backend 'needy' needs no_such_framework_xyz, which is not installed"
+        in result.stderr
+    )

@@ -24,7 +24,9 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def spec(tmp_path: Path, text: str = DIGITS, name: str = "spec.yaml", **replace: str) -> str:
-    text = text.replace("train: {epochs: 15,", "train: {epochs: 4,").replace("train: {epochs: 40,", "train: {epochs: 4,")
+    text = text.replace("train: {epochs: 15,", "train: {epochs: 4,").replace(
+        "train: {epochs: 40,", "train: {epochs: 4,"
+    )
     for old, new in replace.items():
         old = old.replace("__", " ")
         assert old in text, old
@@ -54,14 +56,30 @@ def test_train_writes_every_artefact_and_prints_where_they_are(toy, cli_run, tmp
     assert "  test: loss " in result.stdout and "accuracy " in result.stdout
     files = sorted(p.name for p in run.iterdir())
     assert files == sorted(
-        ["spec.yaml", "data.json", "preprocessors.json", "preprocessors.npz", "model.npz", "history.csv", "metrics.json", "learning_curves.png", "predictions.png"]
+        [
+            "spec.yaml",
+            "data.json",
+            "preprocessors.json",
+            "preprocessors.npz",
+            "model.npz",
+            "history.csv",
+            "metrics.json",
+            "learning_curves.png",
+            "predictions.png",
+        ]
     )
     for png in ("learning_curves.png", "predictions.png"):
         data = (run / png).read_bytes()
         assert data.startswith(PNG) and len(data) > 20_000
     m = metrics(run)
     assert m["status"] == "completed" and m["message"] is None
-    assert (m["backend"], m["seed"], m["epochs_requested"], m["epochs_run"], m["batch_size"]) == ("toy", 0, 4, 4, 32)
+    assert (m["backend"], m["seed"], m["epochs_requested"], m["epochs_run"], m["batch_size"]) == (
+        "toy",
+        0,
+        4,
+        4,
+        32,
+    )
     assert m["samples"] == {"train": 1149, "validation": 288, "test": 360}
     assert set(m["test"]) == set(m["train"]) == set(m["validation"]) == {"loss", "accuracy"}
     rows = list(csv.reader((run / "history.csv").open()))
@@ -69,14 +87,27 @@ def test_train_writes_every_artefact_and_prints_where_they_are(toy, cli_run, tmp
     assert [r[0] for r in rows[1:]] == ["1", "2", "3", "4"]
 
 
-def test_the_run_directory_holds_the_resolved_spec_with_defaults_and_absolute_paths(toy, cli_run, tmp_path):
+def test_the_run_directory_holds_the_resolved_spec_with_defaults_and_absolute_paths(
+    toy, cli_run, tmp_path
+):
     from specforge.api import check_file
 
     table = tmp_path / "data" / "t.csv"
     table.parent.mkdir()
     rng = np.random.default_rng(0)
-    table.write_text("a,b,c,d,e,f,target\n" + "".join(",".join(f"{v:.5f}" for v in row) + "\n" for row in rng.normal(size=(60, 7))))
-    path = spec(tmp_path, DIABETES, **{"{type: diabetes}": "{type: csv, path: data/t.csv, target: target}", '"2:10"': '"2:6"', "shape: [8]": "shape: [4]"})
+    table.write_text(
+        "a,b,c,d,e,f,target\n"
+        + "".join(",".join(f"{v:.5f}" for v in row) + "\n" for row in rng.normal(size=(60, 7)))
+    )
+    path = spec(
+        tmp_path,
+        DIABETES,
+        **{
+            "{type: diabetes}": "{type: csv, path: data/t.csv, target: target}",
+            '"2:10"': '"2:6"',
+            "shape: [8]": "shape: [4]",
+        },
+    )
     run = tmp_path / "run"
     assert train(cli_run, path, "--out", str(run), "--epochs", "2", "--seed", "7").exit_code == 0
     resolved = check_file(run / "spec.yaml")
@@ -85,11 +116,16 @@ def test_the_run_directory_holds_the_resolved_spec_with_defaults_and_absolute_pa
     assert dict(resolved.graph.train) == {"epochs": 2, "batch_size": 32, "seed": 7, "shuffle": True}
     assert resolved.graph.data["split"]["stratify"] is False
     assert (run / "spec.yaml").read_text().startswith("# resolved by specforge ")
-    assert json.loads((run / "preprocessors.json").read_text())[0]["state"] == {"mean": {"npz": "0.mean"}, "scale": {"npz": "0.scale"}}
+    assert json.loads((run / "preprocessors.json").read_text())[0]["state"] == {
+        "mean": {"npz": "0.mean"},
+        "scale": {"npz": "0.scale"},
+    }
     assert metrics(run)["epochs_run"] == 2 and metrics(run)["seed"] == 7
 
 
-def test_the_default_run_directory_is_runs_name_time_relative_to_the_working_directory(toy, cli_run, tmp_path, monkeypatch):
+def test_the_default_run_directory_is_runs_name_time_relative_to_the_working_directory(
+    toy, cli_run, tmp_path, monkeypatch
+):
     path = spec(tmp_path)
     monkeypatch.chdir(tmp_path)
     first = train(cli_run, path, "-q", "--epochs", "1")
@@ -99,36 +135,55 @@ def test_the_default_run_directory_is_runs_name_time_relative_to_the_working_dir
     assert f"run directory: {Path('runs') / runs[0].name}" in first.stdout + second.stdout
 
 
-def test_same_spec_and_seed_give_an_identical_history_and_another_seed_does_not(toy, cli_run, tmp_path):
+def test_same_spec_and_seed_give_an_identical_history_and_another_seed_does_not(
+    toy, cli_run, tmp_path
+):
     path = spec(tmp_path)
     for name, seed in (("a", "0"), ("b", "0"), ("c", "1")):
-        assert train(cli_run, path, "-q", "--seed", seed, "--out", str(tmp_path / name)).exit_code == 0
+        assert (
+            train(cli_run, path, "-q", "--seed", seed, "--out", str(tmp_path / name)).exit_code == 0
+        )
     history = {n: (tmp_path / n / "history.csv").read_bytes() for n in "abc"}
     assert history["a"] == history["b"]
     assert history["a"] != history["c"]
 
 
-def test_progress_is_one_line_per_epoch_off_a_terminal_and_nothing_with_quiet(toy, cli_run, tmp_path):
+def test_progress_is_one_line_per_epoch_off_a_terminal_and_nothing_with_quiet(
+    toy, cli_run, tmp_path
+):
     path = spec(tmp_path)
     loud = train(cli_run, path, "--out", str(tmp_path / "a"))
     lines = loud.stderr.splitlines()
-    assert [line.split(" - ")[0] for line in lines] == ["epoch 1/4", "epoch 2/4", "epoch 3/4", "epoch 4/4"]
+    assert [line.split(" - ")[0] for line in lines] == [
+        "epoch 1/4",
+        "epoch 2/4",
+        "epoch 3/4",
+        "epoch 4/4",
+    ]
     assert " - loss: " in lines[0] and " - val_loss: " in lines[0]
     quiet = train(cli_run, path, "--quiet", "--out", str(tmp_path / "b"))
     assert quiet.stderr == ""
     assert quiet.stdout.startswith("digits_mlp: trained 4 epochs")
 
 
-NAN = {"learning_rate: 0.05": "learning_rate: 1000000.0", "type: adam": "type: sgd", "  preprocess:\n    - {type: standard_scaler}\n": ""}
+NAN = {
+    "learning_rate: 0.05": "learning_rate: 1000000.0",
+    "type: adam": "type: sgd",
+    "  preprocess:\n    - {type: standard_scaler}\n": "",
+}
 
 
-def test_a_nan_or_infinite_loss_exits_3_naming_the_epoch_and_the_output_and_keeps_the_history(toy, cli_run, tmp_path):
+def test_a_nan_or_infinite_loss_exits_3_naming_the_epoch_and_the_output_and_keeps_the_history(
+    toy, cli_run, tmp_path
+):
     run = tmp_path / "run"
     result = train(cli_run, spec(tmp_path, DIABETES, **NAN), "--out", str(run))
     assert result.exit_code == 3, result.output
     assert "error: training diverged at epoch " in result.stderr
     assert "the loss of output 'output' (output_loss) is " in result.stderr
-    assert "help: lower optimizer.learning_rate (it is 1e+06), or scale the features" in result.stderr
+    assert (
+        "help: lower optimizer.learning_rate (it is 1e+06), or scale the features" in result.stderr
+    )
     m = metrics(run)
     assert m["status"] == "diverged" and "diverged at epoch" in m["message"]
     assert "test" not in m and not (run / "model.npz").exists()
@@ -137,7 +192,9 @@ def test_a_nan_or_infinite_loss_exits_3_naming_the_epoch_and_the_output_and_keep
     json.loads((run / "metrics.json").read_text())  # valid JSON: no NaN literals
 
 
-def test_ctrl_c_stops_after_the_current_batch_exits_130_and_keeps_what_exists(toy, cli_run, tmp_path, monkeypatch):
+def test_ctrl_c_stops_after_the_current_batch_exits_130_and_keeps_what_exists(
+    toy, cli_run, tmp_path, monkeypatch
+):
     monkeypatch.setattr(toy_backend.ToyBackend, "interrupt_at", (1, 3))
     run = tmp_path / "run"
     before = signal.getsignal(signal.SIGINT)
@@ -146,13 +203,21 @@ def test_ctrl_c_stops_after_the_current_batch_exits_130_and_keeps_what_exists(to
     assert signal.getsignal(signal.SIGINT) is before  # the handler is put back
     m = metrics(run)
     assert m["status"] == "interrupted"
-    assert m["message"] == "interrupted by the user at epoch 2, batch 4"  # the batch the Ctrl-C came in
+    assert (
+        m["message"] == "interrupted by the user at epoch 2, batch 4"
+    )  # the batch the Ctrl-C came in
     assert "test" not in m
-    assert (run / "model.npz").exists() and (run / "history.csv").exists() and (run / "learning_curves.png").exists()
+    assert (
+        (run / "model.npz").exists()
+        and (run / "history.csv").exists()
+        and (run / "learning_curves.png").exists()
+    )
     assert "interrupted by the user at epoch 2" in result.stderr
 
 
-def test_a_second_ctrl_c_stops_at_once_and_still_keeps_what_exists(toy, cli_run, tmp_path, monkeypatch):
+def test_a_second_ctrl_c_stops_at_once_and_still_keeps_what_exists(
+    toy, cli_run, tmp_path, monkeypatch
+):
     monkeypatch.setattr(toy_backend.ToyBackend, "interrupt_at", (1, 3))
     monkeypatch.setattr(toy_backend.ToyBackend, "interrupts", 2)
     run = tmp_path / "run"
@@ -176,7 +241,12 @@ def test_the_second_ctrl_c_raises_keyboard_interrupt_from_the_handler():
 
 
 def test_early_stopping_stops_restores_the_best_weights_and_exits_0(toy, cli_run, tmp_path):
-    path = spec(tmp_path, **{"seed: 0}\n": "seed: 0, early_stopping: {monitor: loss, patience: 1, min_delta: 100}}\n"})
+    path = spec(
+        tmp_path,
+        **{
+            "seed: 0}\n": "seed: 0, early_stopping: {monitor: loss, patience: 1, min_delta: 100}}\n"
+        },
+    )
     run = tmp_path / "run"
     result = train(cli_run, path, "--out", str(run))
     assert result.exit_code == 0, result.output
@@ -192,11 +262,16 @@ def test_checkpoint_keeps_the_best_model_in_the_run_directory(toy, cli_run, tmp_
     assert train(cli_run, path, "--out", str(run), "-q").exit_code == 0
     m = metrics(run)
     assert (run / "best.npz").is_file() and m["checkpoint"]["file"] == "best.npz"
-    history = {k: [float(r[k]) for r in csv.DictReader((run / "history.csv").open())] for k in ("val_accuracy",)}
+    history = {
+        k: [float(r[k]) for r in csv.DictReader((run / "history.csv").open())]
+        for k in ("val_accuracy",)
+    }
     assert m["checkpoint"]["val_accuracy"] == max(history["val_accuracy"])
 
 
-def test_training_into_an_existing_run_directory_removes_the_old_runs_artefacts(toy, cli_run, tmp_path):
+def test_training_into_an_existing_run_directory_removes_the_old_runs_artefacts(
+    toy, cli_run, tmp_path
+):
     run = tmp_path / "run"
     train(cli_run, spec(tmp_path), "--out", str(run), "-q")
     (run / "best.npz").write_bytes(b"stale")
@@ -215,10 +290,15 @@ def test_evaluate_recomputes_the_split_and_reproduces_metrics_json_exactly(toy, 
         assert result.exit_code == 0, result.output
         assert json.loads(result.stdout)["metrics"] == m[split]
     text = cli_run("evaluate", str(run))
-    assert text.stdout == f"test: loss {m['test']['loss']:.4f}, accuracy {m['test']['accuracy']:.4f}\n  same as metrics.json\n"
+    assert (
+        text.stdout
+        == f"test: loss {m['test']['loss']:.4f}, accuracy {m['test']['accuracy']:.4f}\n  same as metrics.json\n"
+    )
 
 
-def test_predict_writes_one_column_per_unit_and_reproduces_the_test_accuracy(toy, cli_run, tmp_path):
+def test_predict_writes_one_column_per_unit_and_reproduces_the_test_accuracy(
+    toy, cli_run, tmp_path
+):
     from sklearn.datasets import load_digits
 
     from specforge.training.sections import SplitSpec
@@ -227,11 +307,18 @@ def test_predict_writes_one_column_per_unit_and_reproduces_the_test_accuracy(toy
     run = tmp_path / "run"
     train(cli_run, spec(tmp_path), "--out", str(run), "-q")
     digits = load_digits()
-    test = split_indices(len(digits.target), SplitSpec(test=0.2, validation=0.2, seed=0, stratify=True), digits.target)["test"]
+    test = split_indices(
+        len(digits.target),
+        SplitSpec(test=0.2, validation=0.2, seed=0, stratify=True),
+        digits.target,
+    )["test"]
     np.savez(tmp_path / "x.npz", x=digits.images[test].astype(np.float32))
     result = cli_run("predict", str(run), str(tmp_path / "x.npz"), "-o", str(tmp_path / "p.csv"))
     assert result.exit_code == 0, result.output
-    assert result.stdout == f"wrote 360 predictions (output_0, output_1, output_2, output_3, output_4, output_5, ...) to {tmp_path / 'p.csv'}\n"
+    assert (
+        result.stdout
+        == f"wrote 360 predictions (output_0, output_1, output_2, output_3, output_4, output_5, ...) to {tmp_path / 'p.csv'}\n"
+    )
     rows = list(csv.reader((tmp_path / "p.csv").open()))
     assert rows[0] == [f"output_{k}" for k in range(10)]
     probs = np.array(rows[1:], dtype=float)
@@ -244,7 +331,12 @@ def test_predict_writes_one_column_per_unit_and_reproduces_the_test_accuracy(toy
         writer = csv.writer(fh)
         writer.writerow([names[k] for k in order])
         writer.writerows(digits.data[test][:, order])
-    assert cli_run("predict", str(run), str(tmp_path / "x.csv"), "-o", str(tmp_path / "q.csv")).exit_code == 0
+    assert (
+        cli_run(
+            "predict", str(run), str(tmp_path / "x.csv"), "-o", str(tmp_path / "q.csv")
+        ).exit_code
+        == 0
+    )
     again = np.array(list(csv.reader((tmp_path / "q.csv").open()))[1:], dtype=float)
     np.testing.assert_allclose(again, probs, rtol=1e-6)
 
@@ -253,7 +345,12 @@ def test_predict_names_each_output_column_after_its_output(toy, cli_run, tmp_pat
     run = tmp_path / "run"
     train(cli_run, spec(tmp_path, DIABETES), "--out", str(run), "-q")
     np.savetxt(tmp_path / "x.csv", np.random.default_rng(0).normal(size=(3, 10)), delimiter=",")
-    assert cli_run("predict", str(run), str(tmp_path / "x.csv"), "-o", str(tmp_path / "p.csv")).exit_code == 0
+    assert (
+        cli_run(
+            "predict", str(run), str(tmp_path / "x.csv"), "-o", str(tmp_path / "p.csv")
+        ).exit_code
+        == 0
+    )
     assert (tmp_path / "p.csv").read_text().splitlines()[0] == "output,aux_output"
 
 
@@ -265,7 +362,9 @@ def test_predict_names_each_output_column_after_its_output(toy, cli_run, tmp_pat
         ("1,2,,4,5,6,7,8,9,10\n", "line 1, column 3 is empty"),
     ],
 )
-def test_predict_refuses_input_that_does_not_fit_with_exit_2(toy, cli_run, tmp_path, content, message):
+def test_predict_refuses_input_that_does_not_fit_with_exit_2(
+    toy, cli_run, tmp_path, content, message
+):
     run = tmp_path / "run"
     train(cli_run, spec(tmp_path, DIABETES), "--out", str(run), "-q")
     (tmp_path / "x.csv").write_text(content)
@@ -286,7 +385,26 @@ def test_history_columns_follow_the_spec_whatever_order_the_backend_uses():
     from specforge.training.run import _in_spec_order
 
     graph = resolve(ROOT / "specs" / "wide_deep_aux.yaml")
-    keras_like = {k: [0.0] for k in sorted(["loss", "output_loss", "aux_output_loss", "val_loss", "val_output_loss", "val_aux_output_loss", "extra"])}
+    keras_like = {
+        k: [0.0]
+        for k in sorted(
+            [
+                "loss",
+                "output_loss",
+                "aux_output_loss",
+                "val_loss",
+                "val_output_loss",
+                "val_aux_output_loss",
+                "extra",
+            ]
+        )
+    }
     assert list(_in_spec_order(keras_like, graph)) == [
-        "loss", "output_loss", "aux_output_loss", "val_loss", "val_output_loss", "val_aux_output_loss", "extra",
+        "loss",
+        "output_loss",
+        "aux_output_loss",
+        "val_loss",
+        "val_output_loss",
+        "val_aux_output_loss",
+        "extra",
     ]

@@ -25,14 +25,22 @@ from specforge.training.sections import CheckpointSpec, EarlyStoppingSpec
 def test_guard_stops_on_the_first_nan_and_names_the_output_whose_loss_went():
     guard = Guard(["output", "aux_output"])
     assert not guard.on_batch_end(0, 0, {"loss": 1.0, "output_loss": 1.0, "aux_output_loss": 1.0})
-    assert guard.on_batch_end(2, 6, {"loss": math.inf, "aux_output_loss": math.inf, "output_loss": math.nan})
-    assert guard.message() == "training diverged at epoch 3, batch 7: the loss of output 'output' (output_loss) is NaN"
+    assert guard.on_batch_end(
+        2, 6, {"loss": math.inf, "aux_output_loss": math.inf, "output_loss": math.nan}
+    )
+    assert (
+        guard.message()
+        == "training diverged at epoch 3, batch 7: the loss of output 'output' (output_loss) is NaN"
+    )
 
 
 def test_guard_names_the_only_output_when_the_history_has_just_loss():
     guard = Guard(["dense_3"])
     assert guard.on_epoch_end(0, {"loss": 0.3, "val_loss": math.inf})
-    assert guard.message() == "training diverged at epoch 1: the loss of output 'dense_3' (val_loss) is inf"
+    assert (
+        guard.message()
+        == "training diverged at epoch 1: the loss of output 'dense_3' (val_loss) is inf"
+    )
 
 
 def test_sigint_handler_is_installed_only_while_training_and_restored_after():
@@ -46,7 +54,15 @@ def test_sigint_handler_is_installed_only_while_training_and_restored_after():
     assert guard.on_epoch_end(4, {}) and guard.interrupted_at == (5, None)
 
 
-@pytest.mark.parametrize(("key", "mode"), [("val_loss", "min"), ("val_accuracy", "max"), ("output_acc", "max"), ("mean_absolute_error", "min")])
+@pytest.mark.parametrize(
+    ("key", "mode"),
+    [
+        ("val_loss", "min"),
+        ("val_accuracy", "max"),
+        ("output_acc", "max"),
+        ("mean_absolute_error", "min"),
+    ],
+)
 def test_monitor_mode_auto_maximises_accuracy_like_keys_as_keras_does(key, mode):
     assert monitor_mode(key, "auto") == mode
     assert monitor_mode(key, "max") == "max"

@@ -18,7 +18,12 @@ def texts(fig) -> dict[str, list[str]]:
 
 
 def test_learning_curves_plot_every_key_against_the_epoch_with_validation_dashed():
-    history = {"loss": [1.0, 0.5, 0.3], "accuracy": [0.5, 0.7, 0.8], "val_loss": [1.1, 0.7, 0.5], "val_accuracy": [0.4, 0.6, 0.7]}
+    history = {
+        "loss": [1.0, 0.5, 0.3],
+        "accuracy": [0.5, 0.7, 0.8],
+        "val_loss": [1.1, 0.7, 0.5],
+        "val_accuracy": [0.4, 0.6, 0.7],
+    }
     fig = plots.learning_curves(history, "digits_mlp")
     t = texts(fig)
     assert t["suptitle"] == "digits_mlp: learning curves"
@@ -34,7 +39,13 @@ def test_learning_curves_plot_every_key_against_the_epoch_with_validation_dashed
 
 
 def test_learning_curves_group_each_outputs_metric_with_the_same_metric_of_the_other_outputs():
-    keys = ["loss", "output_loss", "aux_output_loss", "output_mean_absolute_error", "aux_output_mean_absolute_error"]
+    keys = [
+        "loss",
+        "output_loss",
+        "aux_output_loss",
+        "output_mean_absolute_error",
+        "aux_output_mean_absolute_error",
+    ]
     history = {k: [1.0, 2.0] for k in keys + [f"val_{k}" for k in keys]}
     fig = plots.learning_curves(history, "wide_deep_aux", ["output", "aux_output"])
     assert texts(fig)["titles"] == ["loss", "mean_absolute_error"]
@@ -44,12 +55,18 @@ def test_learning_curves_group_each_outputs_metric_with_the_same_metric_of_the_o
 def test_regression_predictions_are_scattered_against_the_actual_values_with_the_identity_line():
     rng = np.random.default_rng(0)
     actual = rng.uniform(0, 5, (50, 1))
-    main = plots.OutputPredictions("output", "regression", actual, actual + rng.normal(0, 0.1, (50, 1)))
+    main = plots.OutputPredictions(
+        "output", "regression", actual, actual + rng.normal(0, 0.1, (50, 1))
+    )
     aux = plots.OutputPredictions("aux_output", "regression", actual, actual * 1.2)
     fig = plots.predictions("wide_deep_aux", [main, aux])
     t = texts(fig)
     assert t["suptitle"] == "wide_deep_aux: predictions on the test set"
-    assert t["titles"] == ["output: predicted vs actual", "aux_output: predicted vs actual", "output vs aux_output"]
+    assert t["titles"] == [
+        "output: predicted vs actual",
+        "aux_output: predicted vs actual",
+        "output vs aux_output",
+    ]
     assert t["xlabels"] == ["actual", "actual", "output prediction"]
     assert t["ylabels"] == ["predicted", "predicted", "aux_output prediction"]
     ax = fig.get_axes()[0]
@@ -62,7 +79,14 @@ def test_regression_predictions_are_scattered_against_the_actual_values_with_the
 def test_classification_predictions_are_a_confusion_matrix_with_the_class_names():
     actual = np.array([0, 1, 2, 2, 1, 0])
     probs = np.eye(3)[[0, 1, 2, 1, 1, 0]]
-    fig = plots.predictions("iris", [plots.OutputPredictions("species", "classification", actual, probs, ["setosa", "versicolor", "virginica"])])
+    fig = plots.predictions(
+        "iris",
+        [
+            plots.OutputPredictions(
+                "species", "classification", actual, probs, ["setosa", "versicolor", "virginica"]
+            )
+        ],
+    )
     ax = fig.get_axes()[0]
     assert ax.get_title() == "species: confusion matrix (accuracy 0.833)"
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("predicted class", "true class")
@@ -75,7 +99,9 @@ def test_classification_predictions_are_a_confusion_matrix_with_the_class_names(
 def test_class_indices_come_from_labels_one_hot_rows_probabilities_or_a_sigmoid():
     np.testing.assert_array_equal(plots.class_indices(np.array([2, 0])), [2, 0])
     np.testing.assert_array_equal(plots.class_indices(np.array([[0.1, 0.9], [0.8, 0.2]])), [1, 0])
-    np.testing.assert_array_equal(plots.class_indices(np.array([[0.7], [0.2]], dtype=np.float32)), [1, 0])
+    np.testing.assert_array_equal(
+        plots.class_indices(np.array([[0.7], [0.2]], dtype=np.float32)), [1, 0]
+    )
 
 
 def test_saved_plots_are_real_pngs_written_atomically(tmp_path):

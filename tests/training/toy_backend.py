@@ -28,7 +28,9 @@ class ToyModel:
 
 
 def _features(graph, x):
-    parts = [np.asarray(x[i.name], dtype=np.float64).reshape(len(x[i.name]), -1) for i in graph.inputs]
+    parts = [
+        np.asarray(x[i.name], dtype=np.float64).reshape(len(x[i.name]), -1) for i in graph.inputs
+    ]
     return np.concatenate(parts, axis=1)
 
 
@@ -62,7 +64,11 @@ def _metrics(o, pred, target):
     out = {}
     for m in o.metrics:
         if m == "accuracy":
-            out[m] = float(np.mean(np.argmax(pred, 1) == np.argmax(target, 1))) if o.loss in CLASSIFY else float("nan")
+            out[m] = (
+                float(np.mean(np.argmax(pred, 1) == np.argmax(target, 1)))
+                if o.loss in CLASSIFY
+                else float("nan")
+            )
         elif m == "mean_absolute_error":
             out[m] = float(np.mean(np.abs(pred - target)))
     return out
@@ -95,7 +101,10 @@ class ToyBackend(Backend):
     def build(self, graph, *, seed=None):
         rng = np.random.default_rng(seed)
         width = sum(math.prod(i.shape) for i in graph.inputs)
-        weights = {o.name: [rng.normal(0, 0.1, (width, math.prod(o.shape))), np.zeros(math.prod(o.shape))] for o in graph.outputs}
+        weights = {
+            o.name: [rng.normal(0, 0.1, (width, math.prod(o.shape))), np.zeros(math.prod(o.shape))]
+            for o in graph.outputs
+        }
         return ToyModel(graph, weights)
 
     def save(self, model, path):
@@ -108,7 +117,19 @@ class ToyBackend(Backend):
             weights = {o.name: [data[f"{o.name}.0"], data[f"{o.name}.1"]] for o in graph.outputs}
         return ToyModel(graph, weights)
 
-    def fit(self, model, x, y, *, epochs, batch_size=32, shuffle=True, seed=None, validation_data=None, callbacks=()):
+    def fit(
+        self,
+        model,
+        x,
+        y,
+        *,
+        epochs,
+        batch_size=32,
+        shuffle=True,
+        seed=None,
+        validation_data=None,
+        callbacks=(),
+    ):
         graph = model.graph
         feats = _features(graph, x)
         n = len(feats)
@@ -128,7 +149,12 @@ class ToyBackend(Backend):
                 with np.errstate(all="ignore"):
                     for o in graph.outputs:
                         target = _targets(o, np.asarray(y[o.name])[idx], preds[o.name].shape[1])
-                        grad = (preds[o.name] - target) * (1.0 if o.loss in CLASSIFY else 2.0) / len(idx) * o.weight
+                        grad = (
+                            (preds[o.name] - target)
+                            * (1.0 if o.loss in CLASSIFY else 2.0)
+                            / len(idx)
+                            * o.weight
+                        )
                         w, b = model.weights[o.name]
                         model.weights[o.name] = [w - lr * f.T @ grad, b - lr * grad.sum(axis=0)]
                     batch_logs = _logs(model, f, {k: np.asarray(v)[idx] for k, v in y.items()})
@@ -143,7 +169,9 @@ class ToyBackend(Backend):
             logs = _logs(model, feats, y)
             if validation_data is not None:
                 vx, vy = validation_data
-                logs.update({f"val_{k}": v for k, v in _logs(model, _features(graph, vx), vy).items()})
+                logs.update(
+                    {f"val_{k}": v for k, v in _logs(model, _features(graph, vx), vy).items()}
+                )
             for k, v in logs.items():
                 history.setdefault(k, []).append(v)
             if any([cb.on_epoch_end(epoch, logs) for cb in callbacks]) or stop:
@@ -154,7 +182,9 @@ class ToyBackend(Backend):
         return _logs(model, _features(model.graph, x), y)
 
     def predict(self, model, x, *, batch_size=32):
-        return {k: v.astype(np.float32) for k, v in _forward(model, _features(model.graph, x)).items()}
+        return {
+            k: v.astype(np.float32) for k, v in _forward(model, _features(model.graph, x)).items()
+        }
 
     def get_weights(self, model):
         return {k: [w.copy() for w in ws] for k, ws in model.weights.items()}

@@ -26,11 +26,15 @@ def write_spec(path: Path, text: str) -> Path:
 
 def idx_bytes(arr: np.ndarray) -> bytes:
     codes = {np.dtype(np.uint8): 0x08, np.dtype(np.int32): 0x0C}
-    header = struct.pack(">BBBB", 0, 0, codes[arr.dtype], arr.ndim) + struct.pack(f">{arr.ndim}I", *arr.shape)
+    header = struct.pack(">BBBB", 0, 0, codes[arr.dtype], arr.ndim) + struct.pack(
+        f">{arr.ndim}I", *arr.shape
+    )
     return header + arr.astype(arr.dtype.newbyteorder(">")).tobytes()
 
 
-def make_fashion(directory: Path, n_train: int = 300, n_test: int = 60, image_shape=(28, 28)) -> dict[str, np.ndarray]:
+def make_fashion(
+    directory: Path, n_train: int = 300, n_test: int = 60, image_shape=(28, 28)
+) -> dict[str, np.ndarray]:
     """The four Keras cache files (idx, gzipped) with learnable synthetic images."""
     directory.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)
@@ -43,7 +47,12 @@ def make_fashion(directory: Path, n_train: int = 300, n_test: int = 60, image_sh
 
     y_train = rng.integers(0, 10, n_train).astype(np.uint8)
     y_test = rng.integers(0, 10, n_test).astype(np.uint8)
-    arrays = {"x_train": images(y_train), "y_train": y_train, "x_test": images(y_test), "y_test": y_test}
+    arrays = {
+        "x_train": images(y_train),
+        "y_train": y_train,
+        "x_test": images(y_test),
+        "y_test": y_test,
+    }
     for key, name in readers.FASHION_MNIST_FILES.items():
         with gzip.open(directory / name, "wb") as fh:
             fh.write(idx_bytes(arrays[key]))

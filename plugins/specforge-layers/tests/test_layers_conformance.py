@@ -82,7 +82,9 @@ def test_dropout_in_training_matches_keras_given_keras_s_own_mask():
     import keras
 
     rate = 0.3
-    x = np.random.default_rng(0).uniform(0.5, 1.5, size=(64, 10)).astype(np.float32)  # no zeros: the mask is readable
+    x = (
+        np.random.default_rng(0).uniform(0.5, 1.5, size=(64, 10)).astype(np.float32)
+    )  # no zeros: the mask is readable
     k_out = keras.layers.Dropout(rate, seed=1)(x, training=True).numpy()
     keep = k_out != 0
     node = resolve_node("Dropout", {"rate": rate}, [(10,)])

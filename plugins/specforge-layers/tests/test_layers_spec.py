@@ -47,9 +47,17 @@ def test_summary_counts_four_params_per_feature_half_non_trainable():
     data = json.loads(result.stdout)
     nodes = {n["name"]: n for n in data["nodes"]}
     for name in ("norm1", "norm2"):
-        assert (nodes[name]["params"], nodes[name]["trainable_params"], nodes[name]["non_trainable_params"]) == (64, 32, 32)
+        assert (
+            nodes[name]["params"],
+            nodes[name]["trainable_params"],
+            nodes[name]["non_trainable_params"],
+        ) == (64, 32, 32)
     assert nodes["drop1"]["params"] == nodes["residual"]["params"] == 0
-    assert (data["total_params"], data["trainable_params"], data["non_trainable_params"]) == (561, 497, 64)
+    assert (data["total_params"], data["trainable_params"], data["non_trainable_params"]) == (
+        561,
+        497,
+        64,
+    )
     text = run("summary", str(SPEC)).stdout
     assert "norm1 (BatchNormalization)  (None, 16)        64  hidden1" in text
     assert "Non-trainable params: 64" in text
@@ -70,13 +78,30 @@ def _spec_with(tmp_path, text):
             "Add needs inputs of the same shape, got (None, 3), (None, 4)",
         ),
         ("  - {name: out, type: Add}\n", "node 'out' (Add) takes at least 2 inputs, got 1"),
-        ("  - {name: out, type: BatchNormalization, axis: 0}\n", "axis 0 is out of range for inputs of shape (None, 5) (axis 0 is the batch axis)"),
-        ("  - {name: out, type: BatchNormalization, axis: 2}\n", "axis 2 is out of range for inputs of shape (None, 5)"),
+        (
+            "  - {name: out, type: BatchNormalization, axis: 0}\n",
+            "axis 0 is out of range for inputs of shape (None, 5) (axis 0 is the batch axis)",
+        ),
+        (
+            "  - {name: out, type: BatchNormalization, axis: 2}\n",
+            "axis 2 is out of range for inputs of shape (None, 5)",
+        ),
         ("  - {name: out, type: Dropout, rate: 1.0}\n", "'rate' must be less than 1"),
         ("  - {name: out, type: Dropout}\n", "rate"),
-        ("  - {name: out, type: BatchNormalization, epsilon: 0}\n", "'epsilon' must be greater than 0"),
+        (
+            "  - {name: out, type: BatchNormalization, epsilon: 0}\n",
+            "'epsilon' must be greater than 0",
+        ),
     ],
-    ids=["add-shapes", "add-one-input", "bn-batch-axis", "bn-axis-range", "dropout-rate-1", "dropout-no-rate", "bn-epsilon"],
+    ids=[
+        "add-shapes",
+        "add-one-input",
+        "bn-batch-axis",
+        "bn-axis-range",
+        "dropout-rate-1",
+        "dropout-no-rate",
+        "bn-epsilon",
+    ],
 )
 def test_mistakes_are_positioned_diagnostics(tmp_path, nodes, message):
     text = "specforge: 1\nname: bad\ninputs:\n  - {name: x, shape: [5]}\nnodes:\n" + nodes
@@ -110,7 +135,12 @@ def _pair(graph):
     rng = np.random.default_rng(1)
     for name in ("norm1", "norm2"):
         gamma, beta, mean, var = weights[name]
-        weights[name] = [gamma * 1.5, beta + 0.1, rng.normal(size=mean.shape).astype(np.float32), rng.uniform(0.5, 2, var.shape).astype(np.float32)]
+        weights[name] = [
+            gamma * 1.5,
+            beta + 0.1,
+            rng.normal(size=mean.shape).astype(np.float32),
+            rng.uniform(0.5, 2, var.shape).astype(np.float32),
+        ]
     keras_backend.set_weights(k, weights)
     numpy_backend.set_weights(n, weights)
     return keras_backend, k, numpy_backend, n
@@ -121,7 +151,9 @@ def test_keras_and_numpy_agree_in_inference():
     graph = _graph()
     kb, k, nb, n = _pair(graph)
     x = {"features": np.random.default_rng(0).normal(size=(32, 8)).astype(np.float32)}
-    np.testing.assert_allclose(nb.predict(n, x)["output"], kb.predict(k, x)["output"], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        nb.predict(n, x)["output"], kb.predict(k, x)["output"], rtol=1e-5, atol=1e-5
+    )
 
 
 @pytest.mark.keras
@@ -133,7 +165,9 @@ def test_keras_and_numpy_agree_in_training_mode_and_after_one_training_step():
     y = rng.normal(size=(32, 1)).astype(np.float32)
     # a forward pass with batch statistics
     k_train = k(x, training=True).numpy()
-    kb.set_weights(k, nb.get_weights(n))  # Keras moved its moving statistics in that call: put them back
+    kb.set_weights(
+        k, nb.get_weights(n)
+    )  # Keras moved its moving statistics in that call: put them back
     n_train = n.forward({"features": x}, training=True)["output"]
     np.testing.assert_allclose(n_train, k_train, rtol=1e-5, atol=1e-5)
     # one SGD step: gradients through the batch statistics, moving averages updated
@@ -145,7 +179,9 @@ def test_keras_and_numpy_agree_in_training_mode_and_after_one_training_step():
         for i, (a, b) in enumerate(zip(after_n[name], after_k[name], strict=True)):
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5, err_msg=f"{name} weight {i}")
     moved = after_n["norm2"][2]
-    assert not np.allclose(moved, _pair(graph)[3].get_weights()["norm2"][2])  # the moving mean did move
+    assert not np.allclose(
+        moved, _pair(graph)[3].get_weights()["norm2"][2]
+    )  # the moving mean did move
 
 
 # ---------------------------------------------------------------- the CLI builds it, and imports it back
@@ -168,7 +204,9 @@ def _import_round_trip(tmp_path, data):
     result = run("import", str(tmp_path / "model.keras"), "-o", str(tmp_path / "imported.yaml"))
     assert result.exit_code == 0, result.output
     imported, original = specforge.resolve(tmp_path / "imported.yaml"), specforge.resolve(spec)
-    assert [(n.name, n.type, n.param_count) for n in imported.nodes] == [(n.name, n.type, n.param_count) for n in original.nodes]
+    assert [(n.name, n.type, n.param_count) for n in imported.nodes] == [
+        (n.name, n.type, n.param_count) for n in original.nodes
+    ]
     return imported
 
 

@@ -34,7 +34,9 @@ def test_the_plugin_loads_cleanly_next_to_the_built_ins():
         assert reg.lowering("onnx", "activation", activation) is not None, activation
 
 
-@pytest.mark.skipif(not SPECS, reason="no specs/ directory next to the plugin (not a specforge checkout)")
+@pytest.mark.skipif(
+    not SPECS, reason="no specs/ directory next to the plugin (not a specforge checkout)"
+)
 @pytest.mark.parametrize("spec", SPECS, ids=[p.name for p in SPECS])
 def test_every_spec_agrees_with_the_numpy_backend(spec, tmp_path):
     diffs = check_backend("onnx", spec, reference="numpy", tmp_path=tmp_path, batch=16)
@@ -42,7 +44,10 @@ def test_every_spec_agrees_with_the_numpy_backend(spec, tmp_path):
 
 
 def _activation_spec(names, optimizer):
-    nodes = [{"name": f"a_{name}", "type": "Dense", "units": 3, "activation": name, "inputs": ["x"]} for name in names]
+    nodes = [
+        {"name": f"a_{name}", "type": "Dense", "units": 3, "activation": name, "inputs": ["x"]}
+        for name in names
+    ]
     return {
         "specforge": 1,
         "name": "activations",
@@ -55,7 +60,9 @@ def _activation_spec(names, optimizer):
 
 def test_every_activation_agrees_with_the_numpy_backend():
     reg = get_registry()
-    smooth = [name for name in reg.names("activation") if reg.get("activation", name).differentiable]
+    smooth = [
+        name for name in reg.names("activation") if reg.get("activation", name).differentiable
+    ]
     diffs = check_backend("onnx", _activation_spec(smooth, "sgd"), batch=64)
     assert len(diffs) == len(smooth)
     # a step function only comes with the perceptron rule
@@ -78,12 +85,22 @@ def test_a_layers_spec_agrees_in_inference_with_trained_statistics():
     rng = np.random.default_rng(0)
     for name in ("norm1", "norm2"):
         gamma, beta, mean, var = weights[name]
-        weights[name] = [gamma * 2, beta - 0.3, rng.normal(size=mean.shape), rng.uniform(0.5, 2.0, var.shape)]
+        weights[name] = [
+            gamma * 2,
+            beta - 0.3,
+            rng.normal(size=mean.shape),
+            rng.uniform(0.5, 2.0, var.shape),
+        ]
     numpy_backend.set_weights(reference, weights)
     model = onnx_backend.build(graph, seed=0)
     onnx_backend.set_weights(model, weights)
     x = {"features": rng.normal(size=(32, 8)).astype(np.float32)}
-    np.testing.assert_allclose(onnx_backend.predict(model, x)["output"], numpy_backend.predict(reference, x)["output"], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        onnx_backend.predict(model, x)["output"],
+        numpy_backend.predict(reference, x)["output"],
+        rtol=1e-5,
+        atol=1e-5,
+    )
 
 
 # ---------------------------------------------------------------- the CLI
@@ -93,7 +110,16 @@ def test_specforge_build_writes_an_onnx_file_that_onnxruntime_runs_alone(tmp_pat
     import onnxruntime as ort
 
     out = tmp_path / "model.onnx"
-    result = run("build", str(REPO / "specs" / "wide_deep_aux.yaml"), "--backend", "onnx", "-o", str(out), "--seed", "3")
+    result = run(
+        "build",
+        str(REPO / "specs" / "wide_deep_aux.yaml"),
+        "--backend",
+        "onnx",
+        "-o",
+        str(out),
+        "--seed",
+        "3",
+    )
     assert result.exit_code == 0, result.output
     assert f"wrote {out} (onnx backend, seed 3)" in result.stderr
     assert "Total params: 3,517" in result.stdout
@@ -101,10 +127,15 @@ def test_specforge_build_writes_an_onnx_file_that_onnxruntime_runs_alone(tmp_pat
     assert [i.name for i in session.get_inputs()] == ["wide_input", "deep_input"]
     assert [o.name for o in session.get_outputs()] == ["output", "aux_output"]
     rng = np.random.default_rng(0)
-    x = {"wide_input": rng.normal(size=(5, 5)).astype(np.float32), "deep_input": rng.normal(size=(5, 6)).astype(np.float32)}
+    x = {
+        "wide_input": rng.normal(size=(5, 5)).astype(np.float32),
+        "deep_input": rng.normal(size=(5, 6)).astype(np.float32),
+    }
     got = dict(zip(["output", "aux_output"], session.run(None, x), strict=True))
     numpy_backend = get_registry().backends["numpy"]
-    expected = numpy_backend.predict(numpy_backend.build(specforge.resolve(REPO / "specs" / "wide_deep_aux.yaml"), seed=3), x)
+    expected = numpy_backend.predict(
+        numpy_backend.build(specforge.resolve(REPO / "specs" / "wide_deep_aux.yaml"), seed=3), x
+    )
     for name in got:
         np.testing.assert_allclose(got[name], expected[name], rtol=1e-5, atol=1e-5)
     import onnx
@@ -133,7 +164,10 @@ def test_build_refuses_a_node_type_without_an_onnx_lowering(tmp_path):
     with plugins_installed(("mystery", Plugin())):
         result = run("build", str(spec), "--backend", "onnx", "-o", str(tmp_path / "m.onnx"))
     assert result.exit_code == 1
-    assert "spec.yaml:6:23: error[unsupported-by-backend]: node 'odd': node type 'Mystery' has no onnx lowering" in result.stdout
+    assert (
+        "spec.yaml:6:23: error[unsupported-by-backend]: node 'odd': node type 'Mystery' has no onnx lowering"
+        in result.stdout
+    )
     assert "plugin 'mystery' provides 'Mystery' without an onnx lowering" in result.stdout
     assert not (tmp_path / "m.onnx").exists()
 
@@ -158,7 +192,17 @@ def trained_with_onnx(tmp_path_factory):
     if not spec.exists() or "onnx" not in {ep.name for ep in entry_points(group="specforge")}:
         pytest.skip("needs specs/digits_mlp.yaml and specforge-onnx installed (a real process)")
     return subprocess.run(
-        [sys.executable, "-m", "specforge", "train", str(spec), "--backend", "onnx", "--out", str(tmp_path / "run")],
+        [
+            sys.executable,
+            "-m",
+            "specforge",
+            "train",
+            str(spec),
+            "--backend",
+            "onnx",
+            "--out",
+            str(tmp_path / "run"),
+        ],
         capture_output=True,
         text=True,
         timeout=120,
@@ -177,7 +221,10 @@ def test_specforge_train_with_the_onnx_backend_exits_2(trained_with_onnx):
 def test_specforge_train_with_the_onnx_backend_is_not_an_internal_error(trained_with_onnx):
     result = trained_with_onnx
     assert "internal error" not in result.stderr
-    assert "help: train with --backend keras or --backend numpy, then export the trained model" in result.stderr
+    assert (
+        "help: train with --backend keras or --backend numpy, then export the trained model"
+        in result.stderr
+    )
 
 
 # ---------------------------------------------------------------- weights from a trained run
@@ -188,13 +235,21 @@ def test_weights_from_a_trained_numpy_run_export_to_onnx(tmp_path):
     numpy_backend, onnx_backend = reg.backends["numpy"], reg.backends["onnx"]
     graph = specforge.resolve(REPO / "specs" / "wide_deep_aux.yaml")
     rng = np.random.default_rng(0)
-    x = {"wide_input": rng.normal(size=(64, 5)).astype(np.float32), "deep_input": rng.normal(size=(64, 6)).astype(np.float32)}
-    y = {"output": rng.normal(size=(64, 1)).astype(np.float32), "aux_output": rng.normal(size=(64, 1)).astype(np.float32)}
+    x = {
+        "wide_input": rng.normal(size=(64, 5)).astype(np.float32),
+        "deep_input": rng.normal(size=(64, 6)).astype(np.float32),
+    }
+    y = {
+        "output": rng.normal(size=(64, 1)).astype(np.float32),
+        "aux_output": rng.normal(size=(64, 1)).astype(np.float32),
+    }
     trained = numpy_backend.build(graph, seed=0)
     numpy_backend.fit(trained, x, y, epochs=2, batch_size=16, seed=0)
     numpy_backend.save(trained, str(tmp_path / "model.npz"))
 
-    exported = onnx_backend.load(str(tmp_path / "model.npz"), graph)  # weights taken over from the .npz
+    exported = onnx_backend.load(
+        str(tmp_path / "model.npz"), graph
+    )  # weights taken over from the .npz
     onnx_backend.save(exported, str(tmp_path / "model.onnx"))
     reloaded = onnx_backend.load(str(tmp_path / "model.onnx"), graph)
     expected = numpy_backend.predict(trained, x)
@@ -214,8 +269,14 @@ def test_an_onnx_file_of_another_spec_is_refused(tmp_path):
     onnx_backend = reg.backends["onnx"]
     model = onnx_backend.build(specforge.resolve(REPO / "specs" / "wide_deep.yaml"), seed=0)
     onnx_backend.save(model, str(tmp_path / "wide_deep.onnx"))
-    with pytest.raises(BackendError, match="does not belong to spec 'california_mlp': the weights of 'output' do not fit"):
-        onnx_backend.load(str(tmp_path / "wide_deep.onnx"), specforge.resolve(REPO / "specs" / "california_mlp.yaml"))
+    with pytest.raises(
+        BackendError,
+        match="does not belong to spec 'california_mlp': the weights of 'output' do not fit",
+    ):
+        onnx_backend.load(
+            str(tmp_path / "wide_deep.onnx"),
+            specforge.resolve(REPO / "specs" / "california_mlp.yaml"),
+        )
 
 
 def test_loading_the_plugin_imports_neither_onnx_nor_onnxruntime():
@@ -224,5 +285,11 @@ def test_loading_the_plugin_imports_neither_onnx_nor_onnxruntime():
         "print(sorted(m for m in ('onnx', 'onnxruntime') if m in sys.modules))"
     )
     src = Path(specforge_onnx.plugin.__file__).resolve().parents[1]
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONPATH": f"{src}:{REPO}"}, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": f"{src}:{REPO}"},
+        timeout=60,
+    )
     assert out.stdout.strip() == "[]", out.stderr

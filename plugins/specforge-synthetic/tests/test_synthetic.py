@@ -37,10 +37,28 @@ def test_the_plugin_loads_cleanly_next_to_the_built_ins():
     [
         ("moons", {"n_samples": 200, "noise": 0.1, "seed": 3}, (200, 2), "classification", 2),
         ("circles", {"n_samples": 100, "factor": 0.3}, (100, 2), "classification", 2),
-        ("blobs", {"n_samples": 90, "n_features": 3, "centers": 4, "cluster_std": 0.5}, (90, 3), "classification", 4),
+        (
+            "blobs",
+            {"n_samples": 90, "n_features": 3, "centers": 4, "cluster_std": 0.5},
+            (90, 3),
+            "classification",
+            4,
+        ),
         ("blobs", {"n_samples": 50, "centers": [[0, 0], [5, 5]]}, (50, 2), "classification", 2),
-        ("regression", {"n_samples": 80, "n_features": 6, "n_informative": 3, "noise": 0.5}, (80, 6), "regression", None),
-        ("regression", {"n_samples": 40, "n_features": 4, "n_targets": 2}, (40, 4), "regression", None),
+        (
+            "regression",
+            {"n_samples": 80, "n_features": 6, "n_informative": 3, "noise": 0.5},
+            (80, 6),
+            "regression",
+            None,
+        ),
+        (
+            "regression",
+            {"n_samples": 40, "n_features": 4, "n_targets": 2},
+            (40, 4),
+            "regression",
+            None,
+        ),
     ],
 )
 def test_datasets_conform(name, params, x_shape, task, classes):
@@ -78,15 +96,35 @@ def _spec(tmp_path, dataset: str, preprocess: str = "[]") -> Path:
 @pytest.mark.parametrize(
     ("dataset", "message", "column"),
     [
-        ("{type: moons, noise: -0.1}", "dataset 'moons': 'noise' must be greater than or equal to 0", 33),
+        (
+            "{type: moons, noise: -0.1}",
+            "dataset 'moons': 'noise' must be greater than or equal to 0",
+            33,
+        ),
         ("{type: moons, n_samples: 1}", "'n_samples' must be greater than or equal to 2", 37),
         ("{type: moons, seeds: 3}", "seeds", 26),
         ("{type: circles, factor: 1.5}", "'factor' must be less than 1", 36),
-        ("{type: regression, n_features: 5, n_informative: 8}", "'n_informative' must be at most n_features (5)", 61),
-        ("{type: blobs, n_features: 3, centers: [[0, 0], [1, 1]]}", "'centers' must list n_features (3) coordinates for each centre, not 2", 50),
+        (
+            "{type: regression, n_features: 5, n_informative: 8}",
+            "'n_informative' must be at most n_features (5)",
+            61,
+        ),
+        (
+            "{type: blobs, n_features: 3, centers: [[0, 0], [1, 1]]}",
+            "'centers' must list n_features (3) coordinates for each centre, not 2",
+            50,
+        ),
         ("{type: mons}", "unknown dataset 'mons'", 19),
     ],
-    ids=["negative-noise", "too-few-samples", "unknown-key", "factor", "n-informative", "centres", "misspelt-type"],
+    ids=[
+        "negative-noise",
+        "too-few-samples",
+        "unknown-key",
+        "factor",
+        "n-informative",
+        "centres",
+        "misspelt-type",
+    ],
 )
 def test_parameters_are_checked_like_any_spec_field(tmp_path, dataset, message, column):
     result = run("validate", str(_spec(tmp_path, dataset)))
@@ -102,7 +140,10 @@ def test_a_misspelt_dataset_gets_a_did_you_mean(tmp_path):
 
 
 def test_preprocessor_parameters_are_checked(tmp_path):
-    result = run("validate", str(_spec(tmp_path, "{type: moons}", "[{type: polynomial_features, degree: 9}]")))
+    result = run(
+        "validate",
+        str(_spec(tmp_path, "{type: moons}", "[{type: polynomial_features, degree: 9}]")),
+    )
     assert result.exit_code == 1
     assert "'degree' must be less than or equal to 5" in result.stdout
 

@@ -30,7 +30,12 @@ def lower_batch_normalization(node: Any, inputs: list[Any]) -> Any:
 
     p = node.params
     return keras.layers.BatchNormalization(
-        axis=p.axis, momentum=p.momentum, epsilon=p.epsilon, center=p.center, scale=p.scale, name=node.name
+        axis=p.axis,
+        momentum=p.momentum,
+        epsilon=p.epsilon,
+        center=p.center,
+        scale=p.scale,
+        name=node.name,
     )(inputs[0])
 
 
@@ -43,7 +48,9 @@ def _unsupported(message: str) -> Exception:
 def import_dropout(layer: Any) -> dict[str, Any]:
     config = layer.get_config()
     if config.get("noise_shape") is not None:
-        raise _unsupported(f"Dropout with noise_shape {config['noise_shape']} cannot be expressed in a spec")
+        raise _unsupported(
+            f"Dropout with noise_shape {config['noise_shape']} cannot be expressed in a spec"
+        )
     node: dict[str, Any] = {"type": "Dropout", "rate": float(config["rate"])}
     if config.get("seed") is not None:
         node["seed"] = int(config["seed"])
@@ -58,7 +65,9 @@ def _spec_axis(layer: Any, axis: Any) -> int:
     """Keras stores the axis counted from the batch axis after building; -1 reads best in a spec."""
     if isinstance(axis, (list, tuple)):
         if len(axis) != 1:
-            raise _unsupported(f"BatchNormalization over several axes {list(axis)} cannot be expressed in a spec")
+            raise _unsupported(
+                f"BatchNormalization over several axes {list(axis)} cannot be expressed in a spec"
+            )
         axis = axis[0]
     axis = int(axis)
     try:
@@ -80,12 +89,16 @@ def import_batch_normalization(layer: Any) -> dict[str, Any]:
         value = config.get(key)
         name = value.get("class_name") if isinstance(value, dict) else value
         if name not in (class_name, class_name.lower(), None):
-            raise _unsupported(f"BatchNormalization with {key} {name!r} cannot be expressed in a spec")
+            raise _unsupported(
+                f"BatchNormalization with {key} {name!r} cannot be expressed in a spec"
+            )
     for key in ("beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint"):
         if config.get(key) is not None:
             raise _unsupported(f"BatchNormalization with a {key} cannot be expressed in a spec")
     if config.get("renorm") or config.get("synchronized"):
-        raise _unsupported("BatchNormalization with renorm or synchronized cannot be expressed in a spec")
+        raise _unsupported(
+            "BatchNormalization with renorm or synchronized cannot be expressed in a spec"
+        )
     return {
         "type": "BatchNormalization",
         "axis": _spec_axis(layer, config["axis"]),

@@ -39,8 +39,15 @@ def feature_axis(axis: int, shape: Shape) -> int:
 
 
 class DropoutParams(Params):
-    rate: float = Field(ge=0, lt=1, allow_inf_nan=False, description="Fraction of the inputs set to 0 during training.")
-    seed: int | None = Field(None, ge=0, description="Seed of the dropout mask (default: drawn from the model's seed).")
+    rate: float = Field(
+        ge=0,
+        lt=1,
+        allow_inf_nan=False,
+        description="Fraction of the inputs set to 0 during training.",
+    )
+    seed: int | None = Field(
+        None, ge=0, description="Seed of the dropout mask (default: drawn from the model's seed)."
+    )
 
 
 class Dropout(NodeType):
@@ -49,7 +56,9 @@ class Dropout(NodeType):
 
     name = "Dropout"
     Params = DropoutParams
-    description = "randomly zero a fraction `rate` of the inputs while training (identity in inference)"
+    description = (
+        "randomly zero a fraction `rate` of the inputs while training (identity in inference)"
+    )
 
     def output_shape(self, params: DropoutParams, input_shapes: Sequence[Shape]) -> Shape:
         return tuple(input_shapes[0])
@@ -82,9 +91,23 @@ class Add(NodeType):
 
 
 class BatchNormalizationParams(Params):
-    axis: int = Field(-1, description="Feature axis, Keras-style: 1 is the first axis after the batch axis, -1 the last.")
-    momentum: float = Field(0.99, ge=0, le=1, allow_inf_nan=False, description="Momentum of the moving mean and variance.")
-    epsilon: float = Field(1e-3, gt=0, allow_inf_nan=False, description="Added to the variance before dividing by its square root.")
+    axis: int = Field(
+        -1,
+        description="Feature axis, Keras-style: 1 is the first axis after the batch axis, -1 the last.",
+    )
+    momentum: float = Field(
+        0.99,
+        ge=0,
+        le=1,
+        allow_inf_nan=False,
+        description="Momentum of the moving mean and variance.",
+    )
+    epsilon: float = Field(
+        1e-3,
+        gt=0,
+        allow_inf_nan=False,
+        description="Added to the variance before dividing by its square root.",
+    )
     center: bool = Field(True, description="Learn an offset beta.")
     scale: bool = Field(True, description="Learn a scale gamma.")
 
@@ -102,17 +125,26 @@ class BatchNormalization(NodeType):
 
     name = "BatchNormalization"
     Params = BatchNormalizationParams
-    description = "normalise each feature (batch statistics in training, moving averages in inference)"
+    description = (
+        "normalise each feature (batch statistics in training, moving averages in inference)"
+    )
 
-    def output_shape(self, params: BatchNormalizationParams, input_shapes: Sequence[Shape]) -> Shape:
+    def output_shape(
+        self, params: BatchNormalizationParams, input_shapes: Sequence[Shape]
+    ) -> Shape:
         shape = tuple(input_shapes[0])
         feature_axis(params.axis, shape)
         return shape
 
-    def param_count(self, params: BatchNormalizationParams, input_shapes: Sequence[Shape]) -> ParamCount:
+    def param_count(
+        self, params: BatchNormalizationParams, input_shapes: Sequence[Shape]
+    ) -> ParamCount:
         shape = tuple(input_shapes[0])
         features = shape[feature_axis(params.axis, shape)]
-        return ParamCount(trainable=features * (int(params.center) + int(params.scale)), non_trainable=2 * features)
+        return ParamCount(
+            trainable=features * (int(params.center) + int(params.scale)),
+            non_trainable=2 * features,
+        )
 
 
 NODE_TYPES = (Dropout(), Add(), BatchNormalization())

@@ -34,7 +34,12 @@ class DropoutLowering(NodeLowering):
     """
 
     def forward(
-        self, node: Any, weights: Sequence[Any], inputs: Sequence[Any], training: bool, rng: Any = None
+        self,
+        node: Any,
+        weights: Sequence[Any],
+        inputs: Sequence[Any],
+        training: bool,
+        rng: Any = None,
     ) -> tuple[Any, Any]:
         import numpy as np
 
@@ -49,7 +54,9 @@ class DropoutLowering(NodeLowering):
         scale = (x.dtype.type(1.0) / x.dtype.type(1.0 - rate)) * keep.astype(x.dtype)
         return x * scale, scale
 
-    def backward(self, node: Any, weights: Sequence[Any], cache: Any, grad_output: Any) -> tuple[list[Any], list[Any]]:
+    def backward(
+        self, node: Any, weights: Sequence[Any], cache: Any, grad_output: Any
+    ) -> tuple[list[Any], list[Any]]:
         if cache is None:
             return [grad_output], []
         return [grad_output * cache], []
@@ -58,13 +65,17 @@ class DropoutLowering(NodeLowering):
 class AddLowering(NodeLowering):
     """``inputs[0] + inputs[1] + ...`` in order, as ``keras.layers.Add``."""
 
-    def forward(self, node: Any, weights: Sequence[Any], inputs: Sequence[Any], training: bool) -> tuple[Any, Any]:
+    def forward(
+        self, node: Any, weights: Sequence[Any], inputs: Sequence[Any], training: bool
+    ) -> tuple[Any, Any]:
         out = inputs[0]
         for x in inputs[1:]:
             out = out + x
         return out, len(inputs)
 
-    def backward(self, node: Any, weights: Sequence[Any], cache: Any, grad_output: Any) -> tuple[list[Any], list[Any]]:
+    def backward(
+        self, node: Any, weights: Sequence[Any], cache: Any, grad_output: Any
+    ) -> tuple[list[Any], list[Any]]:
         # One array per input, never the same object twice (the backend may accumulate in place).
         return [grad_output] + [grad_output.copy() for _ in range(cache - 1)], []
 
@@ -108,7 +119,9 @@ class BatchNormalizationLowering(NodeLowering):
         learned = int(node.params.scale) + int(node.params.center)
         return [True] * learned + [False, False]
 
-    def forward(self, node: Any, weights: Sequence[Any], inputs: Sequence[Any], training: bool) -> tuple[Any, Any]:
+    def forward(
+        self, node: Any, weights: Sequence[Any], inputs: Sequence[Any], training: bool
+    ) -> tuple[Any, Any]:
         import numpy as np
 
         x = inputs[0]
@@ -128,7 +141,9 @@ class BatchNormalizationLowering(NodeLowering):
         out = x * inv + offset
         return out, (x, mean, var, rstd, training)
 
-    def backward(self, node: Any, weights: Sequence[Any], cache: Any, grad_output: Any) -> tuple[list[Any], list[Any]]:
+    def backward(
+        self, node: Any, weights: Sequence[Any], cache: Any, grad_output: Any
+    ) -> tuple[list[Any], list[Any]]:
         import numpy as np
 
         x, mean, _var, rstd, training = cache

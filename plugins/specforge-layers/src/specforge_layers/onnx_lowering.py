@@ -35,13 +35,17 @@ def lower_batch_normalization(b: Any, node: Any, inputs: list[str]) -> str:
     if p.center:
         beta, i = b.weight(i), i + 1
     mean, var = b.weight(i), b.weight(i + 1)
-    inv = b.op("Reciprocal", [b.op("Sqrt", [b.op("Add", [var, b.const(p.epsilon, hint="epsilon")])])])
+    inv = b.op(
+        "Reciprocal", [b.op("Sqrt", [b.op("Add", [var, b.const(p.epsilon, hint="epsilon")])])]
+    )
     if gamma is not None:
         inv = b.op("Mul", [inv, gamma])
     offset = b.op("Mul", [mean, inv])
     offset = b.op("Sub", [beta, offset]) if beta is not None else b.op("Neg", [offset])
     if index != len(shape) - 1:  # per-feature vectors broadcast on a middle axis
-        target = b.const([shape[index]] + [1] * (len(shape) - 1 - index), dtype="int64", hint="shape")
+        target = b.const(
+            [shape[index]] + [1] * (len(shape) - 1 - index), dtype="int64", hint="shape"
+        )
         inv, offset = b.op("Reshape", [inv, target]), b.op("Reshape", [offset, target])
     return b.op("Add", [b.op("Mul", [inputs[0], inv]), offset])
 

@@ -150,7 +150,9 @@ class OnnxBackend(Backend):
         expected = {name: [w.shape for w in arrays] for name, arrays in model.weights.items()}
         for name, arrays in weights.items():
             if name not in expected:
-                raise BackendError(f"weights given for '{name}', which is not a node with weights of this spec")
+                raise BackendError(
+                    f"weights given for '{name}', which is not a node with weights of this spec"
+                )
             shapes = [np.shape(a) for a in arrays]
             if shapes != expected[name]:
                 raise BackendError(
@@ -182,7 +184,14 @@ class OnnxBackend(Backend):
         if not os.path.isfile(path):
             raise BackendError(f"{path}: no such file")
         if suffix != ".onnx":
-            owner = next((b for b in reg.backends.values() if b.file_suffix == suffix and b.name != self.name), None)
+            owner = next(
+                (
+                    b
+                    for b in reg.backends.values()
+                    if b.file_suffix == suffix and b.name != self.name
+                ),
+                None,
+            )
             if owner is None:
                 known = sorted(b.file_suffix for b in reg.backends.values() if b.file_suffix)
                 raise BackendError(
@@ -202,7 +211,9 @@ class OnnxBackend(Backend):
             raise BackendError(f"{path} is not a readable ONNX model: {exc}") from None
         init = {t.name: t for t in proto.graph.initializer}
         if any(t.data_location == onnx.TensorProto.EXTERNAL for t in init.values()):
-            raise BackendError(f"{path} keeps weights in external files, which specforge does not read")
+            raise BackendError(
+                f"{path} keeps weights in external files, which specforge does not read"
+            )
         names_in = [i.name for i in proto.graph.input if i.name not in init]
         names_out = [o.name for o in proto.graph.output]
         want_in = [i.name for i in graph.inputs]
@@ -217,7 +228,9 @@ class OnnxBackend(Backend):
         for node in graph.nodes:
             arrays = []
             while weight_name(node.name, len(arrays)) in init:
-                arrays.append(numpy_helper.to_array(init[weight_name(node.name, len(arrays))]).copy())
+                arrays.append(
+                    numpy_helper.to_array(init[weight_name(node.name, len(arrays))]).copy()
+                )
             if arrays:
                 weights[node.name] = arrays
         expected = self._shapes(graph, reg)
@@ -241,7 +254,9 @@ class OnnxBackend(Backend):
         return {name: [tuple(a.shape) for a in ws] for name, ws in arrays.items() if ws}
 
     # -- running ---------------------------------------------------------
-    def predict(self, model: OnnxModel, x: Mapping[str, Any], *, batch_size: int = 32) -> dict[str, Any]:
+    def predict(
+        self, model: OnnxModel, x: Mapping[str, Any], *, batch_size: int = 32
+    ) -> dict[str, Any]:
         import numpy as np
 
         session = model.session()
@@ -286,4 +301,7 @@ class OnnxBackend(Backend):
 def _copy(weights: Mapping[str, Sequence[Any]]) -> dict[str, list[Any]]:
     import numpy as np
 
-    return {name: [np.array(a, dtype=np.float32, copy=True) for a in arrays] for name, arrays in weights.items()}
+    return {
+        name: [np.array(a, dtype=np.float32, copy=True) for a in arrays]
+        for name, arrays in weights.items()
+    }

@@ -62,13 +62,17 @@ class OnnxBuilder:
                 return self.reserve(name)
 
     # -- graph pieces ----------------------------------------------------
-    def op(self, op_type: str, inputs: Sequence[str], *, outputs: int = 1, **attributes: Any) -> Any:
+    def op(
+        self, op_type: str, inputs: Sequence[str], *, outputs: int = 1, **attributes: Any
+    ) -> Any:
         """Add one ONNX node; return its output name (a list of names when ``outputs > 1``)."""
         from onnx import helper
 
         out_names = [self.fresh(op_type) for _ in range(outputs)]
         self.nodes.append(
-            helper.make_node(op_type, list(inputs), out_names, name=self.fresh(f"{op_type}_node"), **attributes)
+            helper.make_node(
+                op_type, list(inputs), out_names, name=self.fresh(f"{op_type}_node"), **attributes
+            )
         )
         return out_names[0] if outputs == 1 else out_names
 
@@ -95,7 +99,9 @@ class OnnxBuilder:
                 help="the weights do not belong to this spec: build or train the spec again",
             )
         name = self.reserve(weight_name(node.name, index))
-        self.initializers.append(numpy_helper.from_array(np.asarray(arrays[index], dtype=np.float32), name=name))
+        self.initializers.append(
+            numpy_helper.from_array(np.asarray(arrays[index], dtype=np.float32), name=name)
+        )
         return name
 
     def activation(self, name: str, x: str) -> str:
@@ -116,7 +122,9 @@ class OnnxBuilder:
         if value in protected or not producers:
             from onnx import helper
 
-            self.nodes.append(helper.make_node("Identity", [value], [name], name=self.fresh("Identity_node")))
+            self.nodes.append(
+                helper.make_node("Identity", [value], [name], name=self.fresh("Identity_node"))
+            )
         else:
             for n in self.nodes:
                 for i, v in enumerate(n.input):
@@ -249,7 +257,9 @@ def _gelu(b: OnnxBuilder, x: str) -> str:
 def _heaviside(b: OnnxBuilder, x: str) -> str:
     from onnx import TensorProto
 
-    return b.op("Cast", [b.op("GreaterOrEqual", [x, b.const(0.0, hint="zero")])], to=TensorProto.FLOAT)
+    return b.op(
+        "Cast", [b.op("GreaterOrEqual", [x, b.const(0.0, hint="zero")])], to=TensorProto.FLOAT
+    )
 
 
 def _mish(b: OnnxBuilder, x: str) -> str:

@@ -21,30 +21,44 @@ from specforge.plugin import DatasetType, Params
 
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Samples = Annotated[int, Field(ge=2, le=10_000_000, description="Number of samples generated.")]
-Seed = Annotated[int, Field(ge=0, le=2**32 - 1, description="Random seed: the same seed gives the same data.")]
+Seed = Annotated[
+    int, Field(ge=0, le=2**32 - 1, description="Random seed: the same seed gives the same data.")
+]
 Features = Annotated[int, Field(ge=1, le=100_000, description="Number of features per sample.")]
 
 
 class MoonsParams(Params):
     n_samples: Samples = 1000
-    noise: NonNegative = Field(0.1, description="Standard deviation of Gaussian noise added to the points.")
+    noise: NonNegative = Field(
+        0.1, description="Standard deviation of Gaussian noise added to the points."
+    )
     seed: Seed = 0
 
 
 class CirclesParams(Params):
     n_samples: Samples = 1000
-    noise: NonNegative = Field(0.05, description="Standard deviation of Gaussian noise added to the points.")
-    factor: float = Field(0.5, gt=0, lt=1, description="Radius of the inner circle relative to the outer one.")
+    noise: NonNegative = Field(
+        0.05, description="Standard deviation of Gaussian noise added to the points."
+    )
+    factor: float = Field(
+        0.5, gt=0, lt=1, description="Radius of the inner circle relative to the outer one."
+    )
     seed: Seed = 0
 
 
 class BlobsParams(Params):
     n_samples: Samples = 1000
     n_features: Features = 2
-    centers: Annotated[int, Field(ge=1, le=10_000)] | list[list[Annotated[float, Field(allow_inf_nan=False)]]] = Field(
-        3, description="Number of clusters, or the centre of each cluster (one list of n_features numbers each)."
+    centers: (
+        Annotated[int, Field(ge=1, le=10_000)]
+        | list[list[Annotated[float, Field(allow_inf_nan=False)]]]
+    ) = Field(
+        3,
+        description="Number of clusters, or the centre of each cluster (one list of n_features numbers each).",
     )
-    cluster_std: float = Field(1.0, gt=0, allow_inf_nan=False, description="Standard deviation of each cluster.")
+    cluster_std: float = Field(
+        1.0, gt=0, allow_inf_nan=False, description="Standard deviation of each cluster."
+    )
     seed: Seed = 0
 
     @field_validator("centers")
@@ -70,8 +84,12 @@ class RegressionParams(Params):
     n_informative: Annotated[int, Field(ge=1, le=100_000)] = Field(
         10, description="How many features the target depends on (at most n_features)."
     )
-    n_targets: Annotated[int, Field(ge=1, le=1000)] = Field(1, description="Number of regression targets.")
-    noise: NonNegative = Field(0.0, description="Standard deviation of Gaussian noise added to the targets.")
+    n_targets: Annotated[int, Field(ge=1, le=1000)] = Field(
+        1, description="Number of regression targets."
+    )
+    noise: NonNegative = Field(
+        0.0, description="Standard deviation of Gaussian noise added to the targets."
+    )
     bias: float = Field(0.0, allow_inf_nan=False, description="Constant added to the targets.")
     seed: Seed = 0
 
@@ -115,7 +133,10 @@ def load_circles(params: CirclesParams) -> Any:
     from sklearn.datasets import make_circles
 
     x, y = make_circles(
-        n_samples=params.n_samples, noise=params.noise, factor=params.factor, random_state=params.seed
+        n_samples=params.n_samples,
+        noise=params.noise,
+        factor=params.factor,
+        random_state=params.seed,
     )
     return _classes(x, y, 2)
 
@@ -161,8 +182,28 @@ def load_regression(params: RegressionParams) -> Any:
 
 
 DATASETS = [
-    DatasetType("moons", MoonsParams, load_moons, "two interleaving half circles (sklearn make_moons), 2 features, 2 classes"),
-    DatasetType("circles", CirclesParams, load_circles, "a circle inside a circle (sklearn make_circles), 2 features, 2 classes"),
-    DatasetType("blobs", BlobsParams, load_blobs, "Gaussian clusters (sklearn make_blobs), one class per cluster"),
-    DatasetType("regression", RegressionParams, load_regression, "random linear regression problem (sklearn make_regression)"),
+    DatasetType(
+        "moons",
+        MoonsParams,
+        load_moons,
+        "two interleaving half circles (sklearn make_moons), 2 features, 2 classes",
+    ),
+    DatasetType(
+        "circles",
+        CirclesParams,
+        load_circles,
+        "a circle inside a circle (sklearn make_circles), 2 features, 2 classes",
+    ),
+    DatasetType(
+        "blobs",
+        BlobsParams,
+        load_blobs,
+        "Gaussian clusters (sklearn make_blobs), one class per cluster",
+    ),
+    DatasetType(
+        "regression",
+        RegressionParams,
+        load_regression,
+        "random linear regression problem (sklearn make_regression)",
+    ),
 ]

@@ -35,7 +35,9 @@ class _Fitted:
     def set_state(self, state: dict[str, Any]) -> None:
         import numpy as np
 
-        self.state = {k: np.asarray(v) if isinstance(v, (list, np.ndarray)) else v for k, v in state.items()}
+        self.state = {
+            k: np.asarray(v) if isinstance(v, (list, np.ndarray)) else v for k, v in state.items()
+        }
 
     def _ready(self, x: Any) -> tuple[dict[str, Any], Any]:
         import numpy as np
@@ -58,7 +60,9 @@ class _Fitted:
 
 
 class PcaParams(Params):
-    n_components: int = Field(2, ge=1, le=100_000, description="Number of principal components kept.")
+    n_components: int = Field(
+        2, ge=1, le=100_000, description="Number of principal components kept."
+    )
     whiten: bool = Field(False, description="Scale each component to unit variance.")
 
 
@@ -81,7 +85,9 @@ class Pca(_Fitted):
                 f"{x.shape[0]} samples of {x.shape[1]} features (at most {limit} components)",
                 hint=f"use n_components: {limit} or fewer",
             )
-        pca = PCA(n_components=self.params.n_components, whiten=self.params.whiten, svd_solver="full").fit(x)
+        pca = PCA(
+            n_components=self.params.n_components, whiten=self.params.whiten, svd_solver="full"
+        ).fit(x)
         self.state = {
             "n_features_in": int(x.shape[1]),
             "mean": pca.mean_.copy(),
@@ -105,8 +111,12 @@ class Pca(_Fitted):
 
 class PolynomialParams(Params):
     degree: int = Field(2, ge=1, le=5, description="Highest total degree of the products.")
-    interaction_only: bool = Field(False, description="Only products of distinct features (no x0², ...).")
-    include_bias: bool = Field(False, description="Add a column of ones (a Dense layer has its own bias).")
+    interaction_only: bool = Field(
+        False, description="Only products of distinct features (no x0², ...)."
+    )
+    include_bias: bool = Field(
+        False, description="Add a column of ones (a Dense layer has its own bias)."
+    )
 
 
 class PolynomialFeatures(_Fitted):
@@ -121,7 +131,11 @@ class PolynomialFeatures(_Fitted):
         from sklearn.preprocessing import PolynomialFeatures as Sk
 
         x = np.asarray(x, dtype=np.float64)
-        sk = Sk(degree=self.params.degree, interaction_only=self.params.interaction_only, include_bias=self.params.include_bias)
+        sk = Sk(
+            degree=self.params.degree,
+            interaction_only=self.params.interaction_only,
+            include_bias=self.params.include_bias,
+        )
         sk.fit(x[:1])
         if sk.n_output_features_ > self.MAX_OUTPUT:
             from specforge.data.readers import DataError
@@ -146,7 +160,12 @@ class PolynomialFeatures(_Fitted):
 
 
 PREPROCESSORS = [
-    PreprocessorType("pca", PcaParams, Pca, "projection on the first principal components (fitted on the training split)"),
+    PreprocessorType(
+        "pca",
+        PcaParams,
+        Pca,
+        "projection on the first principal components (fitted on the training split)",
+    ),
     PreprocessorType(
         "polynomial_features",
         PolynomialParams,
