@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     import keras
     import tensorflow as tf
 
-    from specforge.api import check_file
+    from specforge.spec.api import check_file
     from specforge.plugin import TrainingCallback
     from specforge.plugins import get_registry
 

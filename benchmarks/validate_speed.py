@@ -4,7 +4,7 @@
     specs/wide_deep_aux.yaml`` processes against fresh ``python -c "import keras"``
     processes. ``validate`` never imports a framework, so it should cost a small
     fraction of what merely importing Keras costs (target: ratio <= 0.05).
-(b) Scaling: the in-process time of ``specforge.api.check_text`` (load + check +
+(b) Scaling: the in-process time of ``specforge.spec.api.check_text`` (load + check +
     resolve) on generated chains of 1,000 and 10,000 Dense nodes, with the load
     (parse) and check phases also timed apart (target: 10,000 nodes < 1 s and
     t(10k) / t(1k) <= 12, i.e. linear growth). The targets are judged on the
@@ -129,8 +129,8 @@ def scaling(sizes: tuple[int, ...], repeats: int) -> dict[int, dict[str, float]]
     CPU time (``time.process_time``) of this single-threaded process is what the
     code costs; wall time also counts whatever else the machine is running.
     """
-    from specforge.api import check_text
-    from specforge.checker import check
+    from specforge.spec.api import check_text
+    from specforge.spec.check import check
     from specforge.loader import loads
 
     check_text(chain_spec(10))  # warm up: registry, validators
@@ -213,7 +213,7 @@ def main() -> int:
     sizes = (1_000, 10_000)
     scale = scaling(sizes, args.repeats)
     print(
-        f"(b) in-process, specforge.api.check_text on a chain of Dense nodes ({args.repeats} runs each)"
+        f"(b) in-process, specforge.spec.api.check_text on a chain of Dense nodes ({args.repeats} runs each)"
     )
     print(
         f"  {'nodes':>6}  {'bytes':>9}  {'cpu (best)':>10}  {'parse':>8}  {'check':>8}  {'per node':>9}  {'wall (median)':>13}"

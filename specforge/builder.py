@@ -18,9 +18,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .api import CheckResult, check_data, check_file
+from .spec.api import CheckResult, check_data, check_file
 from .diagnostics import Diagnostic, SpecError, did_you_mean
-from .graph import Graph
+from .ir import Graph
 from .plugin import Backend, BackendError
 from .plugins import Registry, get_registry
 
@@ -79,12 +79,6 @@ def _checked(spec: SpecInput, registry: Registry) -> CheckResult | Graph:
     return check_file(Path(spec), registry=registry)
 
 
-def default_seed(graph: Graph) -> int | None:
-    """``train.seed`` of the spec, if it sets one."""
-    seed = (graph.train or {}).get("seed")
-    return seed if isinstance(seed, int) and not isinstance(seed, bool) else None
-
-
 def build(
     spec_or_path: SpecInput,
     backend: str = "keras",
@@ -123,7 +117,7 @@ def build(
         if diagnostics:
             raise SpecError(diagnostics)
     if seed is None:
-        seed = default_seed(graph)
+        seed = graph.seed
     if "registry" in inspect.signature(be.build).parameters:
         model = be.build(graph, seed=seed, registry=reg)
     else:

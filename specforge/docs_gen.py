@@ -23,7 +23,7 @@ from pydantic import BaseModel
 
 from . import diagnostics, loader
 from .plugins import Registry, load_registry
-from .schema import json_schema
+from .spec.schema import json_schema
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "spec.md"
 _BLOCK = re.compile(

@@ -20,7 +20,7 @@ API (see ``specforge/default_plugins/``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -125,6 +125,26 @@ class NodeType:
     def param_count(self, params: Any, input_shapes: Sequence[Shape]) -> ParamCount:
         return ParamCount()
 
+    def warnings(
+        self, params: Any, input_shapes: Sequence[Shape], output_shape: Shape
+    ) -> Iterable[NodeWarning]:
+        """Legal but probably unintended uses, reported as warnings by ``validate``.
+
+        Called after shape inference succeeded. A warning that a node's first
+        input already received is not repeated for the node (a chain of Dense
+        nodes on a rank-2 input is reported once, at its first node).
+        """
+        return ()
+
+
+@dataclass(frozen=True)
+class NodeWarning:
+    """A warning about one node: ``message`` continues "node 'NAME' ..."."""
+
+    code: str
+    message: str
+    help: str | None = None
+
 
 @dataclass(frozen=True)
 class Activation:
@@ -138,6 +158,10 @@ class Activation:
     description: str = ""
 
 
+#: What a loss's targets are (:attr:`Loss.targets`).
+LOSS_TARGETS = ("values", "class_indices", "one_hot", "binary")
+
+
 @dataclass(frozen=True)
 class Loss:
     """A loss function name usable in ``outputs[].loss``."""
@@ -145,6 +169,20 @@ class Loss:
     name: str
     aliases: tuple[str, ...] = ()
     description: str = ""
+    #: What the targets are: ``values`` (regression), ``class_indices`` or ``one_hot``
+    #: (the output is one vector of class scores per sample) or ``binary``. The
+    #: checker and the training pipeline read this, never the loss's name.
+    targets: str = "values"
+
+    @property
+    def classification(self) -> bool:
+        """The targets are classes: predictions get a confusion matrix, not a scatter."""
+        return self.targets != "values"
+
+    @property
+    def needs_class_vector(self) -> bool:
+        """The output must be one vector of class scores per sample (rank 1)."""
+        return self.targets in ("class_indices", "one_hot")
 
 
 @dataclass(frozen=True)
@@ -325,6 +363,7 @@ __all__ = [
     "Metric",
     "NoParams",
     "NodeType",
+    "NodeWarning",
     "Optimizer",
     "OptimizerParams",
     "ParamCount",

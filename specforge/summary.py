@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .graph import Graph
+from .ir import Graph
 
 
 def _shape(shape: tuple[int, ...]) -> str:

@@ -273,7 +273,7 @@ def _graph_for(
     node_type: NodeType, params: Mapping[str, Any], input_shapes: Sequence[Sequence[int]], reg: Any
 ) -> Any:
     """Resolve a one-node spec through the real checker: what the backends will receive."""
-    from .api import check_data
+    from .spec.api import check_data
 
     spec = {
         "specforge": 1,
@@ -310,7 +310,7 @@ def resolve_node(
     *,
     registry: _plugins.Registry | None = None,
 ) -> Any:
-    """The :class:`specforge.graph.GraphNode` a backend receives for one node of ``node_type``.
+    """The :class:`specforge.ir.GraphNode` a backend receives for one node of ``node_type``.
 
     Resolved through the real checker (parameters validated, names
     canonical, shapes and counts inferred), for calling a lowering directly in
@@ -768,7 +768,7 @@ def check_backend(
     """
     import numpy as np
 
-    from .api import resolve
+    from .spec.api import resolve
 
     reg = registry or _plugins.get_registry()
     b = reg.backends[backend] if isinstance(backend, str) else backend

@@ -31,15 +31,18 @@ SEED_COUNTS = {
 #: Codes written as f-strings (``f"unknown-{kind}"``), expanded by file: the values
 #: ``kind`` takes there. A new f-string code must be added here, or the tests fail.
 FSTRING_CODES: dict[tuple[str, str], tuple[str, ...]] = {
-    ("specforge/checker.py", "unknown-{kind}"): ("unknown-activation", "unknown-initializer"),
-    ("specforge/training/sections.py", "unknown-{kind}"): (
+    ("specforge/spec/check/structure.py", "unknown-{kind}"): (
+        "unknown-activation",
+        "unknown-initializer",
+    ),
+    ("specforge/spec/check/sections.py", "unknown-{kind}"): (
         "unknown-dataset",
         "unknown-preprocessor",
     ),
 }
 
 #: Names of the callables whose first argument is a diagnostic code.
-_CODE_TAKERS = {"diagnostic", "Diagnostic", "_LoadError", "DataMismatch"}
+_CODE_TAKERS = {"diagnostic", "Diagnostic", "_LoadError", "DataMismatch", "NodeWarning"}
 #: Methods that take a code only when their first argument looks like one
 #: (``Reporter.add("unsupported-by-backend", ...)``, not ``seen.add(x)``).
 _CODE_LIKE_TAKERS = {"add"}
@@ -69,7 +72,15 @@ def seed_counts() -> dict[str, int]:
 @pytest.fixture(scope="session")
 def core_codes() -> dict[str, list[str]]:
     """Codes the loader, the spec models and the checker can emit."""
-    return emitted_codes([ROOT / "specforge" / n for n in ("loader.py", "spec.py", "checker.py")])
+    spec = ROOT / "specforge" / "spec"
+    return emitted_codes(
+        [
+            ROOT / "specforge" / "loader.py",
+            *spec.glob("*.py"),
+            # The data and train sections' codes have their fixtures in tests/training/.
+            *(p for p in (spec / "check").glob("*.py") if p.name != "sections.py"),
+        ]
+    )
 
 
 @pytest.fixture(scope="session")

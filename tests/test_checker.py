@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from specforge.api import check_data, check_text, resolve
+from specforge.spec.api import check_data, check_text, resolve
 from specforge.diagnostics import SpecError
 
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from specforge.api import check_text
+from specforge.spec.api import check_text
 from specforge.cli import cli
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from specforge.api import check_text
+from specforge.spec.api import check_text
 from specforge.plugin import DatasetType, NodeType, NoParams, hookimpl
 from specforge.plugins import load_registry
 from specforge.testing import make_distribution, plugins_installed

@@ -6,7 +6,7 @@ import textwrap
 
 from pydantic import Field
 
-from specforge.api import check_text
+from specforge.spec.api import check_text
 from specforge.plugin import NodeType, ParamCount, Params, ShapeError, hookimpl
 from specforge.plugins import load_registry
 

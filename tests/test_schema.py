@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict
 from specforge.loader import load
 from specforge.plugin import NodeType, ParamCount, Params, hookimpl
 from specforge.plugins import load_registry
-from specforge.schema import hoist_defs, json_schema
+from specforge.spec.schema import hoist_defs, json_schema
 
 INVALID = Path(__file__).resolve().parent / "fixtures" / "invalid"
 

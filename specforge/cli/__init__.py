@@ -1,4 +1,4 @@
-"""The ``specforge`` command line: a thin layer over :mod:`specforge.api`.
+"""The ``specforge`` command line: a thin layer over :mod:`specforge.spec.api`.
 
 Each command lives in its own module and adds itself to :data:`cli`. Command
 modules import nothing heavy at module level: ``validate``, ``summary``,

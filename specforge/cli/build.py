@@ -69,7 +69,7 @@ def build(
     With --weights, the model gets the weights of a trained run (e.g. to export a
     NumPy-trained model with --backend onnx or --backend keras).
     """
-    from ..builder import backend_diagnostics, default_seed, load_weights, select_backend
+    from ..builder import backend_diagnostics, load_weights, select_backend
     from ..diagnostics import SpecError
     from ..plugin import BackendError
     from ..plugins import get_registry
@@ -97,7 +97,7 @@ def build(
         raise click.exceptions.Exit(EXIT_INVALID)
 
     if seed is None:
-        seed = default_seed(graph)
+        seed = graph.seed
     try:
         model = backend.build(graph, seed=seed)
         if weights is not None:

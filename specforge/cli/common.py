@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..api import CheckResult, check_file
+from ..spec.api import CheckResult, check_file
 from ..diagnostics import count, render_text
 from ..loader import SpecFileError
 

@@ -22,7 +22,6 @@ from specforge.plugin import DatasetType, NoParams, Params, hookimpl
 # The data and train sections are checked by specforge.training.sections; this
 # import registers those checks with the checker whenever the built-in plugins
 # are loaded, which happens before any spec is checked.
-from specforge.training import sections as _sections  # noqa: F401
 
 PATH = {"format": "path"}
 Column = int | str

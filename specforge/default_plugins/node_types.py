@@ -7,12 +7,12 @@ agrees with ``model.summary()`` without importing a framework.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Annotated
 
 from pydantic import Field
 
-from specforge.plugin import NodeType, ParamCount, Params, Shape, ShapeError, hookimpl
+from specforge.plugin import NodeType, NodeWarning, ParamCount, Params, Shape, ShapeError, hookimpl
 
 
 def _fmt(shape: Shape) -> str:
@@ -43,6 +43,18 @@ class Dense(NodeType):
     def param_count(self, params: DenseParams, input_shapes: Sequence[Shape]) -> ParamCount:
         (shape,) = input_shapes
         return ParamCount(shape[-1] * params.units + (params.units if params.use_bias else 0))
+
+    def warnings(
+        self, params: DenseParams, input_shapes: Sequence[Shape], output_shape: Shape
+    ) -> Iterator[NodeWarning]:
+        (shape,) = input_shapes
+        if len(shape) > 1:
+            yield NodeWarning(
+                "dense-on-rank",
+                f"applies Dense to an input of shape {shape}: it acts on the last axis only, "
+                f"giving output shape {output_shape}",
+                "insert a Flatten node before it if each sample should be one vector",
+            )
 
 
 class Flatten(NodeType):

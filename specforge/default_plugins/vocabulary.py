@@ -58,17 +58,22 @@ LOSSES = [
     Loss("mean_squared_logarithmic_error", ("msle", "MSLE"), "regression"),
     Loss("huber", ("huber_loss", "Huber"), "regression, delta 1"),
     Loss(
-        "binary_crossentropy", ("bce", "BinaryCrossentropy"), "two classes, sigmoid probabilities"
+        "binary_crossentropy",
+        ("bce", "BinaryCrossentropy"),
+        "two classes, sigmoid probabilities",
+        targets="binary",
     ),
     Loss(
         "categorical_crossentropy",
         ("cce", "CategoricalCrossentropy"),
         "one-hot targets, probabilities",
+        targets="one_hot",
     ),
     Loss(
         "sparse_categorical_crossentropy",
         ("scce", "SparseCategoricalCrossentropy"),
         "integer class targets, probabilities",
+        targets="class_indices",
     ),
 ]
 

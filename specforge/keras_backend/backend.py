@@ -16,7 +16,7 @@ from typing import Any
 
 from ..atomic import atomic_path
 from ..diagnostics import SpecError
-from ..graph import Graph
+from ..ir import Graph
 from ..plugin import Backend, BackendError, TrainingCallback
 from ..plugins import Registry
 from .deep import run_deep

@@ -25,7 +25,7 @@ from typing import Any
 
 from ..plugin import BackendError
 from ..plugins import Registry
-from ..spec import DTYPES, NAME_PATTERN
+from ..spec.models import DTYPES, NAME_PATTERN
 from .deep import run_deep
 from .lowering import BACKEND, Unsupported, import_keras, using_registry
 from .reverse import loss_name, metric_name
@@ -534,7 +534,7 @@ class _Decompiler:
         """
         from pydantic import ValidationError
 
-        from ..graph import GraphNode
+        from ..ir import GraphNode
         from ..plugin import ShapeError
 
         keras = import_keras()
@@ -592,7 +592,7 @@ class _Decompiler:
 
     def check_spec(self, spec: dict[str, Any], original_params: int) -> int:
         """Check the imported spec as a whole; return its parameter count."""
-        from ..api import check_data
+        from ..spec.api import check_data
         from ..diagnostics import render_text
 
         result = check_data(spec, file=f"<imported {Path(self.path).name}>", registry=self.reg)

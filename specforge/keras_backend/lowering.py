@@ -21,7 +21,7 @@ from typing import Any
 
 from ..backend_checks import Reporter, lowering_hint
 from ..diagnostics import Diagnostic, Span, SpecError
-from ..graph import Graph, GraphNode, OptimizerConfig
+from ..ir import Graph, GraphNode, OptimizerConfig
 from ..plugin import BackendError
 from ..plugins import Registry, get_registry
 

@@ -92,7 +92,7 @@ def load(path: str | os.PathLike[str], graph: Any = None, *, registry: Any = Non
 
     meta, weights = read(path)
     if graph is None:
-        from ..api import resolve
+        from ..spec.api import resolve
 
         graph = resolve(meta["spec"], registry=registry)
     model = NumpyModel(graph, seed=0, registry=registry, dtype=meta.get("dtype", "float32"))

@@ -65,7 +65,7 @@ __all__ = [
 class NodeLowering:
     """How the NumPy backend runs one node type. Register one instance per node type.
 
-    The methods receive the :class:`specforge.graph.GraphNode` (``node.params``,
+    The methods receive the :class:`specforge.ir.GraphNode` (``node.params``,
     ``node.input_shapes``, ``node.output_shape``, ``node.name``) and never keep
     per-model state on ``self``: one instance serves every node of its type in
     every model. Weights are a list of arrays in Keras's order for the layer

@@ -113,7 +113,7 @@ def _accepts(fn: Any, keyword: str) -> bool:
 class NumpyModel:
     """A Graph compiled for the NumPy backend.
 
-    :param graph: the resolved :class:`specforge.graph.Graph`.
+    :param graph: the resolved :class:`specforge.ir.Graph`.
     :param seed: seeds the weight initialisers and the training randomness (shuffling,
         stochastic layers); None draws fresh entropy.
     :param registry: the plugin registry to lower with (default: the process-wide one).

@@ -1,8 +1,9 @@
 """The training pipeline: dataset → split → preprocess → feeds → fit → evaluate → run directory.
 
-Importing this package is cheap (it registers the ``data``/``train`` section
-checks and nothing else); numpy, scikit-learn, matplotlib and the backends'
-frameworks are imported when a run actually happens. The entry points::
+Importing this package is cheap: numpy, scikit-learn, matplotlib and the
+backends' frameworks are imported when a run actually happens. It reads the
+resolved IR only (``graph.data``, ``graph.train``); checking the ``data`` and
+``train`` sections is the spec package's job. The entry points::
 
     from specforge.training import train, evaluate_run, predict_run
     result = train("specs/digits_mlp.yaml", backend="keras")
@@ -12,8 +13,6 @@ frameworks are imported when a run actually happens. The entry points::
 from __future__ import annotations
 
 from typing import Any
-
-from . import sections as sections  # registers the section checks and schemas
 
 __all__ = ["evaluate_run", "predict_run", "train"]
 

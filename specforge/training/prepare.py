@@ -23,10 +23,9 @@ import numpy as np
 
 from ..data import selectors
 from ..data.readers import DataError, Dataset
-from ..graph import Graph
+from ..ir import DataConfig, Graph, Step
 from ..loader import Path_
 from ..plugins import Registry
-from .sections import CLASSIFICATION_LOSSES, DataConfig, Step
 from .split import split_indices
 
 SPLITS = ("train", "validation", "test")
@@ -334,4 +333,4 @@ def prepare(
 
 
 def is_classification(output: Any) -> bool:
-    return output.loss in CLASSIFICATION_LOSSES
+    return output.classification

@@ -10,9 +10,9 @@ code path ``evaluate`` takes).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
-import random
 import sys
 import time
 from collections.abc import Callable
@@ -23,11 +23,12 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
-from ..api import CheckResult, check_file
 from ..atomic import atomic_path
 from ..diagnostics import SpecError
+from ..ir import DataConfig
 from ..plugin import Backend, BackendError
 from ..plugins import Registry, get_registry
+from ..spec.api import CheckResult, check_file
 from . import plots, rundir
 from .callbacks import Checkpoint, EarlyStopping, Guard, Progress, Recorder, sigint_stops
 from .prepare import (
@@ -39,7 +40,6 @@ from .prepare import (
     make_preprocessors,
     prepare,
 )
-from .sections import DataConfig, history_keys, resolve_data, resolve_train
 
 #: Exit status of ``specforge train`` for each run status.
 EXIT_CODES = {"completed": 0, "early_stopped": 0, "diverged": 3, "interrupted": 130}
@@ -88,15 +88,9 @@ def _in_spec_order(history: dict[str, Any], graph: Any) -> dict[str, Any]:
     """History columns (or evaluation figures) in one order whatever the backend: loss,
     then output by output as the spec lists them, then validation; keys a backend
     adds come last."""
-    order = history_keys([(o.name, list(o.metrics)) for o in graph.outputs])
+    order = graph.history_keys()
     known = [k for k in order if k in history]
     return {k: history[k] for k in [*known, *(k for k in history if k not in order)]}
-
-
-def _seed_everything(seed: int | None) -> None:
-    if seed is not None:
-        random.seed(seed)
-        np.random.seed(seed)
 
 
 def _mismatch(result: CheckResult, m: DataMismatch) -> SpecError:
@@ -126,6 +120,16 @@ def _output_predictions(
             )
         )
     return out
+
+
+def _spec_sets(result: CheckResult, path: tuple[str, ...]) -> bool:
+    """Whether the spec as written (not its resolved defaults) sets the key at ``path``."""
+    value: Any = result.document.data
+    for key in path:
+        if not isinstance(value, dict) or key not in value:
+            return False
+        value = value[key]
+    return True
 
 
 def _outcome(
@@ -190,8 +194,12 @@ def train(
             "add one, e.g.\n    data:\n      dataset: {type: digits}\n      preprocess: [{type: standard_scaler}]\n"
             "  (docs/data.md lists every dataset and option)",
         )
-    data_cfg = resolve_data(graph.data, reg, Path(graph.file).resolve().parent)
-    train_cfg = resolve_train(graph.train, epochs=epochs, seed=seed if seed is not None else False)
+    data_cfg = graph.data
+    train_cfg = graph.train_config
+    if epochs is not None:
+        train_cfg = dataclasses.replace(train_cfg, epochs=epochs)
+    if seed is not None:
+        train_cfg = dataclasses.replace(train_cfg, seed=seed)
     be = select_backend(backend or train_cfg.backend or DEFAULT_BACKEND, reg)
     if not getattr(be, "can_train", True):
         trainable = sorted(n for n, b in reg.backends.items() if getattr(b, "can_train", True))
@@ -206,11 +214,10 @@ def train(
 
     started = time.perf_counter()
     prepared = _prepare(result, data_cfg, reg)
-    if prepared.info.own_test_split and "test" in (graph.data.get("split") or {}):
+    if prepared.info.own_test_split and _spec_sets(result, ("data", "split", "test")):
         echo(
             f"note: dataset '{data_cfg.dataset}' has its own test split; data.split.test is ignored"
         )
-    _seed_everything(train_cfg.seed)
     model = be.build(graph, seed=train_cfg.seed)
 
     suffix = be.file_suffix
@@ -220,7 +227,6 @@ def train(
         else rundir.new_run_dir(graph.name, runs_root)
     )
     resolved = graph.to_spec()
-    resolved["data"] = data_cfg.as_dict()
     resolved["train"] = train_cfg.as_dict()
     rundir.write_spec(run_dir, resolved, graph.file)
     rundir.write_json(run_dir / rundir.DATA, prepared.info.to_json())
@@ -371,8 +377,13 @@ def load_run(run_dir: str | os.PathLike[str], *, registry: Registry | None = Non
         )
     info = DataInfo.from_json(rundir.read_json(path, rundir.DATA))
     states = rundir.read_preprocessor_states(path)
-    train_cfg = resolve_train(result.graph.train)
-    data_cfg = resolve_data(result.graph.data, reg, path)
+    train_cfg = result.graph.train_config
+    data_cfg = result.graph.data
+    if data_cfg is None:
+        raise rundir.RunDirError(
+            f"{path / rundir.SPEC} has no 'data' section",
+            "the run directory is damaged: train again",
+        )
     model = be.load(str(model_path), result.graph)
     return LoadedRun(
         path, result, metrics, info, be, model, train_cfg.batch_size, states, data_cfg, reg

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..data.readers import DataError
-from .sections import SplitSpec
+from ..spec.models import SplitSpec
 
 
 def _split(

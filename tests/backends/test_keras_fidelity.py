@@ -18,7 +18,7 @@ keras = pytest.importorskip("keras")
 
 import specforge  # noqa: E402
 from specforge import chapter  # noqa: E402
-from specforge.api import check_file  # noqa: E402
+from specforge.spec.api import check_file  # noqa: E402
 from specforge.testing import keras_structure  # noqa: E402
 
 # ---------------------------------------------------------------- the chapter's models, by hand

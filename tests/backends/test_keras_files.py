@@ -15,7 +15,7 @@ import pytest
 keras = pytest.importorskip("keras")
 
 import specforge  # noqa: E402
-from specforge.api import check_data, check_file  # noqa: E402
+from specforge.spec.api import check_data, check_file  # noqa: E402
 from specforge.plugin import BackendError  # noqa: E402
 from specforge.plugins import get_registry  # noqa: E402
 

@@ -18,7 +18,7 @@ import yaml
 keras = pytest.importorskip("keras")
 
 import specforge  # noqa: E402
-from specforge.api import check_data, check_file, check_text  # noqa: E402
+from specforge.spec.api import check_data, check_file, check_text  # noqa: E402
 from specforge.keras_backend.decompile import DecompileError, decompile, spec_to_yaml  # noqa: E402
 from specforge.plugin import BackendError  # noqa: E402
 from specforge.plugins import get_registry  # noqa: E402

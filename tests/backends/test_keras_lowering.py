@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from pydantic import Field
 
-from specforge.api import check_file, check_text
+from specforge.spec.api import check_file, check_text
 from specforge.diagnostics import SpecError
 from specforge.plugin import Activation, NodeType, Params, hookimpl
 from specforge.plugins import load_registry

@@ -35,7 +35,7 @@ def runs(request, tmp_path_factory) -> Path:
 def test_class_probabilities_from_a_csv_reproduce_the_test_accuracy(runs, cli_run, tmp_path):
     from sklearn.datasets import load_digits
 
-    from specforge.training.sections import SplitSpec
+    from specforge.spec.models import SplitSpec
     from specforge.training.split import split_indices
 
     digits = load_digits()
@@ -60,7 +60,7 @@ def test_class_probabilities_from_a_csv_reproduce_the_test_accuracy(runs, cli_ru
 def test_two_outputs_get_one_column_each_and_reproduce_the_test_loss(runs, cli_run, tmp_path):
     from sklearn.datasets import load_diabetes
 
-    from specforge.training.sections import SplitSpec
+    from specforge.spec.models import SplitSpec
     from specforge.training.split import split_indices
 
     diabetes = load_diabetes()

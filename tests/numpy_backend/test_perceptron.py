@@ -47,13 +47,13 @@ def test_the_spec_is_three_step_units_on_the_petals():
     assert (node.type, node.params.units, node.params.activation) == ("Dense", 3, "heaviside")
     assert graph.input("petals").shape == (2,) and graph.total_params == 9
     assert graph.optimizer.type == "perceptron"
-    assert graph.data["feeds"]["petals"]["columns"] == "2:4"
+    assert graph.data.feeds["petals"] == "2:4"
 
 
 def test_iris_accuracy_is_within_5_points_of_sklearn_with_the_same_epochs(numpy_backend, iris):
     x, labels = iris
     graph = strip_run_sections(specforge.resolve(SPEC))
-    epochs = specforge.resolve(SPEC).train["epochs"]
+    epochs = specforge.resolve(SPEC).train.epochs
     model = _trained(numpy_backend, graph, x, np.eye(3, dtype=np.float32)[labels], epochs)
     ours = numpy_backend.evaluate(
         model, {"petals": x}, {"species": np.eye(3, dtype=np.float32)[labels]}

@@ -7,6 +7,7 @@ Each ``fixtures/invalid/NAME.yaml`` sits beside ``NAME.expected``, the
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 import subprocess
 import sys
@@ -14,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from specforge.api import check_file, check_text
-from specforge.training import sections
+from specforge.spec.api import check_file, check_text
+from specforge.spec.check import sections
 
 HERE = Path(__file__).resolve().parent
 INVALID = HERE / "fixtures" / "invalid"
@@ -55,7 +56,9 @@ def test_validate_prints_data_diagnostics_with_source_line_caret_and_help(cli_ru
 
 
 def test_every_code_the_section_checks_emit_is_covered_by_a_fixture():
-    tree = ast.parse((ROOT / "specforge" / "training" / "sections.py").read_text(encoding="utf-8"))
+    tree = ast.parse(
+        (ROOT / "specforge" / "spec" / "check" / "sections.py").read_text(encoding="utf-8")
+    )
     emitted = set()
     for node in ast.walk(tree):
         if (
@@ -113,17 +116,24 @@ def test_monitor_accepts_a_metric_alias_under_its_canonical_history_name():
 
 def test_resolved_sections_fill_in_every_default():
     graph = check_text(MODEL + "data: {dataset: {type: iris}}\n").graph
-    from specforge.plugins import get_registry
-
-    data = sections.resolve_data(graph.data, get_registry(), "/base").as_dict()
+    data = graph.data.as_dict()
     assert data == {
         "dataset": {"type": "iris"},
         "split": {"test": 0.25, "validation": 0.25, "seed": 0, "stratify": False},
         "preprocess": [],
     }
-    train = sections.resolve_train(graph.train).as_dict()
-    assert train == {"epochs": 10, "batch_size": 32, "seed": 0, "shuffle": True}
-    assert sections.resolve_train({"early_stopping": True}, epochs=2, seed=None).as_dict() == {
+    assert graph.train is None  # no train section: the defaults are graph.train_config
+    assert graph.train_config.as_dict() == {
+        "epochs": 10,
+        "batch_size": 32,
+        "seed": 0,
+        "shuffle": True,
+    }
+    with_train = check_text(
+        MODEL + "data: {dataset: {type: iris}}\ntrain: {early_stopping: true}\n"
+    )
+    overridden = dataclasses.replace(with_train.graph.train, epochs=2, seed=None)
+    assert overridden.as_dict() == {
         "epochs": 2,
         "batch_size": 32,
         "seed": None,
@@ -158,7 +168,7 @@ def test_schema_of_the_sections_accepts_every_spec_and_rejects_a_typo():
     import jsonschema
 
     from specforge.loader import load
-    from specforge.schema import json_schema
+    from specforge.spec.schema import json_schema
 
     schema = json_schema()
     jsonschema.Draft202012Validator.check_schema(schema)

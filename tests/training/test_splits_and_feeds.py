@@ -8,19 +8,18 @@ import numpy as np
 import pytest
 from training_helpers import make_fashion, write_spec
 
-from specforge.api import check_file
+from specforge.spec.api import check_file
 from specforge.data.readers import DataError
 from specforge.plugins import get_registry
 from specforge.training.prepare import DataMismatch, prepare
-from specforge.training.sections import SplitSpec, resolve_data
+from specforge.spec.models import SplitSpec
 from specforge.training.split import split_indices
 
 
 def prepared(path: Path, **kwargs):
     result = check_file(path)
     assert result.ok, [d.message for d in result.diagnostics]
-    cfg = resolve_data(result.graph.data, get_registry(), path.parent)
-    return result, prepare(result.graph, cfg, get_registry(), **kwargs)
+    return result, prepare(result.graph, result.graph.data, get_registry(), **kwargs)
 
 
 def test_split_is_the_chapters_two_train_test_splits_with_random_state_0():
@@ -149,8 +148,9 @@ def test_preprocessors_restored_from_a_state_are_not_refitted(table):
     result, p = prepared(write_spec(table / "spec.yaml", TABLE + TARGETS))
     states = [obj.get_state() for _, obj in p.preprocessors]
     states[0] = {"mean": states[0]["mean"] + 1.0, "scale": states[0]["scale"]}
-    cfg = resolve_data(result.graph.data, get_registry(), table)
-    again = prepare(result.graph, cfg, get_registry(), states=states, splits=("test",))
+    again = prepare(
+        result.graph, result.graph.data, get_registry(), states=states, splits=("test",)
+    )
     assert set(again.x) == {"test"}
     np.testing.assert_allclose(
         again.x["test"]["wide_input"],

@@ -90,7 +90,7 @@ def test_train_writes_every_artefact_and_prints_where_they_are(toy, cli_run, tmp
 def test_the_run_directory_holds_the_resolved_spec_with_defaults_and_absolute_paths(
     toy, cli_run, tmp_path
 ):
-    from specforge.api import check_file
+    from specforge.spec.api import check_file
 
     table = tmp_path / "data" / "t.csv"
     table.parent.mkdir()
@@ -112,9 +112,14 @@ def test_the_run_directory_holds_the_resolved_spec_with_defaults_and_absolute_pa
     assert train(cli_run, path, "--out", str(run), "--epochs", "2", "--seed", "7").exit_code == 0
     resolved = check_file(run / "spec.yaml")
     assert resolved.ok
-    assert resolved.graph.data["dataset"]["path"] == str(table)
-    assert dict(resolved.graph.train) == {"epochs": 2, "batch_size": 32, "seed": 7, "shuffle": True}
-    assert resolved.graph.data["split"]["stratify"] is False
+    assert resolved.graph.data.dataset_params.path == str(table)
+    assert resolved.graph.train.as_dict() == {
+        "epochs": 2,
+        "batch_size": 32,
+        "seed": 7,
+        "shuffle": True,
+    }
+    assert resolved.graph.data.split.stratify is False
     assert (run / "spec.yaml").read_text().startswith("# resolved by specforge ")
     assert json.loads((run / "preprocessors.json").read_text())[0]["state"] == {
         "mean": {"npz": "0.mean"},
@@ -301,7 +306,7 @@ def test_predict_writes_one_column_per_unit_and_reproduces_the_test_accuracy(
 ):
     from sklearn.datasets import load_digits
 
-    from specforge.training.sections import SplitSpec
+    from specforge.spec.models import SplitSpec
     from specforge.training.split import split_indices
 
     run = tmp_path / "run"

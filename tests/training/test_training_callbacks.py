@@ -19,7 +19,7 @@ from specforge.training.callbacks import (
     monitor_mode,
     sigint_stops,
 )
-from specforge.training.sections import CheckpointSpec, EarlyStoppingSpec
+from specforge.spec.models import CheckpointSpec, EarlyStoppingSpec
 
 
 def test_guard_stops_on_the_first_nan_and_names_the_output_whose_loss_went():

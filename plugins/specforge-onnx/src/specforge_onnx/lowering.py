@@ -9,7 +9,7 @@ plugin that wants its node types exported to ONNX::
         register("onnx", "activation", "my_act", lower_my_act)      # (builder, x) -> value name
 
 A node lowering receives an :class:`OnnxBuilder`, the
-:class:`specforge.graph.GraphNode` and the names of the ONNX values holding its
+:class:`specforge.ir.GraphNode` and the names of the ONNX values holding its
 inputs (in the node's input order), adds ONNX nodes with
 :meth:`OnnxBuilder.op` and returns the name of the value holding the node's
 output. Weights come from :meth:`OnnxBuilder.weight`: ``weight(i)`` is the

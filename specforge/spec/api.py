@@ -1,4 +1,4 @@
-"""The Python API behind the CLI: load, check and resolve specs.
+"""Load, check and resolve specs: the spec language's Python API (the CLI is a thin layer on it).
 
 Everything the CLI does is one call here, so a notebook can do the same::
 
@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .checker import check
-from .diagnostics import Diagnostic, SpecError
-from .graph import Graph
-from .loader import Document, load, loads
-from .plugins import Registry
+from ..diagnostics import Diagnostic, SpecError
+from ..ir import Graph
+from ..loader import Document, load, loads
+from ..plugins import Registry, get_registry
+from .check import check
 
 SpecLike = str | os.PathLike[str] | Mapping[str, Any] | Graph
 
@@ -44,9 +44,10 @@ class CheckResult:
 def check_document(
     doc: Document, load_diags: list[Diagnostic], registry: Registry | None = None
 ) -> CheckResult:
+    """Check a loaded document; ``registry`` defaults to the installed plugins'."""
     if load_diags:
         return CheckResult(doc, None, load_diags)
-    graph, diags = check(doc, registry)
+    graph, diags = check(doc, registry or get_registry())
     return CheckResult(doc, graph, diags)
 
 

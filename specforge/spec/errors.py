@@ -1,109 +1,14 @@
-"""The spec language, version 1, as pydantic models.
-
-These models are the single source of the format: the checker validates each
-section with them, and ``specforge schema`` generates the JSON Schema from them
-(plus each registered node type's ``Params``). Node parameters and optimizer
-parameters belong to plugins, so the node and optimizer models here only hold
-the keys every node and optimizer share.
-"""
+"""pydantic validation errors as positioned diagnostics, in words people read."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
-from .diagnostics import Diagnostic
-from .loader import Document, Path_
-
-FORMAT_VERSION = 1
-NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.\-]*$"
-
-Name = Annotated[
-    str,
-    Field(
-        pattern=NAME_PATTERN,
-        min_length=1,
-        max_length=128,
-        description="A name: letters, digits, '_', '-', '.'; starting with a letter or '_'.",
-    ),
-]
-DTYPES = ("float32", "float64", "float16", "int32", "int64", "uint8", "bool")
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-class InputSpec(_Strict):
-    """A model input. ``shape`` excludes the batch axis."""
-
-    name: Name
-    shape: list[Annotated[int, Field(gt=0)]] = Field(
-        min_length=1, description="Dimensions without the batch axis."
-    )
-    dtype: Literal[DTYPES] = "float32"  # type: ignore[valid-type]
-
-
-class NodeHeader(BaseModel):
-    """The keys every node has; the remaining keys are the node type's parameters."""
-
-    model_config = ConfigDict(extra="allow", strict=True, frozen=True)
-
-    name: Name
-    type: str = Field(description="A registered node type, e.g. Dense.")
-    inputs: Any = Field(
-        None,
-        description="Names of the inputs or nodes this node reads; default: the node above it "
-        "(the first node reads the only input).",
-    )
-
-
-class OutputSpec(_Strict):
-    """A model output: the node it comes from and how it is trained."""
-
-    node: str = Field(description="The node whose output this is.")
-    loss: str = Field(description="Loss name, e.g. mse or sparse_categorical_crossentropy.")
-    weight: Annotated[float, Field(ge=0, allow_inf_nan=False)] = Field(
-        1.0, description="Loss weight of this output in the total loss."
-    )
-    metrics: list[str] = Field(default_factory=list, description="Metric names, e.g. accuracy.")
-
-
-class OptimizerHeader(BaseModel):
-    model_config = ConfigDict(extra="allow", strict=True, frozen=True)
-
-    type: str = Field(description="Optimizer name: sgd, adam, rmsprop, ...")
-
-
-class SpecHeader(_Strict):
-    """The top level of a spec (sections validated on their own are typed loosely here)."""
-
-    specforge: Literal[1] = Field(description="Format version of the spec language; must be 1.")
-    name: Name = Field(description="The model's name.")
-    description: str | None = Field(None, description="Free text: what the model is for.")
-    inputs: list[Any] = Field(
-        min_length=1, description="The model's inputs: {name, shape, dtype?} each."
-    )
-    nodes: list[Any] = Field(
-        min_length=1, description="The graph: {name, type, inputs?, ...parameters} each."
-    )
-    outputs: list[Any] = Field(
-        min_length=1,
-        description="What the model is trained on: {node, loss, weight?, metrics?} each.",
-    )
-    # Keys inside these sections are checked by the section's own model (once).
-    optimizer: dict[Any, Any] = Field(description="The optimizer: {type, ...parameters}.")
-    data: dict[Any, Any] | None = Field(
-        None, description="Dataset, split, preprocessing and feeds (for training)."
-    )
-    train: dict[Any, Any] | None = Field(
-        None, description="Training settings: epochs, batch size, seed, ..."
-    )
-
-
-TOP_LEVEL_KEYS = tuple(SpecHeader.model_fields)
+from ..diagnostics import Diagnostic, did_you_mean
+from ..loader import Document, Path_
 
 _TYPE_WORDS = {
     "int": "an integer",
@@ -119,7 +24,7 @@ _TYPE_WORDS = {
 }
 
 
-def _describe_value(value: Any) -> str:
+def describe_value(value: Any) -> str:
     if isinstance(value, bool):
         return f"the boolean {str(value).lower()}"
     if isinstance(value, str):
@@ -165,8 +70,6 @@ def pydantic_diagnostics(
     naming it for people ("node 'hidden1'"), ``fields`` the valid keys (for
     did-you-mean on unknown keys).
     """
-    from .diagnostics import did_you_mean
-
     for err in error.errors(include_url=False):
         loc = tuple(err["loc"])
         path = (*base, *loc)
@@ -213,7 +116,7 @@ def pydantic_diagnostics(
             word = _TYPE_WORDS.get(expected, expected)
             yield doc.diagnostic(
                 "wrong-type",
-                f"{where}: '{field_text}' must be {word}, not {_describe_value(err.get('input'))}",
+                f"{where}: '{field_text}' must be {word}, not {describe_value(err.get('input'))}",
                 path,
                 help=_type_help(expected, err.get("input")),
             )
@@ -221,7 +124,7 @@ def pydantic_diagnostics(
             yield doc.diagnostic(
                 "invalid-value",
                 f"{where}: '{field_text}' {err['msg'].replace('Input should be', 'must be')}, "
-                f"not {_describe_value(err.get('input'))}",
+                f"not {describe_value(err.get('input'))}",
                 path,
             )
         elif kind == "too_short" and isinstance(err.get("input"), list):
@@ -242,7 +145,7 @@ def pydantic_diagnostics(
             yield doc.diagnostic(
                 "invalid-value",
                 f"{where}: '{field_text}' {msg}"
-                + (f", got {_describe_value(err.get('input'))}" if kind != "too_short" else ""),
+                + (f", got {describe_value(err.get('input'))}" if kind != "too_short" else ""),
                 path,
                 help="write an ordinary number: .nan, .inf and -.inf are not allowed here"
                 if kind == "finite_number"

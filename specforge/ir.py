@@ -1,8 +1,11 @@
-"""The Graph IR: the one immutable thing every backend consumes.
+"""The IR: the one immutable, fully typed thing every later stage consumes.
 
-A resolved graph has every name bound, every alias normalised, defaults filled
-in, nodes in topological order, and each node's static output shape and
-parameter count computed. Building one needs no framework.
+A resolved :class:`Graph` has every name bound, every alias normalised, defaults
+filled in, nodes in topological order, and each node's static output shape and
+parameter count computed; its ``data`` and ``train`` sections are resolved too
+(:class:`DataConfig`, :class:`TrainConfig`), so the run stage reads
+``graph.train.seed`` and never validates anything again. Building one needs no
+framework, and this module imports nothing but the spec's models.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pydantic import BaseModel
 
 from .diagnostics import Span
 from .plugin import ParamCount, Shape
+from .spec.models import CheckpointSpec, EarlyStoppingSpec, SplitSpec
 
 
 @dataclass(frozen=True)
@@ -49,10 +53,18 @@ class GraphOutput:
     weight: float = 1.0
     metrics: tuple[str, ...] = ()
     shape: Shape = ()
+    #: What the loss's targets are (:attr:`specforge.plugin.Loss.targets`).
+    targets: str = "values"
 
     @property
     def name(self) -> str:
+        """The output's name in histories and data: its node's name."""
         return self.node
+
+    @property
+    def classification(self) -> bool:
+        """The targets are classes (the loss says so, whatever its name)."""
+        return self.targets != "values"
 
 
 @dataclass(frozen=True)
@@ -76,8 +88,11 @@ class Graph:
     outputs: tuple[GraphOutput, ...]
     optimizer: OptimizerConfig
     description: str | None = None
-    data: Mapping[str, Any] | None = None
-    train: Mapping[str, Any] | None = None
+    #: The resolved data section; None when the spec has none.
+    data: DataConfig | None = None
+    #: The resolved train section; None when the spec has none (then
+    #: :meth:`train_config` gives the defaults).
+    train: TrainConfig | None = None
     file: str = "<spec>"
 
     def __post_init__(self) -> None:
@@ -95,6 +110,22 @@ class Graph:
         if name in self._inputs_by_name:  # type: ignore[attr-defined]
             return self.input(name).shape
         return self.node(name).output_shape
+
+    @property
+    def train_config(self) -> TrainConfig:
+        """The train section, or its defaults when the spec has none."""
+        return self.train if self.train is not None else TrainConfig()
+
+    @property
+    def seed(self) -> int | None:
+        """``train.seed``: the seed of the weights; None when the spec sets none."""
+        return self.train.seed if self.train is not None else None
+
+    def history_keys(self, *, validation: bool = True) -> list[str]:
+        """The keys of this model's training history, in the spec's order."""
+        return history_keys(
+            [(o.name, list(o.metrics)) for o in self.outputs], validation=validation
+        )
 
     def __iter__(self) -> Iterator[GraphNode]:
         return iter(self.nodes)
@@ -136,18 +167,100 @@ class Graph:
         ]
         spec["optimizer"] = self.optimizer.as_dict()
         if self.data is not None:
-            spec["data"] = _thaw(self.data)
+            spec["data"] = self.data.as_dict()
         if self.train is not None:
-            spec["train"] = _thaw(self.train)
+            spec["train"] = self.train.as_dict()
         return spec
 
 
-def _thaw(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _thaw(v) for k, v in value.items()}
-    if isinstance(value, tuple):
-        return [_thaw(v) for v in value]
-    return value
+@dataclass(frozen=True)
+class Step:
+    """One preprocessor of the data section, validated."""
+
+    type: str
+    params: BaseModel
+    applies_to: str = "features"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"type": self.type, **self.params.model_dump(mode="json")}
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """The data section with its defaults filled in and its paths made absolute
+    (relative paths resolve against the spec file's folder)."""
+
+    dataset: str
+    dataset_params: BaseModel
+    split: SplitSpec
+    preprocess: tuple[Step, ...] = ()
+    feeds: Mapping[str, Any] = field(default_factory=dict)
+    targets: Mapping[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "dataset": {"type": self.dataset, **self.dataset_params.model_dump(mode="json")},
+            "split": self.split.model_dump(mode="json"),
+            "preprocess": [s.as_dict() for s in self.preprocess],
+        }
+        if self.feeds:
+            out["feeds"] = {k: {"columns": _plain(v)} for k, v in self.feeds.items()}
+        if self.targets:
+            out["targets"] = {k: {"columns": _plain(v)} for k, v in self.targets.items()}
+        return out
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """The train section with its defaults filled in.
+
+    Change a value for one run with :func:`dataclasses.replace`
+    (``replace(graph.train_config, epochs=2)``), never by editing the spec data.
+    """
+
+    epochs: int = 10
+    batch_size: int = 32
+    #: Seed of the weights and the shuffles; None: not reproducible.
+    seed: int | None = 0
+    shuffle: bool = True
+    backend: str | None = None
+    early_stopping: EarlyStoppingSpec | None = None
+    checkpoint: CheckpointSpec | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "seed": self.seed,
+            "shuffle": self.shuffle,
+        }
+        if self.backend is not None:
+            out["backend"] = self.backend
+        if self.early_stopping is not None:
+            out["early_stopping"] = self.early_stopping.model_dump(mode="json")
+        if self.checkpoint is not None:
+            out["checkpoint"] = self.checkpoint.model_dump(mode="json")
+        return out
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def history_keys(outputs: list[tuple[str, list[str]]], *, validation: bool = True) -> list[str]:
+    """The keys a backend's history holds for these outputs ([(name, metric names)]).
+
+    Keras's convention (see :class:`specforge.plugin.Backend`): one output gives
+    ``loss`` and its metrics by name; several give ``loss``, ``<out>_loss`` and
+    ``<out>_<metric>``; validation keys are prefixed with ``val_``.
+    """
+    keys = ["loss"]
+    if len(outputs) == 1:
+        keys += list(outputs[0][1])
+    else:
+        for name, metrics in outputs:
+            keys += [f"{name}_loss", *(f"{name}_{m}" for m in metrics)]
+    return keys + ([f"val_{k}" for k in keys] if validation else [])
 
 
 def topological_order(
