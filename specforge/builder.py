@@ -18,11 +18,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .spec.api import CheckResult, check_data, check_file
 from .diagnostics import Diagnostic, SpecError, did_you_mean
 from .ir import Graph
 from .plugin import Backend, BackendError
 from .plugins import Registry, get_registry
+from .spec.api import CheckResult, check_data, check_file
 
 SpecInput = str | os.PathLike[str] | Mapping[str, Any] | Graph | CheckResult
 

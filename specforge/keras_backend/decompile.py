@@ -592,8 +592,8 @@ class _Decompiler:
 
     def check_spec(self, spec: dict[str, Any], original_params: int) -> int:
         """Check the imported spec as a whole; return its parameter count."""
-        from ..spec.api import check_data
         from ..diagnostics import render_text
+        from ..spec.api import check_data
 
         result = check_data(spec, file=f"<imported {Path(self.path).name}>", registry=self.reg)
         if not result.ok or result.graph is None:

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from training_helpers import make_fashion, write_spec
 
-from specforge.spec.api import check_file
 from specforge.data.readers import DataError
 from specforge.plugins import get_registry
-from specforge.training.prepare import DataMismatch, prepare
+from specforge.spec.api import check_file
 from specforge.spec.models import SplitSpec
+from specforge.training.prepare import DataMismatch, prepare
 from specforge.training.split import split_indices
 
 

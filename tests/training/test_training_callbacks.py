@@ -9,6 +9,7 @@ import signal
 import numpy as np
 import pytest
 
+from specforge.spec.models import CheckpointSpec, EarlyStoppingSpec
 from specforge.training.callbacks import (
     Checkpoint,
     EarlyStopping,
@@ -19,7 +20,6 @@ from specforge.training.callbacks import (
     monitor_mode,
     sigint_stops,
 )
-from specforge.spec.models import CheckpointSpec, EarlyStoppingSpec
 
 
 def test_guard_stops_on_the_first_nan_and_names_the_output_whose_loss_went():
