@@ -25,8 +25,8 @@ def test_the_docs_generator_check_mode_agrees():
 
 def test_spec_reference_says_how_to_use_the_schema_in_an_editor():
     text = (DOCS / "spec.md").read_text(encoding="utf-8")
-    assert "# yaml-language-server: $schema=./specforge.spec.schema.json" in text
-    assert "specforge schema -o specforge.spec.schema.json" in text
+    assert "# yaml-language-server: $schema=./specforge.schema.json" in text
+    assert "specforge schema -o specforge.schema.json" in text
     assert '"yaml.schemas"' in text
 
 

@@ -17,7 +17,7 @@ def test_schema_prints_a_valid_draft_2020_12_schema(cli_run):
 
 
 def test_schema_output_option_writes_the_same_schema_to_a_file(cli_run, tmp_path):
-    target = tmp_path / "specforge.spec.schema.json"
+    target = tmp_path / "specforge.schema.json"
     result = cli_run("schema", "-o", str(target))
     assert result.exit_code == 0
     assert result.stdout == ""
