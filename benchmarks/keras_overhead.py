@@ -46,7 +46,7 @@ SPECS = ROOT / "specs"
 
 def hand_written(keras: Any) -> dict[str, Callable[[], Any]]:
     """The chapter's models as the chapter writes them (shared with the fidelity tests)."""
-    from specforge import chapter
+    from specforge.testing import chapter
 
     return dict(chapter.MODELS)
 
@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from specforge.api import check_file
     from specforge.plugin import TrainingCallback
-    from specforge.plugins import get_registry
+    from specforge.registry import get_registry
 
     backend = get_registry().backends["keras"]
     by_hand = hand_written(keras)

@@ -31,7 +31,7 @@ _EXPORTS = {
     "GraphNode": "graph",
     "GraphOutput": "graph",
     "SpecFileError": "loader",
-    "get_registry": "plugins",
+    "get_registry": "registry",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
@@ -43,7 +43,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors
     from .diagnostics import Diagnostic, Span, SpecError
     from .graph import Graph, GraphInput, GraphNode, GraphOutput
     from .loader import SpecFileError
-    from .plugins import get_registry
+    from .registry import get_registry
 
 
 def __getattr__(name: str) -> Any:

@@ -19,7 +19,7 @@ from .checker import check
 from .diagnostics import Diagnostic, SpecError
 from .graph import Graph
 from .loader import Document, load, loads
-from .plugins import Registry
+from .registry import Registry
 
 SpecLike = str | os.PathLike[str] | Mapping[str, Any] | Graph
 

@@ -22,7 +22,7 @@ from .api import CheckResult, check_data, check_file
 from .diagnostics import Diagnostic, SpecError, did_you_mean
 from .graph import Graph
 from .plugin import Backend, BackendError
-from .plugins import Registry, get_registry
+from .registry import Registry, get_registry
 
 SpecInput = str | os.PathLike[str] | Mapping[str, Any] | Graph | CheckResult
 

@@ -24,7 +24,7 @@ from .graph import (
 )
 from .loader import Document, gc_paused
 from .plugin import NodeType, ParamCount, ShapeError, freeze
-from .plugins import Registry, get_registry
+from .registry import Registry, get_registry
 from .spec import (
     FORMAT_VERSION,
     TOP_LEVEL_KEYS,

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from .plugins import Registry, get_registry
+from .registry import Registry, get_registry
 from .spec import NAME_PATTERN, InputSpec, OutputSpec, SpecHeader
 
 SCHEMA_ID = "urn:specforge:spec:1"

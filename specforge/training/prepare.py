@@ -25,7 +25,7 @@ from ..data import selectors
 from ..data.readers import DataError, Dataset
 from ..graph import Graph
 from ..loader import Path_
-from ..plugins import Registry
+from ..registry import Registry
 from .sections import CLASSIFICATION_LOSSES, DataConfig, Step
 from .split import split_indices
 

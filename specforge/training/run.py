@@ -27,7 +27,7 @@ from ..api import CheckResult, check_file
 from ..atomic import atomic_path
 from ..diagnostics import SpecError
 from ..plugin import Backend, BackendError
-from ..plugins import Registry, get_registry
+from ..registry import Registry, get_registry
 from . import plots, rundir
 from .callbacks import Checkpoint, EarlyStopping, Guard, Progress, Recorder, sigint_stops
 from .prepare import (

@@ -31,7 +31,7 @@ from ..diagnostics import Diagnostic, did_you_mean
 from ..graph import _thaw
 from ..loader import Document, Path_
 from ..plugin import Params
-from ..plugins import Registry
+from ..registry import Registry
 from ..schema import SECTION_SCHEMAS, _model_schema
 from ..spec import pydantic_diagnostics
 

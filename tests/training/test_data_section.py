@@ -113,7 +113,7 @@ def test_monitor_accepts_a_metric_alias_under_its_canonical_history_name():
 
 def test_resolved_sections_fill_in_every_default():
     graph = check_text(MODEL + "data: {dataset: {type: iris}}\n").graph
-    from specforge.plugins import get_registry
+    from specforge.registry import get_registry
 
     data = sections.resolve_data(graph.data, get_registry(), "/base").as_dict()
     assert data == {
@@ -139,7 +139,7 @@ def test_resolved_sections_fill_in_every_default():
 
 
 def test_dataset_paths_are_relative_to_the_spec_directory(tmp_path):
-    from specforge.plugins import get_registry
+    from specforge.registry import get_registry
 
     raw = {"dataset": {"type": "csv", "path": "data/table.csv", "target": "y"}}
     cfg = sections.resolve_data(raw, get_registry(), tmp_path / "specs")

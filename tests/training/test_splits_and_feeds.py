@@ -10,7 +10,7 @@ from training_helpers import make_fashion, write_spec
 
 from specforge.api import check_file
 from specforge.data.readers import DataError
-from specforge.plugins import get_registry
+from specforge.registry import get_registry
 from specforge.training.prepare import DataMismatch, prepare
 from specforge.training.sections import SplitSpec, resolve_data
 from specforge.training.split import split_indices
