@@ -46,7 +46,7 @@ SPECS = ROOT / "specs"
 
 def hand_written(keras: Any) -> dict[str, Callable[[], Any]]:
     """The chapter's models as the chapter writes them (shared with the fidelity tests)."""
-    from specforge import chapter
+    from specforge.testing import chapter
 
     return dict(chapter.MODELS)
 
@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     import tensorflow as tf
 
     from specforge.plugin import TrainingCallback
-    from specforge.plugins import get_registry
+    from specforge.registry import get_registry
     from specforge.spec.api import check_file
 
     backend = get_registry().backends["keras"]

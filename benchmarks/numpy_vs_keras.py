@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import specforge  # noqa: E402
-from specforge.plugins import get_registry  # noqa: E402
+from specforge.registry import get_registry  # noqa: E402
 
 CASES = (
     # spec, samples, target ratio numpy/keras

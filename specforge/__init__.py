@@ -33,7 +33,7 @@ _EXPORTS = {
     "DataConfig": "ir",
     "TrainConfig": "ir",
     "SpecFileError": "loader",
-    "get_registry": "plugins",
+    "get_registry": "registry",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
@@ -44,7 +44,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors
     from .diagnostics import Diagnostic, Span, SpecError
     from .ir import DataConfig, Graph, GraphInput, GraphNode, GraphOutput, TrainConfig
     from .loader import SpecFileError
-    from .plugins import get_registry
+    from .registry import get_registry
     from .spec.api import CheckResult, check_data, check_file, check_text, resolve
 
 

@@ -21,7 +21,7 @@ from typing import Any
 from .diagnostics import Diagnostic, SpecError, did_you_mean
 from .ir import Graph
 from .plugin import Backend, BackendError
-from .plugins import Registry, get_registry
+from .registry import Registry, get_registry
 from .spec.api import CheckResult, check_data, check_file
 
 SpecInput = str | os.PathLike[str] | Mapping[str, Any] | Graph | CheckResult

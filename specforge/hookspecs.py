@@ -4,7 +4,7 @@ Every extension of specforge (node types, activations, losses, metrics,
 optimizers, initializers, backends and their lowerings, datasets,
 preprocessors) enters through one of these hooks, and the built-ins use them
 exactly as a third-party plugin does. The docs' hook reference is generated
-from these docstrings (``docs/hooks.md``, by ``python docs/generate_hooks.py``;
+from these docstrings (``docs/hooks.md``, by ``python docs/generate.py``;
 a test fails when it is stale, when a hook lacks a docstring, or when no test
 mentions a hook).
 

@@ -178,9 +178,7 @@ def test_there_is_no_import_cycle_function_local_imports_included():
 
 
 def test_the_cycle_finder_finds_a_cycle():
-    assert strongly_connected({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [
-        ["a", "b", "c"]
-    ]
+    assert strongly_connected({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
 @pytest.mark.parametrize(

@@ -2,25 +2,43 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from pathlib import Path
 
-from specforge import docs_gen
-
 DOCS = Path(__file__).resolve().parent.parent / "docs"
+_SPEC = importlib.util.spec_from_file_location("docs_generate", DOCS / "generate.py")
+generate = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(generate)
 
 
 def test_spec_reference_is_up_to_date_with_the_generator():
     current = (DOCS / "spec.md").read_text(encoding="utf-8")
-    generated = docs_gen.blocks()
-    assert docs_gen.missing_blocks(current, generated) == []
-    assert docs_gen.render(current, generated) == current, (
-        "docs/spec.md is out of date: run python -m specforge.docs_gen"
+    generated = generate.blocks()
+    assert generate.missing_blocks(current, generated) == []
+    assert generate.render_spec_blocks(current, generated) == current, (
+        "docs/spec.md is out of date: run python docs/generate.py"
     )
 
 
 def test_the_docs_generator_check_mode_agrees():
-    assert docs_gen.main(["--check"]) == 0
+    assert generate.main(["--check"]) == 0
+
+
+def test_the_check_mode_fails_with_a_diff_summary_when_a_doc_is_stale(
+    tmp_path, monkeypatch, capsys
+):
+    stale = tmp_path / "spec.md"
+    text = (DOCS / "spec.md").read_text(encoding="utf-8")
+    stale.write_text(text.replace("| `units` |", "| `unitz` |", 1), encoding="utf-8")
+    monkeypatch.setattr(generate, "ROOT", tmp_path)
+    monkeypatch.setattr(generate, "TARGETS", {stale: generate.spec_md})
+    assert generate.main(["--check"]) == 1
+    err = capsys.readouterr().err
+    assert "spec.md is stale: 1 line(s) to add, 1 to remove" in err
+    assert "-| `unitz` |" in err and "+| `units` |" in err
+    assert "run python docs/generate.py" in err
+    assert stale.read_text(encoding="utf-8") != text  # --check writes nothing
 
 
 def test_spec_reference_says_how_to_use_the_schema_in_an_editor():

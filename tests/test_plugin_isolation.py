@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from specforge.plugin import DatasetType, NodeType, NoParams, hookimpl
-from specforge.plugins import load_registry
+from specforge.registry import load_registry
 from specforge.spec.api import check_text
 from specforge.testing import make_distribution, plugins_installed
 
@@ -432,7 +432,7 @@ def test_the_plugin_listing_records_what_each_plugin_added_even_next_to_failures
 
 
 def test_plugins_installed_restores_the_registry():
-    from specforge.plugins import get_registry
+    from specforge.registry import get_registry
 
     before = get_registry()
     with plugins_installed(("good", GoodNodeTypes())) as reg:

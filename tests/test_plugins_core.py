@@ -7,7 +7,7 @@ import textwrap
 from pydantic import Field
 
 from specforge.plugin import NodeType, ParamCount, Params, ShapeError, hookimpl
-from specforge.plugins import load_registry
+from specforge.registry import load_registry
 from specforge.spec.api import check_text
 
 
@@ -238,3 +238,51 @@ def test_builtins_register_through_the_same_hooks():
     assert reg.owner[("node_type", "Dense")] == "specforge.default_plugins.node_types"
     assert reg.owner[("activation", "relu")] == "specforge.default_plugins.vocabulary"
     assert reg.problems == []
+
+
+# ---------------------------------------------------------------- the process-wide registry
+
+
+def test_use_registry_makes_a_registry_the_process_wide_one_for_a_block():
+    import specforge
+    from specforge.registry import current_settings, use_registry
+
+    before, settings = specforge.get_registry(), current_settings()
+    reg = registry(("specforge-layers", LayersPlugin()))
+    with use_registry(reg) as inside:
+        assert inside is reg and specforge.get_registry() is reg
+        assert check_text(SPEC, registry=specforge.get_registry()).ok
+    assert specforge.get_registry() is before and current_settings() is settings
+
+
+def test_use_settings_builds_the_registry_from_them_and_restores_the_old_one():
+    from specforge.registry import PluginSettings, current_settings, get_registry, use_settings
+
+    before = get_registry()
+    settings = PluginSettings(extra_plugins=(("specforge-layers", LayersPlugin()),))
+    with use_settings(settings) as reg:
+        assert current_settings() is settings and get_registry() is reg
+        assert "Dropout" in reg.node_types
+        assert [p.name for p in reg.plugins if p.in_process] == ["specforge-layers"]
+    assert get_registry() is before and "specforge-layers" not in {p.name for p in before.plugins}
+
+
+def test_disable_third_party_is_a_setting_and_rebuilds_the_registry():
+    from specforge.registry import (
+        PluginSettings,
+        current_settings,
+        disable_third_party,
+        get_registry,
+        use_settings,
+    )
+
+    layers = (("specforge-layers", LayersPlugin()),)
+    with use_settings(PluginSettings(extra_plugins=layers, entry_points=False)):
+        assert "Dropout" in get_registry().node_types
+        disable_third_party()
+        assert current_settings().disable_third_party
+        reg = get_registry()
+        assert reg.third_party_disabled and "Dropout" not in reg.node_types
+        assert reg.disabled == ["specforge-layers"]
+        disable_third_party(False)
+        assert "Dropout" in get_registry().node_types

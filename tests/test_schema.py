@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from specforge.loader import load
 from specforge.plugin import NodeType, ParamCount, Params, hookimpl
-from specforge.plugins import load_registry
+from specforge.registry import load_registry
 from specforge.spec.schema import hoist_defs, json_schema
 
 INVALID = Path(__file__).resolve().parent / "fixtures" / "invalid"

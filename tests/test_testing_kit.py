@@ -281,7 +281,7 @@ class Shifted(Backend):
     name = "shifted"
 
     def __init__(self):
-        from specforge.plugins import get_registry
+        from specforge.registry import get_registry
 
         self.inner = get_registry().backends["numpy"]
 
@@ -484,7 +484,7 @@ def test_check_plugin_catches_what_would_be_a_warning_for_users(plugin_object, m
 
 
 def test_plugin_under_test_loads_a_source_checkout_as_if_installed(tmp_path, monkeypatch):
-    from specforge.plugins import get_registry
+    from specforge.registry import get_registry
     from specforge.testing import plugin_under_test
 
     (tmp_path / "kit_demo_plugin.py").write_text(
@@ -501,3 +501,56 @@ def test_plugin_under_test_loads_a_source_checkout_as_if_installed(tmp_path, mon
         with plugin_under_test("kit-demo", "kit_demo_plugin") as again:  # already loaded: unchanged
             assert again is get_registry()
     assert "kit_demo_loss" not in get_registry().names("loss")
+
+
+def test_plugin_conftest_runs_a_checkout_s_tests_and_skips_them_without_what_they_need(tmp_path):
+    """The whole conftest of a plugin package: its src/ loads as if installed, or the tests skip."""
+    import os
+    import subprocess
+    import sys
+    import textwrap
+
+    def package(name, requires):
+        root = tmp_path / name
+        (root / "src" / f"{name}_pkg").mkdir(parents=True)
+        (root / "tests").mkdir()
+        (root / "src" / f"{name}_pkg" / "__init__.py").write_text("")
+        (root / "src" / f"{name}_pkg" / "plugin.py").write_text(
+            "from specforge.plugin import Loss, hookimpl\n"
+            "SPECFORGE_API = 1\n"
+            "@hookimpl\n"
+            "def register_losses(register):\n"
+            f"    register(Loss('{name}_loss'))\n"
+        )
+        (root / "tests" / "conftest.py").write_text(
+            "from specforge.testing import plugin_conftest\n"
+            "_plugin, pytest_collection_modifyitems = plugin_conftest(\n"
+            f"    __file__, '{name}', '{name}_pkg.plugin', requires={requires!r}\n"
+            ")\n"
+        )
+        (root / "tests" / f"test_{name}.py").write_text(
+            textwrap.dedent(
+                f"""\
+                from specforge.registry import get_registry
+
+
+                def test_the_plugin_is_loaded():
+                    assert '{name}_loss' in get_registry().names('loss')
+                """
+            )
+        )
+
+    package("kitready", ())
+    package("kitneedy", ("specforge_kit_no_such_module",))
+    args = ["-q", "-rs", "-p", "no:cacheprovider", "--import-mode=importlib"]
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", *args, "kitready/tests", "kitneedy/tests"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SPECFORGE_DISABLE_PLUGINS": ""},
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed, 1 skipped" in result.stdout
+    assert "specforge_kit_no_such_module not installed" in result.stdout

@@ -63,7 +63,7 @@ def cli(ctx: click.Context, debug: bool, no_plugins: bool) -> None:
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
     _debug = debug  # read by main() for internal errors; never leaks into os.environ
-    from ..plugins import disable_third_party
+    from ..registry import disable_third_party
 
     disable_third_party(no_plugins)
 

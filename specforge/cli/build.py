@@ -72,7 +72,7 @@ def build(
     from ..builder import backend_diagnostics, load_weights, select_backend
     from ..diagnostics import SpecError
     from ..plugin import BackendError
-    from ..plugins import get_registry
+    from ..registry import get_registry
     from ..summary import summary_data, summary_text
 
     plugin_warnings()

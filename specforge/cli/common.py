@@ -28,7 +28,7 @@ def plugin_warnings() -> None:
     Once per command, however often it is called; with ``--debug`` each
     problem's traceback follows it.
     """
-    from ..plugins import get_registry
+    from ..registry import get_registry
 
     ctx = click.get_current_context(silent=True)
     root = ctx.find_root() if ctx is not None else None

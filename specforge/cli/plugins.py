@@ -23,7 +23,7 @@ def plugins_data(*, debug: bool = False) -> dict[str, Any]:
     """
     from .. import __version__
     from ..plugin import API_VERSION
-    from ..plugins import DISABLE_ENV, get_registry
+    from ..registry import DISABLE_ENV, get_registry
 
     reg = get_registry()
     return {
@@ -88,7 +88,7 @@ def plugins_command(ctx: click.Context, fmt: str) -> None:
     if data["failed"]:
         click.echo("")
         click.echo("failed:")
-        from ..plugins import get_registry
+        from ..registry import get_registry
 
         for problem in get_registry().problems:
             click.echo(f"  {problem.render()}")

@@ -19,10 +19,6 @@ from pydantic import Field
 
 from specforge.plugin import DatasetType, NoParams, Params, hookimpl
 
-# The data and train sections are checked by specforge.training.sections; this
-# import registers those checks with the checker whenever the built-in plugins
-# are loaded, which happens before any spec is checked.
-
 PATH = {"format": "path"}
 Column = int | str
 Task = Literal["classification", "regression"]

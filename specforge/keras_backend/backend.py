@@ -18,7 +18,7 @@ from ..atomic import atomic_path
 from ..diagnostics import SpecError
 from ..ir import Graph
 from ..plugin import Backend, BackendError, TrainingCallback
-from ..plugins import Registry
+from ..registry import Registry
 from .deep import run_deep
 from .lowering import ModelInfo, check, import_keras, lower_graph, model_info_for, using_registry
 

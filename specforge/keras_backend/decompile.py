@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..plugin import BackendError
-from ..plugins import Registry
+from ..registry import Registry
 from ..spec.models import DTYPES, NAME_PATTERN
 from .deep import run_deep
 from .lowering import BACKEND, Unsupported, import_keras, using_registry
@@ -34,8 +34,6 @@ from .reverse import loss_name, metric_name
 MAX_CONFIG_BYTES = 256 * 1024 * 1024
 #: The model classes a spec can describe.
 MODEL_CLASSES = ("Sequential", "Functional", "Model")
-#: Settings of compile() that are runtime choices, not part of a spec.
-RUNTIME_COMPILE_KEYS = ("run_eagerly", "steps_per_execution", "jit_compile", "auto_scale_loss")
 #: Keras's compile() default optimizer, used when a model was saved uncompiled.
 DEFAULT_OPTIMIZER = "rmsprop"
 

@@ -23,7 +23,7 @@ from ..backend_checks import Reporter, lowering_hint
 from ..diagnostics import Diagnostic, Span, SpecError
 from ..ir import Graph, GraphNode, OptimizerConfig
 from ..plugin import BackendError
-from ..plugins import Registry, get_registry
+from ..registry import Registry, get_registry
 
 BACKEND = "keras"
 INSTALL_HINT = "install it with pip install 'specforge[tensorflow]'"

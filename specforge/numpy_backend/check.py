@@ -34,7 +34,7 @@ def check(
     :param optimizer: the lowered optimizer if already made (its ``check`` is consulted).
     """
     if registry is None:
-        from ..plugins import get_registry
+        from ..registry import get_registry
 
         registry = get_registry()
     reg = registry

@@ -155,7 +155,7 @@ def lookup(kind: str, name: str) -> Any:
     """
     registry = _REGISTRY.get()
     if registry is None:
-        from ..plugins import get_registry
+        from ..registry import get_registry
 
         registry = get_registry()
     vocab_kind = {"node": "node_type"}.get(kind, kind)

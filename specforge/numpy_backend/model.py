@@ -137,7 +137,7 @@ class NumpyModel:
         blas_threads: int | None = None,
     ):
         if registry is None:
-            from ..plugins import get_registry
+            from ..registry import get_registry
 
             registry = get_registry()
         self.graph = graph

@@ -37,7 +37,7 @@ class PlotError(ValueError):
 
 def _registry(registry: Any) -> Any:
     if registry is None:
-        from ..plugins import get_registry
+        from ..registry import get_registry
 
         registry = get_registry()
     return registry

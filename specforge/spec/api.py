@@ -18,7 +18,7 @@ from typing import Any
 from ..diagnostics import Diagnostic, SpecError
 from ..ir import Graph
 from ..loader import Document, load, loads
-from ..plugins import Registry, get_registry
+from ..registry import Registry, get_registry
 from .check import check
 
 SpecLike = str | os.PathLike[str] | Mapping[str, Any] | Graph

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ..plugins import Registry, get_registry
+from ..registry import Registry, get_registry
 from .check.context import params_model
 from .models import (
     NAME_PATTERN,

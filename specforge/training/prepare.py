@@ -25,7 +25,7 @@ from ..data import selectors
 from ..data.readers import DataError, Dataset
 from ..ir import DataConfig, Graph, Step
 from ..loader import Path_
-from ..plugins import Registry
+from ..registry import Registry
 from .split import split_indices
 
 SPLITS = ("train", "validation", "test")

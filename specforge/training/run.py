@@ -27,7 +27,7 @@ from ..atomic import atomic_path
 from ..diagnostics import SpecError
 from ..ir import DataConfig
 from ..plugin import Backend, BackendError
-from ..plugins import Registry, get_registry
+from ..registry import Registry, get_registry
 from ..spec.api import CheckResult, check_file
 from . import plots, rundir
 from .callbacks import Checkpoint, EarlyStopping, Guard, Progress, Recorder, sigint_stops

@@ -225,13 +225,3 @@ def read_preprocessor_states(run_dir: Path) -> list[dict[str, Any]]:
                 state[key] = value
         states.append(state)
     return states
-
-
-def read_history(run_dir: Path) -> dict[str, list[float]]:
-    path = _need(run_dir, HISTORY)
-    with open(path, newline="", encoding="utf-8") as fh:
-        rows = list(csv.reader(fh))
-    if not rows:
-        return {}
-    keys = rows[0][1:]
-    return {k: [float(r[j + 1]) for r in rows[1:] if r[j + 1] != ""] for j, k in enumerate(keys)}

@@ -17,13 +17,12 @@ import pytest
 keras = pytest.importorskip("keras")
 
 import specforge  # noqa: E402
-from specforge import chapter  # noqa: E402
 from specforge.spec.api import check_file  # noqa: E402
-from specforge.testing import keras_structure  # noqa: E402
+from specforge.testing import chapter, keras_structure  # noqa: E402
 
 # ---------------------------------------------------------------- the chapter's models, by hand
 
-# specforge.chapter holds the chapter's Keras code, copied as the chapter writes it.
+# specforge.testing.chapter holds the chapter's Keras code, copied as the chapter writes it.
 CHAPTER: dict[str, tuple[Callable[[], Any], int]] = {
     name: (build, chapter.PARAM_COUNTS[name]) for name, build in chapter.MODELS.items()
 }

@@ -20,7 +20,7 @@ keras = pytest.importorskip("keras")
 import specforge  # noqa: E402
 from specforge.keras_backend.decompile import DecompileError, decompile, spec_to_yaml  # noqa: E402
 from specforge.plugin import BackendError  # noqa: E402
-from specforge.plugins import get_registry  # noqa: E402
+from specforge.registry import get_registry  # noqa: E402
 from specforge.spec.api import check_data, check_file, check_text  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -112,8 +112,7 @@ def test_the_yaml_reads_like_a_hand_written_spec(tmp_path, backend):
 
 
 def test_the_chapters_hand_written_models_import(tmp_path):
-    from specforge import chapter
-    from specforge.testing import keras_structure
+    from specforge.testing import chapter, keras_structure
 
     for name in chapter.MODELS:
         model = chapter.hand_written(name)

@@ -18,7 +18,7 @@ from pydantic import Field
 
 from specforge.diagnostics import SpecError
 from specforge.plugin import Activation, NodeType, Params, hookimpl
-from specforge.plugins import load_registry
+from specforge.registry import load_registry
 from specforge.spec.api import check_file, check_text
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -268,7 +268,7 @@ def test_unsupported_things_are_all_reported_at_once_without_keras():
 
 
 def test_every_builtin_name_has_a_keras_lowering_except_the_step_function_and_the_perceptron():
-    from specforge.plugins import get_registry
+    from specforge.registry import get_registry
 
     reg = get_registry()
     missing = {

@@ -16,7 +16,7 @@ keras = pytest.importorskip("keras")
 
 import specforge  # noqa: E402
 from specforge.plugin import TrainingCallback  # noqa: E402
-from specforge.plugins import get_registry  # noqa: E402
+from specforge.registry import get_registry  # noqa: E402
 
 SPECS = Path(__file__).resolve().parents[2] / "specs"
 

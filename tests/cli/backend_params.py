@@ -9,7 +9,7 @@ import pytest
 
 def backends(*names: str) -> list:
     """One ``pytest.param`` per backend name (TensorFlow makes keras runs slow)."""
-    from specforge.plugins import load_registry
+    from specforge.registry import load_registry
 
     installed = load_registry().backends
     params = []

@@ -188,7 +188,7 @@ def test_build_with_weights_exports_a_numpy_model_to_keras_with_the_same_predict
     import numpy as np
 
     from specforge import resolve
-    from specforge.plugins import get_registry
+    from specforge.registry import get_registry
 
     spec = SPECS / "wide_deep_aux.yaml"
     npz = tmp_path / "trained.npz"
@@ -251,7 +251,7 @@ def test_the_python_api_takes_weights_from_a_model_file(cli_run, tmp_path):
     import numpy as np
 
     import specforge
-    from specforge.plugins import get_registry
+    from specforge.registry import get_registry
 
     spec = SPECS / "wide_deep.yaml"
     npz = tmp_path / "m.npz"

@@ -20,7 +20,7 @@ SPECS = ROOT / "specs"
 def models(tmp_path_factory):
     """A built seed model, a model with unsupported layers, and a file that is no model."""
     import specforge
-    from specforge.plugins import get_registry
+    from specforge.registry import get_registry
 
     folder = tmp_path_factory.mktemp("models")
     aux = folder / "aux.keras"

@@ -152,7 +152,7 @@ def test_an_unknown_image_format_is_a_usage_error(cli_run, tmp_path):
 
 def test_an_activation_from_a_plugin_is_drawn_from_its_numpy_lowering():
     from specforge.plugin import Activation, hookimpl
-    from specforge.plugins import load_registry
+    from specforge.registry import load_registry
 
     class HardTanh:
         def forward(self, x):

@@ -9,7 +9,7 @@ import pytest
 
 from specforge import __version__
 from specforge.plugin import hookimpl
-from specforge.plugins import BUILTIN_PLUGINS
+from specforge.registry import BUILTIN_PLUGINS
 from specforge.testing import plugins_installed
 
 #: The example packages in plugins/ and what each must be listed with.

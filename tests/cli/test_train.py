@@ -148,7 +148,7 @@ def test_a_huge_learning_rate_on_unscaled_data_exits_3_naming_epoch_and_output(
 
 def test_ctrl_c_in_a_real_process_stops_training_with_exit_130(tmp_path):
     """A real SIGINT to a real `specforge train`: exit 130, the run kept with status interrupted."""
-    from specforge.plugins import load_registry
+    from specforge.registry import load_registry
 
     if "numpy" not in load_registry().backends:
         pytest.skip("backend 'numpy' is not installed")
@@ -194,7 +194,7 @@ def test_ctrl_c_in_a_real_process_stops_training_with_exit_130(tmp_path):
 @pytest.mark.slow
 def test_the_readme_main_job_runs_in_a_fresh_process(tmp_path):
     """`specforge train specs/digits_mlp.yaml` as the README says, from the repository root."""
-    from specforge.plugins import load_registry
+    from specforge.registry import load_registry
 
     if "keras" not in load_registry().backends:
         pytest.skip("backend 'keras' is not installed")

@@ -10,7 +10,7 @@ import pytest
 
 from specforge.data import readers
 from specforge.data.readers import DataError
-from specforge.plugins import get_registry
+from specforge.registry import get_registry
 
 
 def load(name: str, **params):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from specforge.data.readers import DataError
-from specforge.plugins import get_registry
+from specforge.registry import get_registry
 
 
 def make(name: str, **params):

@@ -84,7 +84,7 @@ def synthetic(graph: Any, n: int, seed: int = 0, dtype: Any = np.float32) -> tup
 
 @pytest.fixture(scope="session")
 def registry():
-    from specforge.plugins import get_registry
+    from specforge.registry import get_registry
 
     return get_registry()
 

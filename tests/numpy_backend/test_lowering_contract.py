@@ -140,7 +140,7 @@ class LayersPlugin:
 
 @pytest.fixture(scope="module")
 def reg():
-    from specforge.plugins import load_registry
+    from specforge.registry import load_registry
 
     registry = load_registry([("specforge-test-layers", LayersPlugin())], entry_points=False)
     assert not registry.problems, [p.render() for p in registry.problems]
@@ -318,7 +318,7 @@ def test_the_contract_signatures_are_the_documented_ones():
 
 def test_a_lowering_that_withholds_a_needed_gradient_is_named():
     from specforge.numpy_backend import NumpyModel
-    from specforge.plugins import load_registry
+    from specforge.registry import load_registry
 
     class Opaque(NodeType):
         name = "Opaque"

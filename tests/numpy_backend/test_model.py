@@ -286,7 +286,7 @@ def test_float64_models_compute_in_float64(mlp):
 
 def test_a_node_type_without_numpy_lowering_is_a_diagnostic_naming_the_node():
     from specforge.plugin import NodeType, hookimpl
-    from specforge.plugins import load_registry
+    from specforge.registry import load_registry
 
     class Mystery(NodeType):
         name = "Mystery"

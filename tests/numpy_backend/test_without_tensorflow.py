@@ -35,7 +35,7 @@ RUN_EVERY_SPEC = HIDE + textwrap.dedent(
     import json, sys
     import numpy as np
     import specforge
-    from specforge.plugins import get_registry
+    from specforge.registry import get_registry
 
     backend = get_registry().backends["numpy"]
     report = {}

@@ -47,14 +47,14 @@ def sklearn_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def available_backends() -> list[str]:
     """The real backends installed, for parametrising over them."""
-    from specforge.plugins import load_registry
+    from specforge.registry import load_registry
 
     return sorted(n for n in load_registry().backends if n != "toy")
 
 
 def backend_params(*names: str) -> list:
     """pytest params for ``names``, each skipped with a reason when that backend is missing."""
-    from specforge.plugins import load_registry
+    from specforge.registry import load_registry
 
     installed = load_registry().backends
     params = []

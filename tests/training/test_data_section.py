@@ -149,7 +149,7 @@ def test_resolved_sections_fill_in_every_default():
 
 
 def test_dataset_paths_are_relative_to_the_spec_directory(tmp_path):
-    from specforge.plugins import get_registry
+    from specforge.registry import get_registry
 
     raw = {"dataset": {"type": "csv", "path": "data/table.csv", "target": "y"}}
     cfg = sections.resolve_data(raw, get_registry(), tmp_path / "specs")

@@ -9,7 +9,7 @@ import pytest
 from training_helpers import make_fashion, write_spec
 
 from specforge.data.readers import DataError
-from specforge.plugins import get_registry
+from specforge.registry import get_registry
 from specforge.spec.api import check_file
 from specforge.spec.models import SplitSpec
 from specforge.training.prepare import DataMismatch, prepare

@@ -13,7 +13,7 @@ import pytest
 import specforge_layers.plugin
 
 from specforge.plugin import ParamCount
-from specforge.plugins import get_registry
+from specforge.registry import get_registry
 from specforge.testing import check_node_type, check_plugin, resolve_node
 
 pytestmark = pytest.mark.keras

@@ -25,7 +25,7 @@ from click.testing import CliRunner
 
 import specforge
 from specforge.cli import cli
-from specforge.plugins import get_registry
+from specforge.registry import get_registry
 
 SPEC = Path(__file__).resolve().parents[1] / "specs" / "residual_bn_mlp.yaml"
 

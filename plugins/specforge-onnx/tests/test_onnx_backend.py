@@ -15,7 +15,7 @@ from click.testing import CliRunner
 import specforge
 from specforge.cli import cli
 from specforge.plugin import BackendError, NodeType, hookimpl
-from specforge.plugins import get_registry
+from specforge.registry import get_registry
 from specforge.testing import check_backend, check_plugin, plugins_installed
 
 REPO = Path(__file__).resolve().parents[3]

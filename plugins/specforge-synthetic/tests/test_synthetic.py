@@ -187,7 +187,7 @@ def test_polynomial_features_match_scikit_learn():
 
 def test_pca_with_more_components_than_the_data_allows_is_a_data_error():
     from specforge.data.readers import DataError
-    from specforge.plugins import get_registry
+    from specforge.registry import get_registry
 
     pre = get_registry().preprocessors["pca"]
     obj = pre.create(pre.params_model.model_validate({"n_components": 5}))
@@ -196,7 +196,7 @@ def test_pca_with_more_components_than_the_data_allows_is_a_data_error():
 
 
 def test_the_state_holds_plain_arrays_never_a_scikit_learn_object():
-    from specforge.plugins import get_registry
+    from specforge.registry import get_registry
 
     pre = get_registry().preprocessors["pca"]
     obj = pre.create(pre.params_model.model_validate({}))

@@ -15,7 +15,7 @@ from pathlib import Path
 from ...diagnostics import Diagnostic
 from ...ir import Graph
 from ...loader import Document, gc_paused
-from ...plugins import Registry
+from ...registry import Registry
 from . import graph, sections, structure
 from .context import CheckContext, collect
 

@@ -10,7 +10,7 @@ from ...diagnostics import Diagnostic, did_you_mean
 from ...ir import GraphInput, OptimizerConfig
 from ...loader import Document, Path_
 from ...plugin import NodeType
-from ...plugins import Registry
+from ...registry import Registry
 from ..models import OutputSpec
 
 

@@ -23,7 +23,7 @@ from ...data import selectors
 from ...diagnostics import Diagnostic, did_you_mean
 from ...ir import DataConfig, Step, TrainConfig, history_keys
 from ...loader import Document, Path_
-from ...plugins import Registry
+from ...registry import Registry
 from ..errors import pydantic_diagnostics
 from ..models import (
     CheckpointSpec,

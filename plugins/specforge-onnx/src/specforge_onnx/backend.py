@@ -122,7 +122,7 @@ class OnnxBackend(Backend):
 
     # -- building --------------------------------------------------------
     def _registry(self) -> Any:
-        from specforge.plugins import get_registry
+        from specforge.registry import get_registry
 
         return get_registry()
 

@@ -3,7 +3,8 @@
 Hands-On Machine Learning, chapter 10 (``shared/reference``): the specs in
 ``specs/`` must compile to exactly these models (``tests/backends/
 test_keras_fidelity.py``), and ``benchmarks/keras_overhead.py`` times specforge
-against them. Keras is imported only when a model is built.
+against them. A fixture of specforge's own tests and benchmarks, not library
+code; Keras is imported only when a model is built.
 """
 
 from __future__ import annotations

@@ -1,35 +1,136 @@
-"""Generate the reference tables of ``docs/spec.md`` from the schema and the registry.
+"""Generate the reference parts of docs/ from the code, so that they cannot drift.
 
-The prose of ``docs/spec.md`` is written by hand; the tables between
-``<!-- BEGIN GENERATED: name -->`` and ``<!-- END GENERATED: name -->`` are
-produced here, from the same pydantic models and registry the checker uses, so
-they cannot drift (a test fails if the file is out of date). Only the built-in
-plugins are used, whatever is installed::
+    python docs/generate.py          # rewrite the generated docs
+    python docs/generate.py --check  # exit 1, with a diff summary, if one is stale
 
-    python -m specforge.docs_gen            # rewrite docs/spec.md
-    python -m specforge.docs_gen --check    # exit 1 if it is out of date
+* ``docs/hooks.md``, whole, from the docstrings in ``specforge/hookspecs.py``
+  (reST roles such as ``:class:`x``` become code spans, ``:param:`` and
+  ``:return:`` fields become lists, ``Example::`` blocks become fenced code).
+* The tables of ``docs/spec.md`` between ``<!-- BEGIN GENERATED: name -->``
+  and ``<!-- END GENERATED: name -->``, from the pydantic models and the
+  registry the checker uses; the prose around them is written by hand. Only
+  the built-in plugins are used, whatever is installed.
+
+``tests/test_hooks_doc.py`` and ``tests/test_docs.py`` fail when a file is
+stale. This is a script of the repository, not part of the package: it
+imports specforge from the checkout it lives in.
 """
 
 from __future__ import annotations
 
+import difflib
+import inspect
 import json
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
-from . import diagnostics, loader
-from .plugins import Registry, load_registry
-from .spec.schema import json_schema
+    from specforge.registry import Registry
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "spec.md"
+ROOT = Path(__file__).resolve().parent.parent
+HOOKS = ROOT / "docs" / "hooks.md"
+SPEC = ROOT / "docs" / "spec.md"
 _BLOCK = re.compile(
     r"(<!-- BEGIN GENERATED: (?P<name>[a-z0-9-]+) -->\n)(?P<body>.*?)(<!-- END GENERATED: (?P=name) -->)",
     re.S,
 )
+
+# ---------------------------------------------------------------- docs/hooks.md
+
+
+def _inline(text: str) -> str:
+    text = re.sub(r":(?:class|func|mod|meth|attr|data):`~?([^`]+)`", r"`\1`", text)
+    return re.sub(r"``([^`]+)``", r"`\1`", text)
+
+
+def _markdown(doc: str) -> str:
+    """A hookspec docstring (reST-ish) as Markdown."""
+    lines = inspect.cleandoc(doc).splitlines()
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        field = re.match(r":(param (\w+)|return):\s*(.*)", line)
+        if field:
+            body = [field.group(3)]
+            i += 1
+            while i < len(lines) and lines[i].startswith("    "):
+                body.append(lines[i].strip())
+                i += 1
+            label = f"`{field.group(2)}`" if field.group(2) else "returns"
+            out.append(f"- **{label}**: {_inline(' '.join(body))}")
+            continue
+        if line.rstrip().endswith("::"):
+            head = line.rstrip()[:-2].rstrip()
+            if head:
+                out.append(_inline(head + ":"))
+            out.append("")
+            out.append("```python")
+            i += 1
+            while i < len(lines) and not lines[i].strip():
+                i += 1
+            while i < len(lines) and (not lines[i].strip() or lines[i].startswith("    ")):
+                out.append(lines[i][4:])
+                i += 1
+            while out[-1] == "":
+                out.pop()
+            out.append("```")
+            continue
+        out.append(_inline(line))
+        i += 1
+    return "\n".join(out).strip() + "\n"
+
+
+def _phases(source: str) -> dict[str, str]:
+    """hook name -> the phase heading (the ``# ---- name`` comment above it)."""
+    phase, found = "", {}
+    for line in source.splitlines():
+        marker = re.match(r"#\s*-{8,}\s*(\w+)", line)
+        if marker:
+            phase = marker.group(1)
+        hook = re.match(r"def (register_\w+)\(", line)
+        if hook:
+            found[hook.group(1)] = phase
+    return found
+
+
+def hooks_md() -> str:
+    """docs/hooks.md, whole."""
+    from specforge import hookspecs
+
+    source = Path(hookspecs.__file__).read_text(encoding="utf-8")
+    phases = _phases(source)
+    parts = [
+        "# Hook reference",
+        "",
+        "<!-- Generated from specforge/hookspecs.py by `python docs/generate.py`: edit the docstrings, not this file. -->",
+        "",
+        _markdown(hookspecs.__doc__ or "").replace(
+            "Hook specifications: the plugin API reference.", "The plugin API, hook by hook.", 1
+        ),
+        "How to write, test and package a plugin: [plugins.md](plugins.md).",
+        "",
+    ]
+    current = None
+    for name in hookspecs.REGISTRY_HOOKS:
+        fn = getattr(hookspecs, name)
+        if phases.get(name) != current:
+            current = phases.get(name)
+            parts += [f"## {current.capitalize()}", ""]
+        params = ", ".join(
+            f"{p.name}: {p.annotation}" for p in inspect.signature(fn).parameters.values()
+        )
+        signature = f"({params}) -> {inspect.signature(fn).return_annotation}"
+        parts += [f"### `{name}{signature}`", "", _markdown(fn.__doc__ or "")]
+    return "\n".join(parts).rstrip() + "\n"
+
+
+# ---------------------------------------------------------------- docs/spec.md
 
 
 def _sentence(text: str) -> str:
@@ -166,6 +267,8 @@ def _names(reg: Registry, kind: str) -> str:
 
 
 def _limits() -> str:
+    from specforge import diagnostics, loader
+
     rows = [
         (
             "file size",
@@ -186,7 +289,10 @@ def _limits() -> str:
 
 
 def blocks(registry: Registry | None = None) -> dict[str, str]:
-    """The generated blocks of docs/spec.md, by marker name."""
+    """The generated blocks of docs/spec.md, by marker name (built-in plugins only)."""
+    from specforge.registry import load_registry
+    from specforge.spec.schema import json_schema
+
     reg = registry or load_registry(entry_points=False)
     schema = json_schema(reg)
     props = schema["properties"]
@@ -231,7 +337,7 @@ def blocks(registry: Registry | None = None) -> dict[str, str]:
     return {name: gen() for name, gen in gens.items()}
 
 
-def render(text: str, generated: Mapping[str, str]) -> str:
+def render_spec_blocks(text: str, generated: Mapping[str, str]) -> str:
     """``text`` with every generated block replaced; an unknown block name is an error."""
 
     def sub(m: re.Match[str]) -> str:
@@ -248,25 +354,71 @@ def missing_blocks(text: str, generated: Mapping[str, str]) -> list[str]:
     return sorted(set(generated) - present)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    check = "--check" in args
-    current = DOC.read_text(encoding="utf-8")
+def spec_md(current: str) -> str:
+    """docs/spec.md with every generated block rewritten; a missing block is an error."""
     generated = blocks()
     missing = missing_blocks(current, generated)
     if missing:
-        print(f"{DOC}: no markers for block(s) {', '.join(missing)}", file=sys.stderr)
-        return 1
-    wanted = render(current, generated)
-    if wanted == current:
-        return 0
-    if check:
-        print(f"{DOC} is out of date: run python -m specforge.docs_gen", file=sys.stderr)
-        return 1
-    DOC.write_text(wanted, encoding="utf-8")
-    print(f"wrote {DOC}", file=sys.stderr)
+        raise KeyError(f"docs/spec.md has no markers for block(s) {', '.join(missing)}")
+    return render_spec_blocks(current, generated)
+
+
+# ---------------------------------------------------------------- the command
+
+#: Each generated file and how to make it from its current text.
+TARGETS: dict[Path, Callable[[str], str]] = {
+    HOOKS: lambda current: hooks_md(),
+    SPEC: spec_md,
+}
+
+
+def stale() -> dict[Path, tuple[str, str]]:
+    """The generated files that differ from what the code gives: path -> (current, wanted)."""
+    found = {}
+    for path, make in TARGETS.items():
+        current = path.read_text(encoding="utf-8") if path.exists() else ""
+        wanted = make(current)
+        if wanted != current:
+            found[path] = (current, wanted)
+    return found
+
+
+def diff_summary(path: Path, current: str, wanted: str, *, max_lines: int = 40) -> str:
+    """What a rewrite would change: +/- line counts and the start of the unified diff."""
+    name = path.relative_to(ROOT).as_posix()
+    diff = list(
+        difflib.unified_diff(
+            current.splitlines(),
+            wanted.splitlines(),
+            f"{name} (now)",
+            f"{name} (generated)",
+            lineterm="",
+        )
+    )
+    added = sum(1 for line in diff if line.startswith("+") and not line.startswith("+++"))
+    removed = sum(1 for line in diff if line.startswith("-") and not line.startswith("---"))
+    lines = [f"{name} is stale: {added} line(s) to add, {removed} to remove"]
+    lines += diff[:max_lines]
+    if len(diff) > max_lines:
+        lines.append(f"... {len(diff) - max_lines} more diff line(s)")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    found = stale()
+    if "--check" in args:
+        for path, (current, wanted) in found.items():
+            print(diff_summary(path, current, wanted), file=sys.stderr)
+        if found:
+            print("run python docs/generate.py to rewrite them", file=sys.stderr)
+        return 1 if found else 0
+    for path, (_, wanted) in found.items():
+        path.write_text(wanted, encoding="utf-8")
+        print(f"wrote {path.relative_to(ROOT).as_posix()}", file=sys.stderr)
     return 0
 
 
-if __name__ == "__main__":  # pragma: no cover
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))  # this checkout's specforge, whatever is installed
     raise SystemExit(main())

@@ -1,4 +1,4 @@
-"""The plugin manager and the registry it fills.
+"""The registry of everything plugins provide, and the plugin manager that fills it.
 
 Plugins are loaded on first use, never at import time (pluggy's eggsample
 habit). Built-ins are registered first, through the same hooks as third-party
@@ -6,14 +6,21 @@ plugins, which come from the ``specforge`` entry-point group. Each entry point
 is loaded on its own and each registry hook is called plugin by plugin, so one
 broken plugin (an import error, a raising hook, a name another plugin already
 has) is reported with its name and never takes the others down.
+
+The process-wide registry (:func:`get_registry`) is built from one
+:class:`PluginSettings` value; :func:`use_settings` and :func:`use_registry`
+change it for the length of a ``with`` block, which is how tests install
+plugins without touching this module's state.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import importlib
 import os
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -200,28 +207,77 @@ class Registry:
         return None
 
 
-#: Set by the CLI's ``--no-plugins`` flag (see :func:`disable_third_party`).
-_FORCE_DISABLED = False
-#: Plugins registered as if installed (see :func:`specforge.testing.plugins_installed`).
-_EXTRA_PLUGINS: tuple[tuple[str, Any], ...] = ()
-#: Whether the process-wide registry loads the installed entry points (tests may turn it off).
-_USE_ENTRY_POINTS = True
+@dataclass(frozen=True)
+class PluginSettings:
+    """Which plugins the process-wide registry loads besides the built-ins."""
+
+    #: Turn every third-party plugin off: what ``--no-plugins`` does. The
+    #: ``SPECFORGE_DISABLE_PLUGINS`` variable is read as well, on every load.
+    disable_third_party: bool = False
+    #: (name, plugin) pairs registered as if installed (tests, tools).
+    extra_plugins: tuple[tuple[str, Any], ...] = ()
+    #: Whether the installed ``specforge`` entry points are loaded.
+    entry_points: bool = True
+
+
+@dataclass
+class _ProcessRegistry:
+    """The process-wide registry: the settings it is built from, and the cached build."""
+
+    settings: PluginSettings = field(default_factory=PluginSettings)
+    registry: Registry | None = None
+
+
+_PROCESS = _ProcessRegistry()
 
 
 def disable_third_party(disabled: bool = True) -> None:
     """Turn every third-party plugin off (or back on) for this process.
 
     What ``--no-plugins`` does; the cached registry is rebuilt on next use when
-    the setting changes.
+    the setting changes (a registry pinned by :func:`use_registry` included).
     """
-    global _FORCE_DISABLED
-    if disabled != _FORCE_DISABLED:
-        _FORCE_DISABLED = disabled
-        reset()
+    if disabled != _PROCESS.settings.disable_third_party:
+        _PROCESS.settings = dataclasses.replace(_PROCESS.settings, disable_third_party=disabled)
+        _PROCESS.registry = None
 
 
-def _disabled() -> tuple[bool, set[str]]:
-    if _FORCE_DISABLED:
+def current_settings() -> PluginSettings:
+    """The settings the process-wide registry is built from."""
+    return _PROCESS.settings
+
+
+@contextlib.contextmanager
+def use_settings(settings: PluginSettings) -> Iterator[Registry]:
+    """Within the block, the process-wide registry is built from ``settings``.
+
+    Yields that registry. On exit the previous settings and the registry built
+    before the block come back, so blocks nest.
+    """
+    saved = _PROCESS.settings, _PROCESS.registry
+    _PROCESS.settings, _PROCESS.registry = settings, None
+    try:
+        yield get_registry()
+    finally:
+        _PROCESS.settings, _PROCESS.registry = saved
+
+
+@contextlib.contextmanager
+def use_registry(registry: Registry) -> Iterator[Registry]:
+    """Within the block, :func:`get_registry` (API and CLI alike) returns ``registry``.
+
+    Restores the previous registry and settings on exit.
+    """
+    saved = _PROCESS.settings, _PROCESS.registry
+    _PROCESS.registry = registry
+    try:
+        yield registry
+    finally:
+        _PROCESS.settings, _PROCESS.registry = saved
+
+
+def _disabled(settings: PluginSettings) -> tuple[bool, set[str]]:
+    if settings.disable_third_party:
         return True, set()
     value = os.environ.get(DISABLE_ENV, "").strip()
     if value.lower() in ("1", "all", "*", "true", "yes"):
@@ -271,17 +327,16 @@ def _norm(name: str) -> str:
 
 
 def make_plugin_manager(
-    extra_plugins: Iterable[tuple[str, Any]] = (),
+    settings: PluginSettings,
     *,
-    entry_points: bool = True,
     disabled: list[str] | None = None,
 ) -> tuple[pluggy.PluginManager, list[PluginInfo], list[PluginProblem]]:
-    """A plugin manager with the built-ins, the entry-point plugins and ``extra_plugins``.
+    """A plugin manager with the built-ins and the plugins ``settings`` asks for.
 
-    ``extra_plugins`` are (name, plugin object) pairs registered as if they came
-    from entry points; tests use it to load broken plugins on the fly. Names of
-    plugins skipped because of ``SPECFORGE_DISABLE_PLUGINS`` are appended to
-    ``disabled`` when given.
+    ``settings.extra_plugins`` are (name, plugin object) pairs registered as if
+    they came from entry points; tests use them to load broken plugins on the
+    fly. Names of plugins skipped on purpose (``--no-plugins``,
+    ``SPECFORGE_DISABLE_PLUGINS``) are appended to ``disabled`` when given.
     """
     pm = pluggy.PluginManager("specforge")
     pm.add_hookspecs(hookspecs)
@@ -292,11 +347,11 @@ def make_plugin_manager(
         pm.register(module, name=module_name)
         infos.append(PluginInfo(module_name, "specforge", _version(), True))
 
-    all_off, skip = _disabled()
+    all_off, skip = _disabled(settings)
     skip_norm = {_norm(s) for s in skip}
     skipped = disabled if disabled is not None else []
     candidates: list[tuple[str, Callable[[], Any], tuple[str, str] | None]] = []
-    if entry_points:
+    if settings.entry_points:
         try:
             eps = _entry_points()
         except Exception as exc:  # broken metadata on sys.path must not stop specforge
@@ -310,7 +365,7 @@ def make_plugin_manager(
                 skipped.append(ep.name)
                 continue
             candidates.append((ep.name, ep.load, dist))
-    for name, plugin in extra_plugins:
+    for name, plugin in settings.extra_plugins:
         if all_off or name in skip:
             skipped.append(name)
             continue
@@ -578,54 +633,38 @@ def build_registry(
     return reg
 
 
-_REGISTRY: Registry | None = None
-_PM: pluggy.PluginManager | None = None
-
-
-def get_plugin_manager() -> pluggy.PluginManager:
-    """The process-wide plugin manager, built on first use."""
-    get_registry()
-    assert _PM is not None
-    return _PM
-
-
 def get_registry() -> Registry:
-    """The process-wide registry, built on first use."""
-    global _REGISTRY, _PM
-    if _REGISTRY is None:
-        pm, reg = _load(_EXTRA_PLUGINS, entry_points=_USE_ENTRY_POINTS)
-        _PM = pm
-        _REGISTRY = reg
-    return _REGISTRY
+    """The process-wide registry, built from :func:`current_settings` on first use."""
+    if _PROCESS.registry is None:
+        _PROCESS.registry = _load(_PROCESS.settings)
+    return _PROCESS.registry
 
 
-def _load(
-    extra_plugins: Iterable[tuple[str, Any]], *, entry_points: bool
-) -> tuple[pluggy.PluginManager, Registry]:
+def _load(settings: PluginSettings) -> Registry:
     disabled: list[str] = []
-    pm, infos, problems = make_plugin_manager(
-        extra_plugins, entry_points=entry_points, disabled=disabled
-    )
+    pm, infos, problems = make_plugin_manager(settings, disabled=disabled)
     reg = build_registry(pm, infos, problems)
     reg.disabled = disabled
-    reg.third_party_disabled = _disabled()[0]
-    return pm, reg
+    reg.third_party_disabled = _disabled(settings)[0]
+    return reg
 
 
 def load_registry(
-    extra_plugins: Iterable[tuple[str, Any]] = (), *, entry_points: bool = True
+    extra_plugins: Iterable[tuple[str, Any]] = (),
+    *,
+    entry_points: bool = True,
+    disable_third_party: bool = False,
 ) -> Registry:
     """A fresh registry (not cached): for tests and for tools that load plugins explicitly.
 
     ``extra_plugins`` are (name, plugin) pairs treated like installed third-party
     plugins; ``entry_points=False`` leaves out the installed ones, so a test sees
-    the built-ins and its own plugins only.
+    the built-ins and its own plugins only. The process settings play no part.
     """
-    return _load(extra_plugins, entry_points=entry_points)[1]
-
-
-def reset() -> None:
-    """Forget the cached manager and registry (tests that install plugins call this)."""
-    global _REGISTRY, _PM
-    _REGISTRY = None
-    _PM = None
+    return _load(
+        PluginSettings(
+            disable_third_party=disable_third_party,
+            extra_plugins=tuple(extra_plugins),
+            entry_points=entry_points,
+        )
+    )
