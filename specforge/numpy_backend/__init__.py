@@ -6,7 +6,7 @@ The backend itself is the built-in plugin :mod:`specforge.default_plugins.numpy_
 * :mod:`.lowering` -- the contract plugins implement (:class:`NodeLowering`,
   :func:`lookup`); importable without NumPy;
 * :mod:`.kernels` -- activations, losses, metrics, initializers and optimizers
-  matching Keras 3;
+  matching Keras 3, one module per family, keyed by canonical names;
 * :mod:`.builtins` -- the lowerings of the built-in vocabulary;
 * :mod:`.model` -- :class:`NumpyModel` (forward, backward, fit/evaluate/predict);
 * :mod:`.io` -- saving and loading ``.npz`` model files;

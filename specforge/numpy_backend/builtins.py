@@ -118,7 +118,7 @@ class ConcatenateLowering(NodeLowering):
 class ActivationLowering:
     """An activation kernel plus whether a following crossentropy is fused with it (Keras)."""
 
-    kernel: kernels.Activation
+    kernel: kernels.ActivationKernel
     produces_logits: bool = False
 
     @property
@@ -134,8 +134,8 @@ class ActivationLowering:
 class LossLowering:
     """A loss kernel, its from-logits form (crossentropies) and whether targets are indices."""
 
-    kernel: kernels.Loss
-    from_logits: kernels.Loss | None = None
+    kernel: kernels.LossKernel
+    from_logits: kernels.LossKernel | None = None
     sparse: bool = False
 
     @property
@@ -173,9 +173,9 @@ def _mse_batch(y_true: Array, y_pred: Array) -> float:
 
 
 def _gradient_optimizer(
-    cls: type[kernels.Optimizer],
-) -> Callable[[dict[str, Any]], kernels.Optimizer]:
-    def factory(params: dict[str, Any]) -> kernels.Optimizer:
+    cls: type[kernels.GradientOptimizer],
+) -> Callable[[dict[str, Any]], kernels.GradientOptimizer]:
+    def factory(params: dict[str, Any]) -> kernels.GradientOptimizer:
         return cls(**params)
 
     factory.__name__ = f"make_{cls.name}"
@@ -190,8 +190,6 @@ def _make_perceptron(params: dict[str, Any]) -> Any:
 
 # ---------------------------------------------------------------- the tables
 
-#: vocabulary name -> kernels name where they differ
-_ACTIVATION_KERNEL = {"silu": "swish"}
 _LOGIT_ACTIVATIONS = {"sigmoid", "softmax"}
 
 ACTIVATION_NAMES = _plugin.ACTIVATIONS
@@ -213,9 +211,7 @@ LOWERINGS: dict[str, dict[str, Any]] = {
         "Concatenate": ConcatenateLowering(),
     },
     "activation": {
-        name: ActivationLowering(
-            kernels.ACTIVATIONS[_ACTIVATION_KERNEL.get(name, name)], name in _LOGIT_ACTIVATIONS
-        )
+        name: ActivationLowering(kernels.ACTIVATIONS[name], name in _LOGIT_ACTIVATIONS)
         for name in ACTIVATION_NAMES
     },
     "loss": {
@@ -228,9 +224,7 @@ LOWERINGS: dict[str, dict[str, Any]] = {
     },
     "metric": {name: _metric(name) for name in METRIC_NAMES},
     "optimizer": {
-        "sgd": _gradient_optimizer(kernels.SGD),
-        "adam": _gradient_optimizer(kernels.Adam),
-        "rmsprop": _gradient_optimizer(kernels.RMSprop),
+        **{name: _gradient_optimizer(cls) for name, cls in kernels.OPTIMIZERS.items()},
         "perceptron": _make_perceptron,
     },
     "initializer": {name: kernels.INITIALIZERS[name] for name in INITIALIZER_NAMES},

@@ -3,9 +3,9 @@
 It is not a gradient method: the step function has no useful gradient. Instead of
 forward/backward/step, the model calls :meth:`PerceptronRule.train_step` with each
 mini-batch, which applies ``w += eta * (y - step(x.w + b)) * x`` sample by sample
-(:func:`specforge.numpy_backend.kernels.perceptron_update`). Visiting the samples in
-order, this reproduces ``sklearn.linear_model.Perceptron(shuffle=False, eta0=eta,
-tol=None)`` exactly, one-vs-rest for several output units.
+(:func:`specforge.numpy_backend.kernels.optimizers.perceptron_update`). Visiting the
+samples in order, this reproduces ``sklearn.linear_model.Perceptron(shuffle=False,
+eta0=eta, tol=None)`` exactly, one-vs-rest for several output units.
 
 The rule only makes sense for one layer of step units, so :meth:`check` refuses any
 other graph with a diagnostic naming the node.

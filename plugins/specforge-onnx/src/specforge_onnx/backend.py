@@ -281,12 +281,12 @@ class OnnxBackend(Backend):
         result: dict[str, float] = {}
         total = 0.0
         for o in outputs:
-            value = float(kernels.get_loss(o.loss)(y[o.node], pred[o.node]))
+            value = float(kernels.LOSSES[o.loss](y[o.node], pred[o.node]))
             total += o.weight * value
             if several:
                 result[f"{o.node}_loss"] = value
             for metric in o.metrics:
-                figure = float(kernels.get_metric(metric)(y[o.node], pred[o.node]))
+                figure = float(kernels.METRICS[metric](y[o.node], pred[o.node]))
                 result[f"{o.node}_{metric}" if several else metric] = figure
         return {"loss": total, **result}
 
