@@ -825,7 +825,7 @@ def check_dataset(
     """Validate ``params``, load the dataset twice and check what comes back. Returns the Dataset."""
     import numpy as np
 
-    from .data.readers import Dataset
+    from .data.dataset import Dataset
 
     reg = registry or _plugins.get_registry()
     dt = reg.datasets.get(dataset_type) if isinstance(dataset_type, str) else dataset_type

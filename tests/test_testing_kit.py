@@ -319,7 +319,7 @@ def _dataset(load):
 
 
 def _data(y, task="classification", classes=("a", "b")):
-    from specforge.data.readers import Dataset
+    from specforge.plugin import Dataset
 
     return Dataset(
         np.zeros((len(y), 2), np.float32),

@@ -9,7 +9,7 @@ import pytest
 from training_helpers import make_fashion, write_spec
 
 from specforge.api import check_file
-from specforge.data.readers import DataError
+from specforge.plugin import DataError
 from specforge.plugins import get_registry
 from specforge.training.prepare import DataMismatch, prepare
 from specforge.training.sections import SplitSpec, resolve_data
@@ -67,7 +67,7 @@ def test_validation_zero_means_no_validation_split():
 def test_impossible_splits_are_data_errors_with_a_hint(split, labels, message):
     with pytest.raises(DataError, match=message) as e:
         split_indices(100, split, labels)
-    assert e.value.hint
+    assert e.value.help
 
 
 TABLE = """\
