@@ -38,10 +38,11 @@ TASKS = ("classification", "regression")
 class DataError(Exception):
     """A data file is missing, unreadable or malformed, or data do not fit: the user can fix it.
 
-    ``specforge train`` prints ``message``, then ``help`` as a ``help:`` line
-    (what to do about it), then the paths in ``looked_in`` (where a loader
-    searched), and exits with code 2, without a traceback. Raise it from a
-    dataset's ``load`` or a preprocessor's ``fit``/``transform``.
+    ``specforge train``, ``evaluate`` and ``predict`` print ``error: message``,
+    the paths in ``looked_in`` (where a loader searched) that the message does
+    not already name, and ``help`` as a ``help:`` line (what to do about it),
+    then exit with code 2, without a traceback. Raise it from a dataset's
+    ``load`` or a preprocessor's ``fit``/``transform``.
 
     ``hint=`` is the keyword of API version 1 and still accepted, with a
     :class:`DeprecationWarning`; ``.hint`` reads ``.help``.

@@ -34,6 +34,9 @@ class Preprocessor:
 
     #: The registered name, used in error messages.
     type_name: ClassVar[str] = ""
+    #: What ``fit`` learnt; None until then (also for a subclass whose
+    #: ``__init__`` does not call this one).
+    state: dict[str, Any] | None = None
 
     def __init__(self, params: Any) -> None:
         self.params = params

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 import warnings
@@ -46,10 +47,10 @@ def test_importing_the_contract_does_not_import_numpy():
     assert out.stdout.strip() == "False"
 
 
-def test_the_old_readers_module_is_a_deprecated_alias():
-    sys.modules.pop("specforge.data.readers", None)
+def test_the_old_readers_module_is_a_deprecated_alias(monkeypatch):
+    monkeypatch.delitem(sys.modules, "specforge.data.readers", raising=False)
     with pytest.warns(DeprecationWarning, match="specforge.data.readers is deprecated"):
-        from specforge.data import readers
+        readers = importlib.import_module("specforge.data.readers")
     assert readers.Dataset is Dataset and readers.DataError is DataError
 
 
