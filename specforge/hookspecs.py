@@ -234,11 +234,11 @@ def register_datasets(register: Callable[[Any], None]) -> None:
         :class:`specforge.plugin.DatasetType`: a ``name``, a pydantic
         ``params_model`` (every key of ``data.dataset`` but ``type`` is
         validated by it, with positioned diagnostics), and ``load(params) ->``
-        :class:`specforge.data.readers.Dataset`. Loaders read local files or
+        :class:`specforge.plugin.Dataset`. Loaders read local files or
         generate data (never download at run time), are deterministic for
         given parameters (take a ``seed``), and raise
-        :class:`specforge.data.readers.DataError` with a hint when a file is
-        missing or malformed.
+        :class:`specforge.plugin.DataError` with a ``help`` line when a file
+        is missing or malformed.
     :return: nothing.
 
     Example (``plugins/specforge-synthetic``)::
@@ -262,10 +262,11 @@ def register_preprocessors(register: Callable[[Any], None]) -> None:
     :param register: call ``register(preprocessor_type)`` with a
         :class:`specforge.plugin.PreprocessorType`: a ``name``, a pydantic
         ``params_model``, ``create(params)`` returning an object with
-        ``fit(x)``, ``transform(x)``, ``get_state()`` and ``set_state(state)``,
-        and ``applies_to`` (``features`` or ``targets``). Fitted state must be
-        plain JSON data and numpy arrays, never pickled, so that loading a run
-        directory never executes code.
+        ``fit(x)``, ``transform(x)``, ``get_state()`` and ``set_state(state)``
+        (a :class:`specforge.plugin.Preprocessor` subclass provides the last
+        two), and ``applies_to`` (``features`` or ``targets``). Fitted state
+        must be plain JSON data and numpy arrays, never pickled, so that
+        loading a run directory never executes code.
     :return: nothing.
 
     Check it with :func:`specforge.testing.check_preprocessor`.

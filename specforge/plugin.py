@@ -29,6 +29,8 @@ from pydantic import BaseModel, ConfigDict
 
 from .backend_checks import Reporter as BackendReporter
 from .backend_checks import lowering_hint
+from .data.dataset import DataError, Dataset
+from .data.preprocessor import Preprocessor
 
 #: Version of the plugin API. A plugin may declare ``SPECFORGE_API = 1`` at module
 #: level; a plugin declaring a newer major version than this is refused with a clear
@@ -313,8 +315,9 @@ class Backend:
 class DatasetType:
     """A dataset loader usable as ``data.dataset.type``.
 
-    ``load(params)`` returns a :class:`specforge.data.readers.Dataset`; ``params`` is an
-    instance of ``params_model``, validated with positioned diagnostics.
+    ``load(params)`` returns a :class:`Dataset` (or raises :class:`DataError`);
+    ``params`` is an instance of ``params_model``, validated with positioned
+    diagnostics.
     """
 
     name: str
@@ -329,7 +332,8 @@ class PreprocessorType:
 
     ``create(params)`` returns an object with ``fit(x)``, ``transform(x)``,
     ``get_state() -> dict`` (JSON/array data only, never pickled) and
-    ``set_state(state)``.
+    ``set_state(state)``: a :class:`Preprocessor` subclass, usually, whose
+    class is then ``create`` itself.
     """
 
     name: str
@@ -357,6 +361,8 @@ __all__ = [
     "Backend",
     "BackendError",
     "BackendReporter",
+    "DataError",
+    "Dataset",
     "DatasetType",
     "Initializer",
     "Loss",
@@ -368,6 +374,7 @@ __all__ = [
     "OptimizerParams",
     "ParamCount",
     "Params",
+    "Preprocessor",
     "PreprocessorType",
     "Shape",
     "ShapeError",

@@ -319,7 +319,7 @@ def _dataset(load):
 
 
 def _data(y, task="classification", classes=("a", "b")):
-    from specforge.data.readers import Dataset
+    from specforge.plugin import Dataset
 
     return Dataset(
         np.zeros((len(y), 2), np.float32),
@@ -339,7 +339,7 @@ def test_the_built_in_iris_dataset_conforms():
 @pytest.mark.parametrize(
     ("load", "message"),
     [
-        (lambda p: {"x": []}, "returned dict, not specforge.data.readers.Dataset"),
+        (lambda p: {"x": []}, "returned dict, not specforge.plugin.Dataset"),
         (lambda p: _data([0, 1, 2]), r"class indices 0..2 do not fit 2 class names"),
         (
             lambda p: _data([0.5, 1.0], classes=None),

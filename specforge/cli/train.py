@@ -39,7 +39,7 @@ def _error(message: str, hint: str | None = None, looked_in: list[str] | None = 
 @contextlib.contextmanager
 def run_errors(source: str | None = None) -> Iterator[None]:
     """Turn the training pipeline's exceptions into messages and exit codes, never tracebacks."""
-    from ..data.readers import DataError
+    from ..data.dataset import DataError
     from ..diagnostics import SpecError, render_text
     from ..plugin import BackendError
     from ..training.run import InputError, TrainError
@@ -54,7 +54,7 @@ def run_errors(source: str | None = None) -> Iterator[None]:
         )
         raise click.exceptions.Exit(EXIT_INVALID) from None
     except DataError as e:
-        _error(e.message, e.hint, e.looked_in)
+        _error(e.message, e.help, e.looked_in)
         raise click.exceptions.Exit(EXIT_USAGE) from None
     except (TrainError, RunDirError, InputError) as e:
         _error(e.message, e.hint)

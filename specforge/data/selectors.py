@@ -23,11 +23,11 @@ _SLICE = re.compile(r"^\s*(-?\d*)\s*:\s*(-?\d*)\s*(?::\s*(-?\d*)\s*)?$")
 
 
 class SelectorError(ValueError):
-    """A selector that does not fit the data; ``hint`` says what would."""
+    """A selector that does not fit the data; ``help`` says what would."""
 
-    def __init__(self, message: str, hint: str | None = None):
+    def __init__(self, message: str, help: str | None = None):
         super().__init__(message)
-        self.message, self.hint = message, hint
+        self.message, self.help = message, help
 
 
 def parse_slice(text: str) -> slice | None:

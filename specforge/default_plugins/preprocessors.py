@@ -1,6 +1,7 @@
 """Built-in preprocessors for ``data.preprocess``, registered like any plugin's.
 
-The contract (see :class:`specforge.plugin.PreprocessorType`):
+Each is a :class:`specforge.plugin.Preprocessor` subclass, which keeps the
+parameters and the fitted state; the contract:
 
 * ``fit`` sees the training split only. A *features* preprocessor receives a
   2-D float array, one row per sample and one column per feature, images
@@ -16,12 +17,15 @@ numpy is imported inside the methods: ``validate`` never pays for it.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from specforge.plugin import Params, PreprocessorType, hookimpl
+from specforge.plugin import DataError, Params, Preprocessor, PreprocessorType, hookimpl
+
+#: The plugin API these preprocessors are written against.
+SPECFORGE_API = 1
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 
@@ -35,35 +39,6 @@ def _tiny_to_one(scale):
     return scale
 
 
-class _Stateful:
-    """Shared plumbing: state is a dict of named arrays, ``transform`` needs a ``fit`` first."""
-
-    type_name = ""
-    state: dict[str, Any] | None = None
-
-    def get_state(self) -> dict[str, Any]:
-        if self.state is None:
-            raise RuntimeError(f"{self.type_name} was not fitted")
-        return dict(self.state)
-
-    def set_state(self, state: dict[str, Any]) -> None:
-        self.state = dict(state)
-
-    def _fitted(self) -> dict[str, Any]:
-        if self.state is None:
-            raise RuntimeError(f"{self.type_name}: transform before fit")
-        return self.state
-
-    def _check_width(self, x, width: int) -> None:
-        if x.shape[1] != width:
-            from specforge.data.readers import DataError
-
-            raise DataError(
-                f"{self.type_name} was fitted on {width} feature(s) but got {x.shape[1]}",
-                hint="the data must have the same columns as the data the run was trained on",
-            )
-
-
 # ---------------------------------------------------------------- standard_scaler
 
 
@@ -72,13 +47,11 @@ class StandardScalerParams(Params):
     with_std: bool = Field(True, description="Divide by each feature's standard deviation.")
 
 
-class StandardScaler(_Stateful):
+class StandardScaler(Preprocessor):
     """(x - mean) / std per feature, like scikit-learn's StandardScaler."""
 
     type_name = "standard_scaler"
-
-    def __init__(self, params: StandardScalerParams):
-        self.params = params
+    params: StandardScalerParams
 
     def fit(self, x) -> None:
         import numpy as np
@@ -96,8 +69,8 @@ class StandardScaler(_Stateful):
     def transform(self, x):
         import numpy as np
 
-        state = self._fitted()
-        self._check_width(x, len(state["mean"]))
+        state = self.fitted_state()
+        self.check_width(x, len(state["mean"]))
         # float32 throughout, as scikit-learn does for float32 data: no float64
         # copy of a 55,000-image training set.
         out = np.asarray(x, dtype=np.float32) - state["mean"].astype(np.float32)
@@ -125,14 +98,12 @@ class MinMaxScalerParams(Params):
         return value
 
 
-class MinMaxScaler(_Stateful):
+class MinMaxScaler(Preprocessor):
     """Maps each feature's training minimum and maximum onto ``feature_range``
     (scikit-learn's MinMaxScaler arithmetic: ``x * scale + min``)."""
 
     type_name = "minmax_scaler"
-
-    def __init__(self, params: MinMaxScalerParams):
-        self.params = params
+    params: MinMaxScalerParams
 
     def fit(self, x) -> None:
         import numpy as np
@@ -146,8 +117,8 @@ class MinMaxScaler(_Stateful):
     def transform(self, x):
         import numpy as np
 
-        state = self._fitted()
-        self._check_width(x, len(state["scale"]))
+        state = self.fitted_state()
+        self.check_width(x, len(state["scale"]))
         out = np.asarray(x, dtype=np.float32) * state["scale"].astype(np.float32)
         out += state["min"].astype(np.float32)
         return out
@@ -162,13 +133,11 @@ class ScaleParams(Params):
     )
 
 
-class Scale(_Stateful):
+class Scale(Preprocessor):
     """Multiplies every feature by a constant: nothing to learn."""
 
     type_name = "scale"
-
-    def __init__(self, params: ScaleParams):
-        self.params = params
+    params: ScaleParams
 
     def fit(self, x) -> None:
         self.state = {}  # nothing to learn, but fitted like the others
@@ -176,7 +145,7 @@ class Scale(_Stateful):
     def transform(self, x):
         import numpy as np
 
-        self._fitted()
+        self.fitted_state()
         return np.asarray(x, dtype=np.float32) * np.float32(self.params.factor)
 
 
@@ -189,18 +158,14 @@ class OneHotParams(Params):
     )
 
 
-class OneHot(_Stateful):
+class OneHot(Preprocessor):
     """Class indices → one-hot rows (for categorical_crossentropy)."""
 
     type_name = "one_hot"
-
-    def __init__(self, params: OneHotParams):
-        self.params = params
+    params: OneHotParams
 
     def _labels(self, y):
         import numpy as np
-
-        from specforge.data.readers import DataError
 
         a = np.asarray(y)
         if a.ndim == 2 and a.shape[1] == 1:
@@ -212,7 +177,7 @@ class OneHot(_Stateful):
         ):
             raise DataError(
                 f"one_hot needs one integer class index per sample, got an array of shape {a.shape} ({a.dtype})",
-                hint="one_hot applies to classification targets",
+                help="one_hot applies to classification targets",
             )
         return a.astype(np.int64)
 
@@ -224,14 +189,12 @@ class OneHot(_Stateful):
     def transform(self, y):
         import numpy as np
 
-        from specforge.data.readers import DataError
-
-        k = int(self._fitted()["num_classes"])
+        k = int(self.fitted_state()["num_classes"])
         labels = self._labels(y)
         if labels.size and (labels.min() < 0 or labels.max() >= k):
             raise DataError(
                 f"one_hot: label {int(labels.max() if labels.max() >= k else labels.min())} is outside 0..{k - 1}",
-                hint=f"set num_classes in the one_hot preprocessor (it is {k}, from the training split)",
+                help=f"set num_classes in the one_hot preprocessor (it is {k}, from the training split)",
             )
         return np.eye(k, dtype=np.float32)[labels]
 

@@ -30,7 +30,7 @@ What each check covers:
 * :func:`check_backend`: a backend's predictions match the NumPy reference
   backend's with the same weights, and save/load keeps them.
 * :func:`check_dataset`: parameters validate through the pydantic model, the
-  loader returns a well-formed :class:`specforge.data.readers.Dataset`, twice
+  loader returns a well-formed :class:`specforge.plugin.Dataset`, twice
   the same (seeded, no hidden state).
 * :func:`check_preprocessor`: ``transform`` before ``fit`` fails, ``fit``
   learns from the training data only and keeps no reference to it, the state

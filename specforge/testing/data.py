@@ -27,7 +27,7 @@ def check_dataset(
     """Validate ``params``, load the dataset twice and check what comes back. Returns the Dataset."""
     import numpy as np
 
-    from ..data.readers import Dataset
+    from ..data.dataset import Dataset
 
     reg = registry or get_registry()
     dt = reg.datasets.get(dataset_type) if isinstance(dataset_type, str) else dataset_type
@@ -44,7 +44,7 @@ def check_dataset(
     where = f"dataset '{dt.name}' with {dict(params or {})}"
     if not isinstance(first, Dataset):
         raise ConformanceError(
-            f"{where}: load() returned {type(first).__name__}, not specforge.data.readers.Dataset"
+            f"{where}: load() returned {type(first).__name__}, not specforge.plugin.Dataset"
         )
     x, y = first.x, first.y
     if not isinstance(x, np.ndarray) or x.ndim < 2 or len(x) == 0:

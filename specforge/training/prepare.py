@@ -9,7 +9,7 @@ Problems that come from the spec not fitting the data (a feed picking a column
 the data does not have, a target that cannot fill an output) are raised as
 :class:`DataMismatch` with the spec path at fault, so the caller can show them
 as positioned diagnostics; problems with the files are
-:class:`~specforge.data.readers.DataError`.
+:class:`~specforge.plugin.DataError`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..data import selectors
-from ..data.readers import DataError, Dataset
+from ..data.dataset import DataError, Dataset
 from ..ir import DataConfig, Graph, Step
 from ..loader import Path_
 from ..registry import Registry
@@ -92,7 +92,7 @@ def load_dataset(cfg: DataConfig, reg: Registry) -> Dataset:
         owner = reg.owner.get(("dataset", cfg.dataset), "?")
         raise DataError(
             f"dataset '{cfg.dataset}' (plugin '{owner}') failed to load: {type(exc).__name__}: {exc}",
-            hint="this is a bug in the dataset plugin; rerun with --debug for the traceback",
+            help="this is a bug in the dataset plugin; rerun with --debug for the traceback",
         ) from exc
     if not isinstance(ds, Dataset):
         raise DataError(
@@ -101,7 +101,7 @@ def load_dataset(cfg: DataConfig, reg: Registry) -> Dataset:
     if ds.y is None:
         raise DataError(
             f"dataset '{cfg.dataset}' has no targets; training needs them",
-            hint="name the target column(s) of the dataset (csv: target, npz: y_key)",
+            help="name the target column(s) of the dataset (csv: target, npz: y_key)",
         )
     return ds
 
@@ -171,7 +171,7 @@ def _resolve_feeds(
             cols = selectors.resolve(cfg.feeds[inp.name], names)
         except selectors.SelectorError as e:
             raise DataMismatch(
-                "feed-mismatch", f"feed '{inp.name}': {e.message}", path, help=e.hint
+                "feed-mismatch", f"feed '{inp.name}': {e.message}", path, help=e.help
             ) from None
         if len(cols) != size:
             raise DataMismatch(
@@ -205,7 +205,7 @@ def _resolve_targets(graph: Graph, cfg: DataConfig, ds: Dataset) -> dict[str, li
                 "target-mismatch",
                 f"target of output '{o.name}': {e.message}",
                 ("data", "targets", o.name, "columns"),
-                help=e.hint,
+                help=e.help,
             ) from None
     return out
 

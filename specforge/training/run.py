@@ -467,7 +467,8 @@ def _read_input_csv(path: Path, names: list[str]) -> np.ndarray:
 
 
 def _read_input_npz(path: Path, key: str | None) -> np.ndarray:
-    from ..data.readers import DataError, read_npz
+    from ..data.dataset import DataError
+    from ..data.npz import read_npz
 
     try:
         with np.load(path, allow_pickle=False) as data:
@@ -479,7 +480,7 @@ def _read_input_npz(path: Path, key: str | None) -> np.ndarray:
     try:
         return read_npz(path, x_key=key, y_key=None).x
     except DataError as e:
-        raise InputError(e.message, e.hint) from None
+        raise InputError(e.message, e.help) from None
 
 
 def predict_run(

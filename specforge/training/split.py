@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..data.readers import DataError
+from ..data.dataset import DataError
 from ..spec.models import SplitSpec
 
 
@@ -26,7 +26,7 @@ def _split(
     if isinstance(size, int) and size >= n:
         raise DataError(
             f"data.split.{what} asks for {size} samples, but only {n} are available",
-            hint=f"use a smaller count or a fraction such as {what}: 0.2",
+            help=f"use a smaller count or a fraction such as {what}: 0.2",
         )
     try:
         rest, taken = train_test_split(idx, test_size=size, random_state=seed, stratify=labels)
@@ -34,15 +34,15 @@ def _split(
         if labels is not None:
             raise DataError(
                 f"cannot stratify the {what} split: {exc}",
-                hint="every class needs at least two samples on each side; use a larger split or stratify: false",
+                help="every class needs at least two samples on each side; use a larger split or stratify: false",
             ) from None
         raise DataError(
-            f"cannot make the {what} split: {exc}", hint="use a fraction such as 0.2"
+            f"cannot make the {what} split: {exc}", help="use a fraction such as 0.2"
         ) from None
     if len(rest) == 0:
         raise DataError(
             f"the {what} split leaves no samples for training",
-            hint=f"use a smaller {what} fraction",
+            help=f"use a smaller {what} fraction",
         )
     return np.asarray(rest), np.asarray(taken)
 
@@ -60,7 +60,7 @@ def split_indices(
         if labels is None or labels.ndim != 1 or labels.dtype.kind not in "iub":
             raise DataError(
                 "data.split.stratify needs one class label per sample, but this dataset's targets are not class labels",
-                hint="remove stratify: true (it is for classification)",
+                help="remove stratify: true (it is for classification)",
             )
     idx = np.arange(n)
     out: dict[str, np.ndarray] = {}

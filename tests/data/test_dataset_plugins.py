@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import gzip
 import struct
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
-from specforge.data import readers
-from specforge.data.readers import DataError
+from specforge.default_plugins.datasets import fashion_mnist
+from specforge.plugin import DataError
 from specforge.registry import get_registry
 
 
@@ -35,6 +37,15 @@ def test_every_builtin_dataset_is_registered_through_the_hook_with_a_description
     for name in expected:
         assert reg.owner[("dataset", name)] == "specforge.default_plugins.datasets"
         assert reg.datasets[name].description
+
+
+def test_loading_the_data_plugins_imports_neither_numpy_nor_scikit_learn():
+    code = (
+        "import sys, specforge.default_plugins.datasets, specforge.default_plugins.preprocessors;"
+        "print(sorted({'numpy', 'sklearn'} & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 @pytest.mark.parametrize(
@@ -78,7 +89,7 @@ def _write_fashion(directory, n=4, shape=(28, 28)):
         "x_test": rng.integers(0, 256, (2, *shape), dtype=np.uint8),
         "y_test": rng.integers(0, 10, 2, dtype=np.uint8),
     }
-    for key, name in readers.FASHION_MNIST_FILES.items():
+    for key, name in fashion_mnist.FASHION_MNIST_FILES.items():
         with gzip.open(directory / name, "wb") as fh:
             fh.write(_idx(arrays[key]))
     return arrays
@@ -133,11 +144,11 @@ def test_npz_dataset_reads_named_arrays_and_an_own_test_split(tmp_path):
 
 def test_missing_files_raise_data_errors_saying_where_they_looked(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "nothing"))
-    monkeypatch.setattr(readers, "_keras_tmp_root", lambda: str(tmp_path / "no-tmp"))
+    monkeypatch.setattr(fashion_mnist, "_keras_tmp_root", lambda: str(tmp_path / "no-tmp"))
     with pytest.raises(DataError) as e:
         load("fashion_mnist")
     assert (
-        str(tmp_path / "nothing") in e.value.message and "fashion_mnist.load_data()" in e.value.hint
+        str(tmp_path / "nothing") in e.value.message and "fashion_mnist.load_data()" in e.value.help
     )
     with pytest.raises(DataError) as e:
         load("california_housing", data_home=str(tmp_path))

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from specforge.data.readers import DataError
+from specforge.plugin import DataError
 from specforge.registry import get_registry
 
 

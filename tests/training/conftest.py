@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import toy_backend
 from training_helpers import make_california_cache, make_fashion
 
-from specforge.data import readers
+from specforge.default_plugins.datasets import fashion_mnist
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def keras_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "keras-home"
     make_fashion(home / "datasets" / "fashion-mnist")
     monkeypatch.setenv("KERAS_HOME", str(home))
-    monkeypatch.setattr(readers, "_keras_tmp_root", lambda: str(tmp_path / "no-tmp-keras"))
+    monkeypatch.setattr(fashion_mnist, "_keras_tmp_root", lambda: str(tmp_path / "no-tmp-keras"))
     return home
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from training_helpers import make_fashion, write_spec
 
-from specforge.data.readers import DataError
+from specforge.plugin import DataError
 from specforge.registry import get_registry
 from specforge.spec.api import check_file
 from specforge.spec.models import SplitSpec
@@ -66,7 +66,7 @@ def test_validation_zero_means_no_validation_split():
 def test_impossible_splits_are_data_errors_with_a_hint(split, labels, message):
     with pytest.raises(DataError, match=message) as e:
         split_indices(100, split, labels)
-    assert e.value.hint
+    assert e.value.help
 
 
 TABLE = """\

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from training_helpers import idx_bytes, make_fashion, write_spec
 
-from specforge.data import readers
+from specforge.default_plugins.datasets import fashion_mnist
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = ROOT / "specs"
@@ -46,7 +46,7 @@ def test_missing_fashion_mnist_says_where_it_looked_and_how_to_get_it(
     toy, cli_run, tmp_path, monkeypatch
 ):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty-home"))
-    monkeypatch.setattr(readers, "_keras_tmp_root", lambda: str(tmp_path / "no-tmp"))
+    monkeypatch.setattr(fashion_mnist, "_keras_tmp_root", lambda: str(tmp_path / "no-tmp"))
     result = train(cli_run, fashion_spec(tmp_path))
     assert result.exit_code == 2
     assert result.stderr.startswith("error: Fashion-MNIST files not found; looked in:\n")

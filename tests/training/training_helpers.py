@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from specforge.data import readers
+from specforge.default_plugins.datasets import fashion_mnist
 
 
 def write_spec(path: Path, text: str) -> Path:
@@ -53,7 +53,7 @@ def make_fashion(
         "x_test": images(y_test),
         "y_test": y_test,
     }
-    for key, name in readers.FASHION_MNIST_FILES.items():
+    for key, name in fashion_mnist.FASHION_MNIST_FILES.items():
         with gzip.open(directory / name, "wb") as fh:
             fh.write(idx_bytes(arrays[key]))
     return arrays

@@ -186,7 +186,7 @@ def test_polynomial_features_match_scikit_learn():
 
 
 def test_pca_with_more_components_than_the_data_allows_is_a_data_error():
-    from specforge.data.readers import DataError
+    from specforge.plugin import DataError
     from specforge.registry import get_registry
 
     pre = get_registry().preprocessors["pca"]

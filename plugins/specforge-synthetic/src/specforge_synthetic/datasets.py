@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from specforge.plugin import DatasetType, Params
+from specforge.plugin import Dataset, DatasetType, Params
 
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Samples = Annotated[int, Field(ge=2, le=10_000_000, description="Number of samples generated.")]
@@ -109,8 +109,6 @@ class RegressionParams(Params):
 def _classes(x: Any, y: Any, n_classes: int) -> Any:
     import numpy as np
 
-    from specforge.data.readers import Dataset
-
     x = np.asarray(x, dtype=np.float32)
     return Dataset(
         x=x,
@@ -158,8 +156,6 @@ def load_blobs(params: BlobsParams) -> Any:
 def load_regression(params: RegressionParams) -> Any:
     import numpy as np
     from sklearn.datasets import make_regression
-
-    from specforge.data.readers import Dataset
 
     x, y = make_regression(
         n_samples=params.n_samples,

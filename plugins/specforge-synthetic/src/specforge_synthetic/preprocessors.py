@@ -1,6 +1,7 @@
 """Preprocessors ``pca`` and ``polynomial_features`` for ``data.preprocess``.
 
-The contract (:class:`specforge.plugin.PreprocessorType`): ``fit(x)`` sees the
+Both subclass :class:`specforge.plugin.Preprocessor`, which keeps the
+parameters and the state. The contract: ``fit(x)`` sees the
 training split only, as a 2-D float array; ``transform(x)`` may change the
 number of columns (the spec's input shape must then match what comes out);
 ``get_state()`` returns plain data (numbers, lists, numpy arrays) that the run
@@ -17,43 +18,22 @@ from typing import Any
 
 from pydantic import Field
 
-from specforge.plugin import Params, PreprocessorType
+from specforge.plugin import DataError, Params, Preprocessor, PreprocessorType
 
 
-class _Fitted:
-    type_name = ""
+def _ready(pre: Preprocessor, x: Any) -> tuple[dict[str, Any], Any]:
+    """The fitted state and ``x`` as float64, after checking ``x`` has the fitted width."""
+    import numpy as np
 
-    def __init__(self, params: Any):
-        self.params = params
-        self.state: dict[str, Any] | None = None
-
-    def get_state(self) -> dict[str, Any]:
-        if self.state is None:
-            raise RuntimeError(f"{self.type_name} was not fitted")
-        return dict(self.state)
-
-    def set_state(self, state: dict[str, Any]) -> None:
-        import numpy as np
-
-        self.state = {
-            k: np.asarray(v) if isinstance(v, (list, np.ndarray)) else v for k, v in state.items()
-        }
-
-    def _ready(self, x: Any) -> tuple[dict[str, Any], Any]:
-        import numpy as np
-
-        if self.state is None:
-            raise RuntimeError(f"{self.type_name}: transform before fit")
-        x = np.asarray(x, dtype=np.float64)
-        width = int(self.state["n_features_in"])
-        if x.ndim != 2 or x.shape[1] != width:
-            from specforge.data.readers import DataError
-
-            raise DataError(
-                f"{self.type_name} was fitted on {width} feature(s) but got data of shape {x.shape}",
-                hint="the data must have the same columns as the data the run was trained on",
-            )
-        return self.state, x
+    state = pre.fitted_state()
+    x = np.asarray(x, dtype=np.float64)
+    width = int(state["n_features_in"])
+    if x.ndim != 2 or x.shape[1] != width:
+        raise DataError(
+            f"{pre.type_name} was fitted on {width} feature(s) but got data of shape {x.shape}",
+            help="the data must have the same columns as the data the run was trained on",
+        )
+    return state, x
 
 
 # ---------------------------------------------------------------- pca
@@ -66,10 +46,11 @@ class PcaParams(Params):
     whiten: bool = Field(False, description="Scale each component to unit variance.")
 
 
-class Pca(_Fitted):
+class Pca(Preprocessor):
     """Projection on the first principal components (scikit-learn's PCA, full SVD)."""
 
     type_name = "pca"
+    params: PcaParams
 
     def fit(self, x: Any) -> None:
         import numpy as np
@@ -78,12 +59,10 @@ class Pca(_Fitted):
         x = np.asarray(x, dtype=np.float64)
         limit = min(x.shape)
         if self.params.n_components > limit:
-            from specforge.data.readers import DataError
-
             raise DataError(
                 f"pca: n_components is {self.params.n_components} but the training data has "
                 f"{x.shape[0]} samples of {x.shape[1]} features (at most {limit} components)",
-                hint=f"use n_components: {limit} or fewer",
+                help=f"use n_components: {limit} or fewer",
             )
         pca = PCA(
             n_components=self.params.n_components, whiten=self.params.whiten, svd_solver="full"
@@ -99,7 +78,7 @@ class Pca(_Fitted):
     def transform(self, x: Any) -> Any:
         import numpy as np
 
-        state, x = self._ready(x)
+        state, x = _ready(self, x)
         out = (x - state["mean"]) @ np.asarray(state["components"]).T
         if self.params.whiten:
             out /= np.sqrt(state["explained_variance"])
@@ -119,10 +98,11 @@ class PolynomialParams(Params):
     )
 
 
-class PolynomialFeatures(_Fitted):
+class PolynomialFeatures(Preprocessor):
     """Every product of features up to ``degree`` (scikit-learn's PolynomialFeatures order)."""
 
     type_name = "polynomial_features"
+    params: PolynomialParams
     #: Refuse to make more columns than this (degree 5 on 100 features is 96 million).
     MAX_OUTPUT = 100_000
 
@@ -138,19 +118,17 @@ class PolynomialFeatures(_Fitted):
         )
         sk.fit(x[:1])
         if sk.n_output_features_ > self.MAX_OUTPUT:
-            from specforge.data.readers import DataError
-
             raise DataError(
                 f"polynomial_features of degree {self.params.degree} on {x.shape[1]} features makes "
                 f"{sk.n_output_features_:,} columns (at most {self.MAX_OUTPUT:,})",
-                hint="lower the degree, set interaction_only, or reduce the features first (pca)",
+                help="lower the degree, set interaction_only, or reduce the features first (pca)",
             )
         self.state = {"n_features_in": int(x.shape[1]), "powers": sk.powers_.astype(np.int64)}
 
     def transform(self, x: Any) -> Any:
         import numpy as np
 
-        state, x = self._ready(x)
+        state, x = _ready(self, x)
         powers = np.asarray(state["powers"])
         out = np.ones((x.shape[0], powers.shape[0]))
         for j, row in enumerate(powers):

@@ -1,0 +1,69 @@
+"""Helpers for the data tests: files written in the real formats.
+
+Imported by the test modules (``from data_helpers import ...``): the directory
+is put on sys.path by this directory's conftest.py.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import struct
+
+import numpy as np
+
+from specforge.default_plugins.datasets.fashion_mnist import FASHION_MNIST_FILES
+
+_IDX_CODES = {
+    np.dtype(np.uint8): 0x08,
+    np.dtype(np.int8): 0x09,
+    np.dtype(np.int16): 0x0B,
+    np.dtype(np.int32): 0x0C,
+    np.dtype(np.float32): 0x0D,
+    np.dtype(np.float64): 0x0E,
+}
+
+
+def idx_bytes(arr: np.ndarray) -> bytes:
+    """The IDX encoding: 0x00 0x00, type code, ndim, big-endian uint32 dims, data."""
+    arr = np.asarray(arr)
+    header = struct.pack(">BBBB", 0, 0, _IDX_CODES[arr.dtype], arr.ndim)
+    header += struct.pack(f">{arr.ndim}I", *arr.shape)
+    return header + arr.astype(arr.dtype.newbyteorder(">")).tobytes()
+
+
+def write_idx(path, arr: np.ndarray, *, gz: bool | None = None) -> str:
+    path = str(path)
+    data = idx_bytes(arr)
+    if gz if gz is not None else path.endswith(".gz"):
+        with gzip.open(path, "wb") as fh:
+            fh.write(data)
+    else:
+        with open(path, "wb") as fh:
+            fh.write(data)
+    return path
+
+
+def make_fashion(
+    directory, n_train: int = 5, n_test: int = 3, image_shape=(28, 28), gz: bool = True
+) -> dict[str, np.ndarray]:
+    os.makedirs(directory, exist_ok=True)
+    rng = np.random.default_rng(0)
+    arrays = {
+        "x_train": rng.integers(0, 256, (n_train, *image_shape), dtype=np.uint8),
+        "y_train": rng.integers(0, 10, n_train, dtype=np.uint8),
+        "x_test": rng.integers(0, 256, (n_test, *image_shape), dtype=np.uint8),
+        "y_test": rng.integers(0, 10, n_test, dtype=np.uint8),
+    }
+    for key, name in FASHION_MNIST_FILES.items():
+        if not gz:
+            name = name.removesuffix(".gz")
+        write_idx(os.path.join(directory, name), arrays[key])
+    return arrays
+
+
+def write_text(path, text: str) -> str:
+    path = str(path)
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        fh.write(text)
+    return path

@@ -1,0 +1,198 @@
+"""The california_housing loader: archives, CSV and scikit-learn's cache, equal to what scikit-learn returns."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import tarfile
+
+import numpy as np
+import pytest
+from data_helpers import write_text
+
+from specforge.data.dataset import DataError
+from specforge.default_plugins.datasets import california
+from specforge.default_plugins.datasets.california import (
+    CALIFORNIA_FEATURES,
+    load_california_housing,
+)
+
+# Rows in the archive's column order: longitude, latitude, housingMedianAge,
+# totalRooms, totalBedrooms, population, households, medianIncome,
+# medianHouseValue -- the first three rows of the real file plus two more.
+CAL_ROWS = np.array(
+    [
+        [-122.23, 37.88, 41.0, 880.0, 129.0, 322.0, 126.0, 8.3252, 452600.0],
+        [-122.22, 37.86, 21.0, 7099.0, 1106.0, 2401.0, 1138.0, 8.3014, 358500.0],
+        [-122.24, 37.85, 52.0, 1467.0, 190.0, 496.0, 177.0, 7.2574, 352100.0],
+        [-118.30, 34.05, 15.0, 2000.0, 500.0, 1500.0, 400.0, 2.5, 150000.0],
+        [-121.09, 39.48, 25.0, 1665.0, 374.0, 845.0, 330.0, 1.5603, 78100.0],
+    ]
+)
+
+
+def make_cal_tgz(path, rows: np.ndarray = CAL_ROWS, member: str = california.CALIFORNIA_MEMBER):
+    buf = io.StringIO()
+    np.savetxt(buf, rows, fmt="%f", delimiter=",")  # the real file's "%f" layout
+    data = buf.getvalue().encode()
+    with tarfile.open(path, "w:gz") as tar:
+        info = tarfile.TarInfo(member)
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    return str(path)
+
+
+def sklearn_fetch_from_archive(archive: str, data_home, monkeypatch):
+    """Run sklearn's own fetch_california_housing on our archive (no network):
+    its download step is replaced by a copy; it writes cal_housing_py3.pkz."""
+    import sklearn.datasets._california_housing as skcal
+
+    os.makedirs(data_home, exist_ok=True)
+    target = os.path.join(data_home, "cal_housing.tgz")
+
+    def fake_fetch_remote(remote, dirname=None, n_retries=3, delay=1):
+        shutil.copy(archive, target)
+        return target
+
+    monkeypatch.setattr(skcal, "_fetch_remote", fake_fetch_remote)
+    return skcal.fetch_california_housing(data_home=str(data_home))
+
+
+def test_california_archive_equals_sklearn(tmp_path, monkeypatch):
+    archive = make_cal_tgz(tmp_path / "cal_housing.tgz")
+    ds = load_california_housing(archive)
+    ref = sklearn_fetch_from_archive(archive, tmp_path / "skl", monkeypatch)
+    assert ds.feature_names == list(ref.feature_names) == CALIFORNIA_FEATURES
+    assert ds.target_names == ["MedHouseVal"] == list(ref.target_names)
+    assert ds.task == "regression" and ds.class_names is None
+    assert ds.x.dtype == np.float32 and ds.x.shape == (5, 8)
+    assert ds.y.dtype == np.float32 and ds.y.shape == (5,)
+    np.testing.assert_array_equal(ds.x, ref.data.astype(np.float32))
+    np.testing.assert_array_equal(ds.y, ref.target.astype(np.float32))
+
+
+def test_california_transformation_by_hand(tmp_path):
+    ds = load_california_housing(make_cal_tgz(tmp_path / "cal_housing.tgz"))
+    lon, lat, age, rooms, beds, pop, hh, inc, _value = CAL_ROWS[0]
+    expected = [inc, age, rooms / hh, beds / hh, pop, pop / hh, lat, lon]
+    np.testing.assert_allclose(ds.x[0], expected, rtol=1e-6)
+    assert ds.y[0] == pytest.approx(4.526)
+
+
+def test_california_sklearn_cache(tmp_path, monkeypatch):
+    archive = make_cal_tgz(tmp_path / "cal_housing.tgz")
+    home = tmp_path / "scikit_learn_data"
+    ref = sklearn_fetch_from_archive(archive, home, monkeypatch)
+    assert sorted(os.listdir(home)) == ["cal_housing_py3.pkz"]  # sklearn removed the tgz
+    ds = load_california_housing(data_home=str(home))
+    np.testing.assert_array_equal(ds.x, ref.data.astype(np.float32))
+    np.testing.assert_array_equal(ds.y, ref.target.astype(np.float32))
+    # the same cache through $SCIKIT_LEARN_DATA and through a directory `path`
+    monkeypatch.setenv("SCIKIT_LEARN_DATA", str(home))
+    np.testing.assert_array_equal(load_california_housing().x, ds.x)
+    np.testing.assert_array_equal(load_california_housing(str(home)).y, ds.y)
+
+
+def test_california_cache_path_is_sklearns(tmp_path):
+    from sklearn.datasets._base import _pkl_filepath
+
+    assert california._california_cache_file(str(tmp_path)) == _pkl_filepath(
+        str(tmp_path), "cal_housing.pkz"
+    )
+
+
+def test_california_cache_written_with_joblib(tmp_path):
+    # The cache exactly as fetch_california_housing writes it: the reordered raw
+    # table (target first) dumped with joblib, compress=6.
+    import joblib
+
+    cal = CAL_ROWS[:, [8, 7, 2, 3, 4, 5, 6, 1, 0]]
+    joblib.dump(cal, tmp_path / "cal_housing_py3.pkz", compress=6)
+    ds = load_california_housing(data_home=tmp_path)
+    np.testing.assert_allclose(ds.y, CAL_ROWS[:, 8] / 100000.0, rtol=1e-6)
+    np.testing.assert_allclose(ds.x[:, 5], CAL_ROWS[:, 5] / CAL_ROWS[:, 6], rtol=1e-6)
+
+
+def test_california_archive_in_data_home(tmp_path):
+    make_cal_tgz(tmp_path / "cal_housing.tgz")
+    ds = load_california_housing(data_home=tmp_path)
+    assert ds.x.shape == (5, 8)
+
+
+def test_california_missing_cache(tmp_path, monkeypatch):
+    home = tmp_path / "nothing-here"
+    cache = str(home / "cal_housing_py3.pkz")
+    archive = str(home / "cal_housing.tgz")
+    with pytest.raises(DataError) as ei:
+        load_california_housing(data_home=str(home))
+    e = ei.value
+    assert str(e) == (
+        f"California housing not found: scikit-learn's cache file {cache} does not "
+        f"exist (nor does {archive})"
+    )
+    assert e.looked_in == [cache, archive]
+    assert "fetch_california_housing()" in e.help and "path:" in e.help
+    assert not home.exists()  # looking does not create directories
+
+
+def test_california_default_home(tmp_path, monkeypatch):
+    monkeypatch.delenv("SCIKIT_LEARN_DATA", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    with pytest.raises(DataError) as ei:
+        load_california_housing()
+    assert ei.value.looked_in[0] == str(tmp_path / "scikit_learn_data" / "cal_housing_py3.pkz")
+
+
+def test_california_csv(tmp_path):
+    ref = load_california_housing(make_cal_tgz(tmp_path / "cal_housing.tgz"))
+    # columns deliberately in another order: they are selected by name
+    cols = ["MedHouseVal", *reversed(CALIFORNIA_FEATURES)]
+    lines = [",".join(cols)]
+    for xr, yr in zip(ref.x.astype(np.float64), ref.y.astype(np.float64), strict=True):
+        lines.append(",".join(repr(float(v)) for v in [yr, *reversed(list(xr))]))
+    p = write_text(tmp_path / "housing.csv", "\n".join(lines) + "\n")
+    ds = load_california_housing(p)
+    assert ds.feature_names == CALIFORNIA_FEATURES
+    np.testing.assert_array_equal(ds.x, ref.x)
+    np.testing.assert_array_equal(ds.y, ref.y)
+    assert ds.y.shape == (5,)
+
+
+def test_california_csv_missing_column(tmp_path):
+    p = write_text(tmp_path / "h.csv", "MedInc,HouseAge,MedHouseVal\n1,2,3\n")
+    with pytest.raises(DataError, match="feature column 'AveRooms' not found"):
+        load_california_housing(p)
+
+
+def test_california_bad_archives(tmp_path):
+    missing = tmp_path / "cal_housing.tgz"
+    with pytest.raises(DataError) as ei:
+        load_california_housing(missing)
+    assert str(ei.value) == f"California housing file not found: {missing}"
+    assert ei.value.looked_in == [str(missing)]
+
+    wrong = make_cal_tgz(tmp_path / "other.tgz", member="data/other.txt")
+    with pytest.raises(DataError) as ei:
+        load_california_housing(wrong)
+    assert str(ei.value) == (
+        f"{wrong} has no member CaliforniaHousing/cal_housing.data (members: data/other.txt)"
+    )
+
+    with open(make_cal_tgz(tmp_path / "whole.tgz"), "rb") as fh:
+        whole = fh.read()
+    truncated = tmp_path / "trunc.tgz"
+    truncated.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(DataError, match="is not a readable tar archive"):
+        load_california_housing(truncated)
+
+    narrow = make_cal_tgz(tmp_path / "narrow.tgz", rows=CAL_ROWS[:, :8])
+    with pytest.raises(DataError, match=r"has shape \(5, 8\); expected rows of 9"):
+        load_california_housing(narrow)
+
+
+def test_california_zero_households_is_not_finite(tmp_path):
+    rows = CAL_ROWS.copy()
+    rows[3, 6] = 0.0
+    with pytest.raises(DataError, match=r"the first is in row 3 \(0-based\)"):
+        load_california_housing(make_cal_tgz(tmp_path / "cal_housing.tgz", rows=rows))
