@@ -14,11 +14,11 @@ from ..spec.api import CheckResult, check_file
 FORMATS = click.Choice(["text", "json"])
 
 
-def usage_error(message: str, hint: str | None = None) -> click.exceptions.Exit:
+def usage_error(message: str, help: str | None = None) -> click.exceptions.Exit:
     """Print a usage/environment error and return the exit to raise (code 2)."""
     click.echo(f"error: {message}", err=True)
-    if hint:
-        click.echo(f"  help: {hint}", err=True)
+    if help:
+        click.echo(f"  help: {help}", err=True)
     return click.exceptions.Exit(2)
 
 

@@ -27,13 +27,13 @@ def format_metrics(values: Mapping[str, Any]) -> str:
     )
 
 
-def _error(message: str, hint: str | None = None, looked_in: list[str] | None = None) -> None:
+def _error(message: str, help: str | None = None, looked_in: list[str] | None = None) -> None:
     click.echo(f"error: {message}", err=True)
     missing = [p for p in looked_in or [] if p not in message]
     if missing:
         click.echo("  looked in: " + ", ".join(missing), err=True)
-    if hint:
-        click.echo(f"  help: {hint}", err=True)
+    if help:
+        click.echo(f"  help: {help}", err=True)
 
 
 @contextlib.contextmanager
@@ -57,7 +57,7 @@ def run_errors(source: str | None = None) -> Iterator[None]:
         _error(e.message, e.help, e.looked_in)
         raise click.exceptions.Exit(EXIT_USAGE) from None
     except (TrainError, RunDirError, InputError) as e:
-        _error(e.message, e.hint)
+        _error(e.message, e.help)
         raise click.exceptions.Exit(EXIT_USAGE) from None
     except BackendError as e:
         _error(e.message, e.help)
@@ -126,7 +126,7 @@ def train(
         click.echo(f"{m['spec']}: {what}")
         click.echo(f"  test: {format_metrics(m['test'])}")
     elif run.status == "diverged":
-        _error(f"{run.message}; the history up to there is kept", run.hint)
+        _error(f"{run.message}; the history up to there is kept", run.help)
     else:
         click.echo(f"{m['spec']}: {run.message}", err=True)
     click.echo(f"  run directory: {_rel(run.run_dir)}")

@@ -49,9 +49,9 @@ DEFAULT_BACKEND = "keras"
 class TrainError(Exception):
     """A usage or environment problem (exit 2): no data section, no such backend, ..."""
 
-    def __init__(self, message: str, hint: str | None = None):
+    def __init__(self, message: str, help: str | None = None):
         super().__init__(message)
-        self.message, self.hint = message, hint
+        self.message, self.help = message, help
 
 
 @dataclass
@@ -63,7 +63,7 @@ class RunResult:
     message: str | None = None
     artefacts: dict[str, Path] = field(default_factory=dict)
     #: What to try next, for a run that diverged.
-    hint: str | None = None
+    help: str | None = None
 
     @property
     def exit_code(self) -> int:
@@ -409,9 +409,9 @@ def evaluate_run(
 class InputError(Exception):
     """An input file for ``predict`` that cannot be used (exit 2)."""
 
-    def __init__(self, message: str, hint: str | None = None):
+    def __init__(self, message: str, help: str | None = None):
         super().__init__(message)
-        self.message, self.hint = message, hint
+        self.message, self.help = message, help
 
 
 def _read_input_csv(path: Path, names: list[str]) -> np.ndarray:

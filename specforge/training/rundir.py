@@ -57,9 +57,9 @@ ARTEFACTS = (
 class RunDirError(Exception):
     """A run directory that is missing, incomplete or damaged."""
 
-    def __init__(self, message: str, hint: str | None = None):
+    def __init__(self, message: str, help: str | None = None):
         super().__init__(message)
-        self.message, self.hint = message, hint
+        self.message, self.help = message, help
 
 
 def model_file(suffix: str) -> str:
