@@ -571,9 +571,10 @@ class _Mark(NamedTuple):
 
 
 #: One JSON token, named by its kind. Spaces and tabs match nothing and are skipped;
-#: line breaks are tokens (to count lines); any other character is ``other``, an error.
+#: line breaks are tokens (to count lines); any other character is ``other``, an error
+#: (a string holding a raw control character, which JSON forbids, included).
 _JSON_TOKEN = re.compile(
-    r'(?P<string>"[^"\\]*(?:\\.[^"\\]*)*")'
+    r'(?P<string>"[^"\\\x00-\x1f]*(?:\\[^\x00-\x1f][^"\\\x00-\x1f]*)*")'
     r"|(?P<newline>\r\n?|\n)|(?P<comma>,)|(?P<colon>:)|(?P<open>[\[{])|(?P<close>[\]}])"
     r"|(?P<number>-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)"
     r"|(?P<word>true|false|null)|(?P<constant>NaN|-?Infinity)|(?P<other>[^ \t])"
@@ -720,13 +721,16 @@ def _check_json(text: str) -> None:
     """Raise the first JSON syntax error in ``text`` as a _LoadError, at its position.
 
     ``json.loads`` words the errors; numbers are not converted (a 5,000-digit
-    integer is the event builder's to report). Too deep for ``json.loads``'s
-    recursion is left to the event builder, which stops at :data:`MAX_DEPTH`.
+    integer is :func:`_build_json`'s to report). A text too deep for
+    ``json.loads``'s recursion is left to :func:`_build_json`, which checks the
+    grammar too and stops at :data:`MAX_DEPTH`.
     """
     try:
         json.loads(text, parse_int=str, parse_float=str, parse_constant=_refuse_constant)
     except _NotFinite:  # the text is valid JSON up to the constant: find it
-        found = next(m for m in _JSON_CONSTANT.finditer(text) if m.group(1))
+        found = next((m for m in _JSON_CONSTANT.finditer(text) if m.group(1)), None)
+        if found is None:  # pragma: no cover - json.loads met one, so there is one
+            raise _json_syntax(text, 0, "NaN or infinity") from None
         raise _not_finite(text, found.start(), found.group(1)) from None
     except json.JSONDecodeError as e:
         raise _json_syntax(text, e.pos, e.msg) from None
