@@ -1,17 +1,34 @@
 """Read a YAML or JSON spec into plain data plus the source position of every value.
 
-The loader builds values straight from the parser's event stream (libyaml's
-C parser when available) instead of using a YAML constructor. That one choice
-removes a family of hazards at once:
+YAML: the loader builds values straight from the parser's event stream
+(libyaml's C parser when available) instead of using a YAML constructor. That
+one choice removes a family of hazards at once:
 
 * no Python tags can ever be constructed: only the core YAML tags are known;
 * the YAML 1.1 surprises are gone: scalars resolve by the YAML 1.2 core schema,
-  so ``1e-3`` is the float 0.001, ``no``/``on`` stay strings, ``010`` is 10 and
-  dates stay strings;
+  so ``1e-3`` is the float 0.001, ``no``/``on`` stay strings, ``010`` is 10,
+  dates stay strings and the non-specific tag (``! 12``) makes a string;
 * duplicate keys are errors, with the position of both occurrences;
 * aliases are counted and expanded sizes bounded (an alias bomb fails fast),
   self-referencing aliases are refused, and nesting depth is bounded, all
-  without recursion, so no ``RecursionError`` is possible.
+  without recursion, so no ``RecursionError`` is possible. libyaml 0.2.6 (in
+  PyYAML 6.0.4's wheels) has a nesting limit of its own, 1,000 levels, which a
+  line of brackets reaches before the builder sees its 65th: that error is turned
+  into the same ``too-deep`` at the 65th level (see :func:`_too_deep_for_libyaml`).
+
+JSON is read as JSON, not through the YAML parser. JSON is nearly YAML, but not
+quite: YAML refuses characters JSON strings may hold (DEL, C1 controls, U+FFFF),
+turns a raw U+0085 into a line break, limits keys to 1,024 characters and forbids
+a line break before the colon, has no surrogate-pair escapes, and libyaml limits
+nesting, while Python's ``json`` accepts ``NaN`` and ``Infinity``, which JSON
+does not. Transliterating the text for the YAML parser would have to keep every
+column (a raw DEL has no one-character YAML escape) or map positions back; a
+JSON tokenizer (:func:`_build_json`, one regular expression plus ``json``'s C
+string scanner) is shorter, exact and as fast. ``json.loads`` still checks the
+text first, for its error messages. Both readers feed one :class:`_Builder`, so
+limits, duplicate keys and positions work the same in both formats. Positions
+are 1-based lines and columns counted in characters (not bytes); JSON lines end
+at LF, CRLF or CR.
 
 Errors are returned as :class:`~specforge.diagnostics.Diagnostic` objects, never
 raised to the caller as tracebacks.
@@ -25,10 +42,11 @@ import json
 import math
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from json.decoder import scanstring
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 from yaml.events import (
@@ -294,9 +312,11 @@ def _plain_value(value: str, span: Span) -> Any:
 
 def _scalar(event: Any, span: Span) -> Any:
     tag = event.tag
-    if tag is None or tag == "!":
+    if tag is None:
         plain = event.implicit[0] and event.style in (None, "")
         return _plain_value(event.value, span) if plain else event.value
+    if tag == "!":  # the non-specific tag: a string, whatever the text looks like
+        return event.value
     if not tag.startswith(_CORE):
         raise _forbidden_tag(tag, span)
     kind = tag[len(_CORE) :]
@@ -336,8 +356,9 @@ class _Frame:
         self.seen_keys: dict[Any, tuple[Span, str]] = {}
 
 
-def _events(text: str) -> Iterator[Any]:
-    loader = _EventLoader(text)
+def _events(text: str, loader_class: Any = None) -> Iterator[Any]:
+    """The YAML parser's events for ``text`` (libyaml's unless ``loader_class`` is given)."""
+    loader = (loader_class or _EventLoader)(text)
     try:
         while loader.check_event():
             yield loader.get_event()
@@ -354,27 +375,30 @@ def _key_not_plain(span: Span) -> _LoadError:
     )
 
 
-def _build(text: str, doc: Document) -> Any:
-    """Turn the event stream into data, filling ``doc``'s spans; raise _LoadError.
+class _Builder:
+    """Data and span trees from a stream of values, opened and closed collections.
 
-    One pass, no recursion, constant work per event: a 10,000-node spec loads in
-    linear time.
+    The part shared by the YAML reader (:func:`_build`) and the JSON reader
+    (:func:`_build_json`): nesting depth, duplicate keys, keys that are not
+    plain, and the positions of every value. No recursion, constant work per
+    value: a 10,000-node spec loads in linear time.
     """
-    stack: list[_Frame] = []
-    anchors: dict[str, tuple[Any, int, _SpanTree | None]] = {}
-    open_anchors: set[str] = set()
-    aliases = 0
-    total = 0
-    root: Any = None
-    documents = 0
+
+    __slots__ = ("doc", "root", "stack")
+
+    def __init__(self, doc: Document) -> None:
+        self.doc = doc
+        self.root: Any = None
+        self.stack: list[_Frame] = []
 
     def add(
-        value: Any, span: Span, size: int, tree: _SpanTree | None, text: str | None = None
+        self, value: Any, span: Span, size: int, tree: _SpanTree | None, text: str | None = None
     ) -> None:
-        nonlocal root
+        """Put a finished value (``size`` values, positions ``tree``) where it belongs."""
+        stack = self.stack
         if not stack:
-            root = value
-            doc._root, doc._tree = span, tree
+            self.root = value
+            self.doc._root, self.doc._tree = span, tree
             return
         top = stack[-1]
         top.size += size
@@ -419,7 +443,41 @@ def _build(text: str, doc: Document) -> Any:
         top.value[key] = value
         top.key = None
 
-    for event in _events(text):
+    def open(
+        self, is_map: bool, start: Any, end: Any, anchor: str | None = None, tag: str | None = None
+    ) -> None:
+        """Start a mapping or sequence between the marks ``start`` and ``end`` of its opening."""
+        stack = self.stack
+        if len(stack) >= MAX_DEPTH:
+            raise _LoadError(
+                "too-deep",
+                f"values are nested more than {MAX_DEPTH} levels deep",
+                _span(start, end),
+                "a spec needs only a few levels of nesting: flatten the structure",
+            )
+        if tag is not None and tag not in ("!", _CORE + ("map" if is_map else "seq")):
+            raise _forbidden_tag(tag, _span(start, end))
+        if stack and stack[-1].is_map and stack[-1].key is None:
+            raise _key_not_plain(_span(start, end))
+        stack.append(_Frame(is_map, start, anchor))
+
+    def close(self, end: Any) -> _Frame:
+        """End the innermost collection at the mark ``end``; return its frame."""
+        frame = self.stack.pop()
+        self.add(frame.value, _span(frame.start, end), frame.size, frame.tree)
+        return frame
+
+
+def _build(events: Iterable[Any], doc: Document) -> Any:
+    """Turn a YAML event stream into data, filling ``doc``'s spans; raise _LoadError."""
+    builder = _Builder(doc)
+    add = builder.add
+    anchors: dict[str, tuple[Any, int, _SpanTree | None]] = {}
+    open_anchors: set[str] = set()
+    aliases = 0
+    total = 0
+    documents = 0
+    for event in events:
         cls = event.__class__
         if cls is ScalarEvent:
             total += 1
@@ -431,30 +489,17 @@ def _build(text: str, doc: Document) -> Any:
             continue
         if cls is MappingStartEvent or cls is SequenceStartEvent:
             total += 1
-            is_map = cls is MappingStartEvent
-            if len(stack) >= MAX_DEPTH:
-                raise _LoadError(
-                    "too-deep",
-                    f"values are nested more than {MAX_DEPTH} levels deep",
-                    _span(event.start_mark, event.end_mark),
-                    "a spec needs only a few levels of nesting: flatten the structure",
-                )
-            tag = event.tag
-            if tag is not None and tag not in ("!", _CORE + ("map" if is_map else "seq")):
-                raise _forbidden_tag(tag, _span(event.start_mark, event.end_mark))
-            if stack and stack[-1].is_map and stack[-1].key is None:
-                raise _key_not_plain(_span(event.start_mark, event.end_mark))
-            stack.append(_Frame(is_map, event.start_mark, event.anchor))
+            builder.open(
+                cls is MappingStartEvent, event.start_mark, event.end_mark, event.anchor, event.tag
+            )
             if event.anchor:
                 open_anchors.add(event.anchor)
             continue
         if cls is MappingEndEvent or cls is SequenceEndEvent:
-            frame = stack.pop()
-            full = _span(frame.start, event.end_mark)
+            frame = builder.close(event.end_mark)
             if frame.anchor:
                 open_anchors.discard(frame.anchor)
                 anchors[frame.anchor] = (frame.value, frame.size, frame.tree)
-            add(frame.value, full, frame.size, frame.tree)
             continue
         if cls is AliasEvent:
             span = _span(event.start_mark, event.end_mark)
@@ -505,7 +550,7 @@ def _build(text: str, doc: Document) -> Any:
         # StreamStart, StreamEnd, DocumentEnd: nothing to build.
     if documents == 0:
         return None
-    return root
+    return builder.root
 
 
 def _not_utf8(raw: bytes, err: UnicodeDecodeError) -> Span:
@@ -515,21 +560,182 @@ def _not_utf8(raw: bytes, err: UnicodeDecodeError) -> Span:
     return Span(line, col, line, col + 1)
 
 
-def _json_error(text: str) -> _LoadError | None:
+# ---------------------------------------------------------------- JSON
+
+
+class _Mark(NamedTuple):
+    """A position in a JSON text, 0-based like the YAML parser's marks."""
+
+    line: int
+    column: int
+
+
+#: One JSON token, named by its kind. Spaces and tabs match nothing and are skipped;
+#: line breaks are tokens (to count lines); any other character is ``other``, an error
+#: (a string holding a raw control character, which JSON forbids, included).
+_JSON_TOKEN = re.compile(
+    r'(?P<string>"[^"\\\x00-\x1f]*(?:\\[^\x00-\x1f][^"\\\x00-\x1f]*)*")'
+    r"|(?P<newline>\r\n?|\n)|(?P<comma>,)|(?P<colon>:)|(?P<open>[\[{])|(?P<close>[\]}])"
+    r"|(?P<number>-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)"
+    r"|(?P<word>true|false|null)|(?P<constant>NaN|-?Infinity)|(?P<other>[^ \t])"
+)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_JSON_HELP = "check for a missing comma, quote or bracket near here"
+#: A string, or a constant that Python's json accepts and JSON does not (group 1).
+_JSON_CONSTANT = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|(NaN|-?Infinity)')
+#: What may come next. The text has passed ``json.loads`` (unless it nests too deeply for
+#: its recursion), so this grammar is a safety net, not the source of error messages.
+_VALUE, _FIRST_VALUE, _KEY, _FIRST_KEY, _COLON, _AFTER = range(6)
+_VALUES = frozenset((_VALUE, _FIRST_VALUE))
+_CLOSES = frozenset((_AFTER, _FIRST_KEY, _FIRST_VALUE))
+
+
+def _json_position(text: str, index: int) -> tuple[int, int]:
+    """1-based line and column of ``text[index]``; JSON's line breaks are LF, CRLF and CR."""
+    before = text[:index]
+    line = before.count("\n") + before.count("\r") - before.count("\r\n") + 1
+    col = index - (max(before.rfind("\n"), before.rfind("\r")) + 1) + 1
+    return line, col
+
+
+def _json_syntax(text: str, index: int, message: str) -> _LoadError:
+    line, col = _json_position(text, index)
+    return _LoadError(
+        "json-syntax", f"invalid JSON: {message}", Span(line, col, line, col + 1), _JSON_HELP
+    )
+
+
+def _json_string(text: str, start: int, end: int, line: int, line_start: int) -> str:
+    """The value of the string token ``text[start:end]``, which holds a backslash."""
     try:
-        json.loads(text)
-    except json.JSONDecodeError as e:
-        return _LoadError(
+        value, _ = scanstring(text, start + 1)
+    except ValueError as e:  # json.JSONDecodeError: a bad escape
+        raise _json_syntax(text, getattr(e, "pos", start), str(getattr(e, "msg", e))) from None
+    half = _SURROGATE.search(value)
+    if half is not None:  # "\ud800" alone: Python would keep it, and fail to print it later
+        raise _LoadError(
             "json-syntax",
-            f"invalid JSON: {e.msg}",
-            Span(e.lineno, e.colno, e.lineno, e.colno + 1),
-            "check for a missing comma, quote or bracket near here",
+            f"invalid JSON: '\\u{ord(half.group()):04x}' is half of a surrogate pair,"
+            " not a character",
+            Span(line + 1, start - line_start + 1, line + 1, end - line_start + 1),
+            "write the character itself, or both halves of its surrogate pair",
         )
+    return value
+
+
+def _build_json(text: str, doc: Document) -> Any:
+    """Turn a JSON text into data, filling ``doc``'s spans; raise _LoadError.
+
+    JSON is read as JSON, not as YAML: YAML refuses characters that JSON allows
+    in strings (DEL, C1 controls, U+FFFF), turns a raw U+0085 into a line break,
+    limits keys to 1,024 characters, has no surrogate-pair escapes, and libyaml
+    limits nesting on its own. One regular expression finds the tokens, ``json``'s
+    C string scanner decodes strings with escapes, numbers and words resolve as
+    the same plain YAML scalars would, and :class:`_Builder` does the rest, as
+    for YAML.
+    """
+    builder = _Builder(doc)
+    add, stack = builder.add, builder.stack
+    line = line_start = 0
+    expect = _VALUE
+    for m in _JSON_TOKEN.finditer(text):
+        kind = m.lastgroup
+        start, end = m.span()
+        if kind == "newline":
+            line += 1
+            line_start = end
+            continue
+        if kind == "string":
+            token = m.group()
+            value = (
+                _json_string(text, start, end, line, line_start) if "\\" in token else token[1:-1]
+            )
+            if expect in _VALUES:
+                expect = _AFTER
+            elif expect in (_KEY, _FIRST_KEY):
+                expect = _COLON
+            else:
+                raise _json_syntax(text, start, "unexpected string")
+            add(
+                value,
+                Span(line + 1, start - line_start + 1, line + 1, end - line_start + 1),
+                1,
+                None,
+                value,
+            )
+        elif kind == "comma":
+            if expect != _AFTER or not stack:
+                raise _json_syntax(text, start, "unexpected ','")
+            expect = _KEY if stack[-1].is_map else _VALUE
+        elif kind == "colon":
+            if expect != _COLON:
+                raise _json_syntax(text, start, "unexpected ':'")
+            expect = _VALUE
+        elif kind == "number" or kind == "word":
+            if expect not in _VALUES:
+                raise _json_syntax(text, start, f"unexpected {m.group()!r}")
+            expect = _AFTER
+            token = m.group()
+            span = Span(line + 1, start - line_start + 1, line + 1, end - line_start + 1)
+            add(_plain_value(token, span), span, 1, None, token)
+        elif kind == "open":
+            if expect not in _VALUES:
+                raise _json_syntax(text, start, f"unexpected {m.group()!r}")
+            is_map = m.group() == "{"
+            builder.open(is_map, _Mark(line, start - line_start), _Mark(line, end - line_start))
+            expect = _FIRST_KEY if is_map else _FIRST_VALUE
+        elif kind == "close":
+            is_map = m.group() == "}"
+            if not stack or stack[-1].is_map is not is_map or expect not in _CLOSES:
+                raise _json_syntax(text, start, f"unexpected {m.group()!r}")
+            builder.close(_Mark(line, end - line_start))
+            expect = _AFTER
+        elif kind == "constant":
+            raise _not_finite(text, start, m.group())
+        else:
+            raise _json_syntax(text, start, f"unexpected character {m.group()!r}")
+    if stack or expect != _AFTER:
+        raise _json_syntax(text, len(text), "unexpected end of the file")
+    return builder.root
+
+
+def _not_finite(text: str, index: int, word: str) -> _LoadError:
+    line, col = _json_position(text, index)
+    return _LoadError(
+        "json-syntax",
+        f"invalid JSON: {word} is not a JSON value (JSON has no NaN or infinity)",
+        Span(line, col, line, col + len(word)),
+        "write a number, or null",
+    )
+
+
+class _NotFinite(ValueError):
+    """NaN, Infinity or -Infinity, which ``json.loads`` accepts and JSON does not."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NotFinite(name)
+
+
+def _check_json(text: str) -> None:
+    """Raise the first JSON syntax error in ``text`` as a _LoadError, at its position.
+
+    ``json.loads`` words the errors; numbers are not converted (a 5,000-digit
+    integer is :func:`_build_json`'s to report). A text too deep for
+    ``json.loads``'s recursion is left to :func:`_build_json`, which checks the
+    grammar too and stops at :data:`MAX_DEPTH`.
+    """
+    try:
+        json.loads(text, parse_int=str, parse_float=str, parse_constant=_refuse_constant)
+    except _NotFinite:  # the text is valid JSON up to the constant: find it
+        found = next((m for m in _JSON_CONSTANT.finditer(text) if m.group(1)), None)
+        if found is None:  # pragma: no cover - json.loads met one, so there is one
+            raise _json_syntax(text, 0, "NaN or infinity") from None
+        raise _not_finite(text, found.start(), found.group(1)) from None
+    except json.JSONDecodeError as e:
+        raise _json_syntax(text, e.pos, e.msg) from None
     except RecursionError:
-        return (
-            None  # too deep for json; the event builder reports where the nesting passes the limit
-        )
-    return None
+        pass
 
 
 def _reader_error(e: yaml.reader.ReaderError, text: str) -> _LoadError:
@@ -548,16 +754,6 @@ def _reader_error(e: yaml.reader.ReaderError, text: str) -> _LoadError:
         Span(line, col, line, col + 1),
         "the file contains bytes that are not text: is this really a spec file?",
     )
-
-
-_SURROGATE_PAIR = re.compile(
-    r"(?<!\\)((?:\\\\)*)\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})", re.IGNORECASE
-)
-
-
-def _astral(m: re.Match[str]) -> str:
-    code = 0x10000 + ((int(m.group(2), 16) - 0xD800) << 10) + (int(m.group(3), 16) - 0xDC00)
-    return f"{m.group(1)}\\U{code:08x}"
 
 
 def _yaml_error(e: yaml.YAMLError, text: str) -> _LoadError:
@@ -584,6 +780,53 @@ def _yaml_error(e: yaml.YAMLError, text: str) -> _LoadError:
     elif "special characters" in problem or "control characters" in problem:
         help_ = "the file contains bytes that are not text: is this really a spec file?"
     return _LoadError("yaml-syntax", message, span, help_)
+
+
+#: What libyaml >= 0.2.6 says when a text nests more than its own limit (1,000 levels).
+_LIBYAML_NESTING = "exceeded maximum nesting depth"
+
+
+def _load_yaml(text: str, doc: Document) -> Any:
+    """Build a YAML text with libyaml's parser; its errors become ``yaml-syntax``."""
+    try:
+        return _build(_events(text), doc)
+    except yaml.YAMLError as e:
+        if _LIBYAML_NESTING in str(getattr(e, "problem", None) or ""):
+            raise _too_deep_for_libyaml(text, e, doc) from None
+        raise _yaml_error(e, text) from None
+
+
+def _too_deep_for_libyaml(text: str, err: yaml.YAMLError, doc: Document) -> _LoadError:
+    """The ``too-deep`` error, where the 65th level starts, for a text libyaml refused.
+
+    libyaml 0.2.6 (in the wheels of PyYAML 6.0.4 and later) refuses 1,000 nested
+    levels itself. Nesting on one line is read ahead by its scanner (any ``[`` may
+    start a key) before ``_build`` sees a single event of it, so that error comes
+    first, at the 1,000th level. Parse again: the text up to the refused bracket
+    with libyaml (within its limit now, and fast), else the whole text with the
+    pure-Python parser (no limit; slower, but it streams). Either reaches
+    :data:`MAX_DEPTH` first and raises ``too-deep`` as with an older libyaml.
+    """
+    mark = getattr(err, "problem_mark", None)
+    index = getattr(mark, "index", -1)  # libyaml counts characters here (not bytes)
+    attempts: list[tuple[str, Any]] = [(text, yaml.SafeLoader)]
+    if 0 < index < len(text) and text[index] in "[{":
+        attempts.insert(0, (text[:index], _EventLoader))
+    for part, loader_class in attempts:
+        try:
+            _build(_events(part, loader_class), doc)
+        except _LoadError as e:
+            return e
+        except yaml.YAMLError as e:
+            if part is text:  # a real syntax error before the 65th level
+                return _yaml_error(e, text)
+    span = _span(mark, mark) if mark is not None else Span()
+    return _LoadError(
+        "too-deep",
+        f"values are nested more than {MAX_DEPTH} levels deep",
+        Span(span.line, span.column, span.line, span.column + 1),
+        "a spec needs only a few levels of nesting: flatten the structure",
+    )
 
 
 def max_spec_bytes() -> int:
@@ -670,22 +913,15 @@ def loads(
                 "a spec must be a UTF-8 YAML or JSON text file",
             )
         )
-    if fmt == "json":
-        err = _json_error(decoded)
-        if err is not None:
-            return fail(err)
-        # Valid JSON: tabs can only be whitespace here, which YAML's parser rejects;
-        # JSON writes astral characters as surrogate pairs, which YAML does not accept.
-        decoded_for_events = _SURROGATE_PAIR.sub(_astral, decoded.replace("\t", " "))
-    else:
-        decoded_for_events = decoded
     try:
         with gc_paused():
-            doc.data = _build(decoded_for_events, doc)
+            if fmt == "json":
+                _check_json(decoded)
+                doc.data = _build_json(decoded, doc)
+            else:
+                doc.data = _load_yaml(decoded, doc)
     except _LoadError as e:
         return fail(e)
-    except yaml.YAMLError as e:
-        return fail(_yaml_error(e, decoded))
     except (RecursionError, MemoryError) as e:  # pragma: no cover - bounded above
         return fail(_LoadError("too-deep", f"could not load the spec: {type(e).__name__}", Span()))
     if doc.data is None:

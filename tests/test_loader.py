@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 
 import pytest
+import yaml
 
+from specforge import loader
 from specforge.diagnostics import Span
 from specforge.loader import MAX_ALIASES, MAX_DEPTH, SpecFileError, load, loads
 
@@ -141,6 +143,129 @@ def test_json_tabs_are_whitespace():
     assert doc.data == {"name": "m"}
 
 
+# ---------------------------------------------------------------- JSON read as JSON
+
+
+def json_value(text: str):
+    doc, diags = loads('{"x": ' + text + "}", "x.json")
+    assert diags == []
+    return doc.data["x"]
+
+
+@pytest.mark.parametrize("word", ["NaN", "Infinity", "-Infinity"])
+def test_json_has_no_nan_or_infinity(word):
+    _, [d] = loads('{"a": 1,\n "b": ' + word + "}", "x.json")
+    assert (d.code, d.span) == ("json-syntax", Span(2, 7, 2, 7 + len(word)))
+    assert word in d.message and "null" in d.help
+
+
+def test_json_nan_is_reported_before_later_problems():
+    # json.loads stops at the constant; a duplicate key before it is not reached first.
+    assert codes('{"a": 1, "a": NaN}', "x.json") == [("json-syntax", 1, 15)]
+    assert codes('{"s": "NaN", "b": [Infinity]}', "x.json") == [("json-syntax", 1, 20)]
+
+
+@pytest.mark.parametrize(
+    "chars", ["\x7f", "\uffff", "\ufffe", "\x80", "\x9f", "\x85", "\u2028", "\u2029", "\ud7ff"]
+)
+def test_json_strings_hold_every_character_json_allows(chars):
+    text = f'{{"a": "x{chars}y", "k{chars}": 1,\n "b": 2}}'
+    doc, diags = loads(text, "x.json")
+    assert diags == []
+    assert doc.data == {"a": f"x{chars}y", f"k{chars}": 1, "b": 2}
+    assert doc.spans[("b",)] == Span(2, 7, 2, 8)  # no line break counted inside the strings
+
+
+def test_json_keys_may_be_longer_than_yamls_1024_characters():
+    key = "k" * 5000
+    doc, diags = loads(f'{{"{key}": 1, "b": [2]}}', "x.json")
+    assert diags == []
+    assert doc.data == {key: 1, "b": [2]}
+    assert doc.spans[("b", 0)].column == len(key) + 15
+
+
+def test_json_allows_a_line_break_between_a_key_and_its_colon():
+    doc, diags = loads('{"a"\n  : 1}', "x.json")
+    assert diags == [] and doc.data == {"a": 1}
+    assert doc.spans[("a",)] == Span(2, 5, 2, 6)
+
+
+def test_json_columns_after_surrogate_pairs_count_characters():
+    text = '{"e": "\\ud83d\\ude00\\ud83d\\ude00", "a": 1, "a": 2}'
+    assert codes(text, "x.json") == [("duplicate-key", 1, 43)]
+    doc, _ = loads(text.replace('"a": 2', '"b": 2'), "x.json")
+    assert doc.data["e"] == "😀😀"
+    assert doc.spans[("b",)] == Span(1, 48, 1, 49)
+
+
+def test_json_lines_end_at_lf_crlf_and_cr():
+    doc, diags = loads('{"a": 1,\r\n"b": 2,\r"c": 3,\n"d": [4]}', "x.json")
+    assert diags == []
+    assert [doc.spans[(k,)].line for k in "abcd"] == [1, 2, 3, 4]
+    assert doc.spans[("d", 0)] == Span(4, 7, 4, 8)
+
+
+def test_json_numbers_and_words_resolve_as_in_yaml():
+    assert json_value("[-0, 1E+2, -1.5e-3, 10, true, false, null]") == [
+        0,
+        100.0,
+        -0.0015,
+        10,
+        True,
+        False,
+        None,
+    ]
+    assert json_value('"12"') == "12"
+
+
+def test_json_escapes_are_decoded():
+    assert json_value(r'"\/\b\f\n\r\t\"\\\u00e9"') == '/\b\f\n\r\t"\\é'
+
+
+def test_a_huge_json_integer_is_an_error_not_a_crash():
+    assert codes('{"x": ' + "9" * 5000 + "}", "x.json") == [("invalid-value", 1, 7)]
+
+
+def test_a_lone_surrogate_escape_is_a_json_error():
+    _, [d] = loads('{"x": "a\\ud800b"}', "x.json")
+    assert (d.code, d.span) == ("json-syntax", Span(1, 7, 1, 17))
+    assert "surrogate" in d.message
+
+
+@pytest.mark.parametrize(
+    "text, at",
+    [
+        ('{"a" 1}', (1, 6)),
+        ("[1,]", (1, 4)),
+        ('{"a": 1}}', (1, 9)),
+        ("[1 2]", (1, 4)),
+        ('["x', (1, 2)),
+        ("[1", (1, 3)),
+        ("[1}", (1, 3)),
+        ('{"a": 1,}', (1, 9)),
+        ("{1: 2}", (1, 2)),
+        ("[nan]", (1, 2)),
+        ("1 2", (1, 3)),
+    ],
+)
+def test_the_json_reader_checks_the_grammar_itself(text, at):
+    """What json.loads would refuse first, were it not too deep for its recursion."""
+    doc = loader.Document(None)
+    with pytest.raises(loader._LoadError) as e:
+        loader._build_json(text, doc)
+    assert e.value.code == "json-syntax"
+    assert (e.value.span.line, e.value.span.column) == at
+
+
+def test_json_too_deep_for_json_loads_is_still_checked(monkeypatch):
+    def too_deep(*args, **kwargs):
+        raise RecursionError
+
+    monkeypatch.setattr(loader.json, "loads", too_deep)
+    assert codes('{"a": [1 2]}', "x.json") == [("json-syntax", 1, 10)]
+    assert codes('{"a": [1, 2]}', "x.json") == []
+
+
 def test_a_utf8_bom_is_ignored():
     doc, diags = loads("\ufeffname: m\n".encode())
     assert diags == []
@@ -179,6 +304,12 @@ def test_non_core_tags_are_refused(text):
     assert codes(text) == [("forbidden-tag", 1, 4)]
 
 
+def test_the_non_specific_tag_makes_a_string():
+    doc, diags = loads("a: ! 12\nb: ! true\nc: ! null\nd: ! [1]\ne: ! {f: 2}\n")
+    assert diags == []
+    assert doc.data == {"a": "12", "b": "true", "c": "null", "d": [1], "e": {"f": 2}}
+
+
 @pytest.mark.parametrize(
     "text", ["x: !!int 'abc'\n", "x: !!int\n", "x: !!bool 'maybe'\n", "x: !!float 'one'\n"]
 )
@@ -212,6 +343,73 @@ def test_nesting_deeper_than_the_limit_is_refused_without_recursion():
     assert (code, line, col) == ("too-deep", 1, 4 + MAX_DEPTH - 1)
     ok = "x: " + "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1) + "\n"
     assert codes(ok) == []
+
+
+class _Libyaml026(yaml.SafeLoader):
+    """A parser that refuses nesting as libyaml 0.2.6 does (PyYAML >= 6.0.4's wheels).
+
+    It raises before giving any event when its text opens 1,000 flow collections at
+    once; libyaml's mark (``mark_index``: at the refused bracket, or unknown) is kept.
+    """
+
+    mark_index = True
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.refused_at = None
+        level = 0
+        for i, ch in enumerate(stream):
+            level += ch in "[{"
+            level -= ch in "]}"
+            if level >= 1000:
+                self.refused_at = i
+                break
+
+    def check_event(self, *choices):
+        at = self.refused_at
+        if at is not None:
+            text = self.buffer
+            line = text.count("\n", 0, at)
+            mark = yaml.Mark(
+                "<unicode string>", at, line, at - (text.rfind("\n", 0, at) + 1), None, None
+            )
+            raise yaml.scanner.ScannerError(
+                "while increasing flow level",
+                mark,
+                "exceeded maximum nesting depth",
+                mark if self.mark_index else None,
+            )
+        return super().check_event(*choices)
+
+
+@pytest.mark.parametrize("mark", ["at the bracket", "unknown"])
+def test_libyamls_own_nesting_limit_is_reported_as_too_deep_at_the_65th_level(monkeypatch, mark):
+    """libyaml 0.2.6 refuses 1,000 levels before the builder sees the 65th: parse again."""
+    monkeypatch.setattr(_Libyaml026, "mark_index", mark == "at the bracket")
+    monkeypatch.setattr(loader, "_EventLoader", _Libyaml026)
+    text = "a: 1\nb: {c: " + "[" * 1000 + "]" * 1000 + "}\n"
+    with pytest.raises(yaml.YAMLError, match="exceeded maximum nesting depth"):
+        list(loader._events(text))
+    # The spec is level 1, b's mapping level 2: the 63rd '[' opens level 65.
+    assert codes(text) == [("too-deep", 2, len("b: {c: ") + 63)]
+    assert codes("x: [[1]]\n") == []
+
+
+def test_libyamls_nesting_limit_after_a_syntax_error_reports_the_syntax_error(monkeypatch):
+    monkeypatch.setattr(_Libyaml026, "mark_index", False)
+    monkeypatch.setattr(loader, "_EventLoader", _Libyaml026)
+    text = "a: [1, 2\nb: c: {d: " + "[" * 1000 + "]" * 1000 + "}\n"
+    assert [c for c, _, _ in codes(text)] == ["yaml-syntax"]
+
+
+def test_1000_flow_levels_are_too_deep_at_the_65th_with_any_libyaml():
+    """The real parser: libyaml before 0.2.6 streams, 0.2.6 refuses the text itself."""
+    deep = "[" * 1000 + "]" * 1000
+    # The spec is level 1; "a: [" opens level 2, so the 63rd '[' after it opens level 65.
+    assert codes("a: [" + deep + "]\n") == [("too-deep", 1, 4 + 63)]
+    # Columns count characters, not UTF-8 bytes; a byte-order mark is not a column.
+    assert codes("é: ü\nb: {ü: " + deep + "}\n") == [("too-deep", 2, 7 + 63)]
+    assert codes("\ufeffa: {x: ".encode() + deep.encode() + b"}\n") == [("too-deep", 1, 7 + 63)]
 
 
 def test_a_huge_integer_is_an_error_not_a_crash():
