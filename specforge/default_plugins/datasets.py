@@ -24,6 +24,8 @@ from specforge.plugin import DatasetType, NoParams, Params, hookimpl
 # are loaded, which happens before any spec is checked.
 from specforge.training import sections as _sections  # noqa: F401
 
+SPECFORGE_API = 2
+
 PATH = {"format": "path"}
 Column = int | str
 Task = Literal["classification", "regression"]

@@ -23,6 +23,8 @@ from pydantic_core import PydanticCustomError
 
 from specforge.plugin import Params, PreprocessorType, hookimpl
 
+SPECFORGE_API = 2
+
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 
 

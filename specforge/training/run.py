@@ -211,7 +211,7 @@ def train(
             f"note: dataset '{data_cfg.dataset}' has its own test split; data.split.test is ignored"
         )
     _seed_everything(train_cfg.seed)
-    model = be.build(graph, seed=train_cfg.seed)
+    model = be.build(graph, seed=train_cfg.seed, registry=reg)
 
     suffix = be.file_suffix
     run_dir = (
@@ -309,7 +309,7 @@ def train(
         artefacts["model"] = model_path
     if status in ("completed", "early_stopped"):
         # Evaluate the model as saved: exactly what `specforge evaluate` will load.
-        saved = be.load(str(artefacts["model"]), graph)
+        saved = be.load(str(artefacts["model"]), graph, registry=reg)
         for split in ("train", "validation", "test"):
             if split in prepared.x:
                 metrics[split] = _in_spec_order(
@@ -373,7 +373,7 @@ def load_run(run_dir: str | os.PathLike[str], *, registry: Registry | None = Non
     states = rundir.read_preprocessor_states(path)
     train_cfg = resolve_train(result.graph.train)
     data_cfg = resolve_data(result.graph.data, reg, path)
-    model = be.load(str(model_path), result.graph)
+    model = be.load(str(model_path), result.graph, registry=reg)
     return LoadedRun(
         path, result, metrics, info, be, model, train_cfg.batch_size, states, data_cfg, reg
     )

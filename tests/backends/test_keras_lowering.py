@@ -290,15 +290,15 @@ def test_every_builtin_name_has_a_keras_lowering_except_the_step_function_and_th
 
 def test_every_builtin_keras_lowering_is_a_name_keras_knows():
     keras = pytest.importorskip("keras")
-    from specforge.default_plugins import keras_backend as plugin
+    from specforge.default_plugins.keras_names import names
 
-    for name in plugin.ACTIVATIONS:
+    for name in names("activation"):
         keras.activations.get(name)
-    for name in plugin.INITIALIZERS:
+    for name in names("initializer"):
         keras.initializers.get(name)
-    for name in plugin.LOSSES:
+    for name in names("loss"):
         keras.losses.get(name)
-    for name in plugin.METRICS:
+    for name in names("metric"):
         keras.metrics.get(name)
 
 
@@ -326,7 +326,8 @@ def test_validate_imports_neither_keras_nor_tensorflow():
 def test_importing_specforge_and_its_keras_plugin_does_not_import_keras():
     code = (
         "import sys, specforge, specforge.builder, specforge.keras_backend.decompile, "
-        "specforge.default_plugins.keras_backend, specforge.cli.build, specforge.cli.import_;"
+        "specforge.default_plugins.keras_names, specforge.default_plugins.dense, "
+        "specforge.default_plugins.backends, specforge.cli.build, specforge.cli.import_;"
         "specforge.get_registry();"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('keras', 'tensorflow')))"
     )

@@ -1,57 +1,27 @@
-"""Built-in node types: Dense, Flatten, Concatenate.
-
-Shape rules and parameter counts follow Keras exactly, so that ``summary``
-agrees with ``model.summary()`` without importing a framework.
-"""
+"""Built-in plugin: the Concatenate node type, whole (node type, Keras lowering and import rule, NumPy lowering)."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from typing import Annotated
+from typing import Any
 
 from pydantic import Field
 
-from specforge.plugin import NodeType, ParamCount, Params, Shape, ShapeError, hookimpl
+from specforge.plugin import (
+    LoweringContext,
+    NodeLowering,
+    NodeType,
+    Params,
+    Shape,
+    ShapeError,
+    hookimpl,
+)
+
+SPECFORGE_API = 2
 
 
 def _fmt(shape: Shape) -> str:
     return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
-
-
-class DenseParams(Params):
-    units: Annotated[int, Field(gt=0, description="Number of output features.")]
-    activation: str = Field("linear", description="Activation function name (relu, softmax, ...).")
-    use_bias: bool = Field(True, description="Whether the layer adds a bias vector.")
-    kernel_initializer: str = Field(
-        "glorot_uniform", description="Initializer of the weight matrix."
-    )
-    bias_initializer: str = Field("zeros", description="Initializer of the bias vector.")
-
-
-class Dense(NodeType):
-    name = "Dense"
-    Params = DenseParams
-    description = "fully connected layer on the last axis: activation(x · W + b)"
-    activation_params = ("activation",)
-    initializer_params = ("kernel_initializer", "bias_initializer")
-
-    def output_shape(self, params: DenseParams, input_shapes: Sequence[Shape]) -> Shape:
-        (shape,) = input_shapes
-        return (*shape[:-1], params.units)
-
-    def param_count(self, params: DenseParams, input_shapes: Sequence[Shape]) -> ParamCount:
-        (shape,) = input_shapes
-        return ParamCount(shape[-1] * params.units + (params.units if params.use_bias else 0))
-
-
-class Flatten(NodeType):
-    name = "Flatten"
-    description = "reshape each sample to one axis (28×28 → 784)"
-
-    def output_shape(self, params: Params, input_shapes: Sequence[Shape]) -> Shape:
-        (shape,) = input_shapes
-        return (math.prod(shape),)
 
 
 class ConcatenateParams(Params):
@@ -63,7 +33,7 @@ class ConcatenateParams(Params):
 
 class Concatenate(NodeType):
     name = "Concatenate"
-    Params = ConcatenateParams
+    params_model = ConcatenateParams
     min_inputs = 2
     max_inputs = None
     description = "join several inputs along one axis"
@@ -100,10 +70,54 @@ class Concatenate(NodeType):
         return tuple(out)
 
 
-BUILTIN_NODE_TYPES = (Dense(), Flatten(), Concatenate())
+def lower_keras(ctx: Any, node: Any, inputs: list[Any]) -> Any:
+    import keras
+
+    return keras.layers.Concatenate(axis=node.params.axis, name=node.name)(list(inputs))
+
+
+def import_keras(ctx: Any, layer: Any) -> dict[str, Any]:
+    return {"type": "Concatenate", "axis": layer.get_config()["axis"]}
+
+
+class ConcatenateLowering(NodeLowering):
+    """Join the inputs on ``params.axis`` (Keras's numbering: 1 is the first axis after the batch)."""
+
+    def forward(
+        self,
+        ctx: LoweringContext,
+        node: Any,
+        weights: Sequence[Any],
+        inputs: Sequence[Any],
+        training: bool,
+    ) -> tuple[Any, Any]:
+        import numpy as np
+
+        axis = node.params.axis
+        return np.concatenate(inputs, axis=axis), [x.shape[axis] for x in inputs]
+
+    def backward(
+        self,
+        ctx: LoweringContext,
+        node: Any,
+        weights: Sequence[Any],
+        cache: Any,
+        grad_output: Any,
+        needs_input_grad: Sequence[bool] | None = None,
+    ) -> tuple[list[Any], list[Any]]:
+        import numpy as np
+
+        cuts = np.cumsum(cache[:-1])
+        return list(np.split(grad_output, cuts, axis=node.params.axis)), []
 
 
 @hookimpl
 def register_node_types(register):
-    for node_type in BUILTIN_NODE_TYPES:
-        register(node_type)
+    register(Concatenate())
+
+
+@hookimpl
+def register_lowerings(register):
+    register("keras", "node", "Concatenate", lower_keras)
+    register("keras", "import", "Concatenate", import_keras)
+    register("numpy", "node", "Concatenate", ConcatenateLowering())
