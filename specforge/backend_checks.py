@@ -67,7 +67,7 @@ def _third_party_owner(registry: Any, kind: str, name: str) -> str | None:
     return owner if owner and not builtin else None
 
 
-def lowering_hint(registry: Any, backend: str, label: str, kind: str, name: str) -> str:
+def lowering_help(registry: Any, backend: str, label: str, kind: str, name: str) -> str:
     """Help for a name ``backend`` (shown as ``label``) cannot lower: who can, or what it has.
 
     A plugin's node type without a lowering for the backend names the plugin, whose

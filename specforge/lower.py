@@ -18,7 +18,7 @@ import importlib.util
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from .backend_checks import Reporter, lowering_hint
+from .backend_checks import Reporter, lowering_help
 from .diagnostics import Diagnostic, SpecError, did_you_mean
 from .plugin import Backend, BackendError
 
@@ -32,9 +32,9 @@ def select_backend(name: str, registry: Registry) -> Backend:
     backend = reg.backends.get(name)
     if backend is None:
         known = ", ".join(sorted(reg.backends)) or "none"
-        hint = reg.failed_plugins_hint("backend", name) or did_you_mean(name, reg.backends)
+        fix = reg.failed_plugins_hint("backend", name) or did_you_mean(name, reg.backends)
         raise BackendError(
-            f"backend '{name}' is not installed (installed backends: {known})", help=hint
+            f"backend '{name}' is not installed (installed backends: {known})", help=fix
         )
     missing = []
     for module in backend.requires:
@@ -46,16 +46,16 @@ def select_backend(name: str, registry: Registry) -> Backend:
             missing.append(module)
     if missing:
         others = sorted(n for n in reg.backends if n != name)
-        hints = ["install it with pip install 'specforge[tensorflow]'"] if name == "keras" else []
+        fixes = ["install it with pip install 'specforge[tensorflow]'"] if name == "keras" else []
         if others:
-            hints.append(
+            fixes.append(
                 f"use --backend {others[0]}"
                 if name != "keras" or "numpy" not in others
                 else "use --backend numpy"
             )
         raise BackendError(
             f"backend '{name}' needs {', '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} not installed",
-            help=", or ".join(hints) or None,
+            help=", or ".join(fixes) or None,
         )
     return backend
 
@@ -94,7 +94,7 @@ def coverage(
             "error",
             graph.file,
             span,
-            lowering_hint(reg, name, label, kind, canonical),
+            lowering_help(reg, name, label, kind, canonical),
         )
 
     for node in graph.nodes:

@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .atomic import atomic_path, atomic_write_bytes, atomic_write_text
 from .backend_checks import Reporter as BackendReporter
-from .backend_checks import lowering_hint
+from .backend_checks import lowering_help
 from .lowering import LoweringContext, NodeLowering, Unsupported
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -44,6 +44,9 @@ if TYPE_CHECKING:  # pragma: no cover
 API_VERSION = 2
 
 hookimpl = pluggy.HookimplMarker("specforge")
+
+#: The plugin-API-1 name of :func:`lowering_help`.
+lowering_hint = lowering_help
 
 Shape = tuple[int, ...]
 
@@ -415,5 +418,6 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_text",
     "hookimpl",
+    "lowering_help",
     "lowering_hint",
 ]

@@ -7,7 +7,7 @@ from typing import Any
 from ..plugin import BackendError
 
 BACKEND = "keras"
-INSTALL_HINT = "install it with pip install 'specforge[tensorflow]'"
+INSTALL_HELP = "install it with pip install 'specforge[tensorflow]'"
 
 
 def import_keras() -> Any:
@@ -17,6 +17,6 @@ def import_keras() -> Any:
     except ImportError as exc:
         raise BackendError(
             f"the Keras backend needs keras and tensorflow, which cannot be imported ({exc})",
-            help=INSTALL_HINT,
+            help=INSTALL_HELP,
         ) from None
     return keras

@@ -303,3 +303,58 @@ def test_loading_the_plugin_imports_neither_onnx_nor_onnxruntime():
         timeout=60,
     )
     assert out.stdout.strip() == "[]", out.stderr
+
+
+def test_a_plugins_loss_and_metric_evaluate_on_onnx_through_the_registry():
+    """Losses and metrics come from the registry's numpy lowerings: a plugin's work on ONNX too."""
+    from specforge.plugin import Loss, Metric
+    from specforge.testing import registry_with
+
+    class HalvedMse:
+        def value(self, y_true, y_pred):
+            return 0.5 * np.mean((np.asarray(y_pred) - np.asarray(y_true)) ** 2, axis=-1)
+
+        def grad(self, y_true, y_pred):
+            return (np.asarray(y_pred) - np.asarray(y_true)) / np.size(y_pred)
+
+    class MaxError:
+        def __call__(self, y_true, y_pred):
+            return float(np.max(np.abs(np.asarray(y_pred) - np.asarray(y_true))))
+
+    class Plugin:
+        SPECFORGE_API = 2
+
+        @hookimpl
+        def register_losses(self, register):
+            register(Loss("halved_mse"))
+
+        @hookimpl
+        def register_metrics(self, register):
+            register(Metric("max_error"))
+
+        @hookimpl
+        def register_lowerings(self, register):
+            register("numpy", "loss", "halved_mse", HalvedMse())
+            register("numpy", "metric", "max_error", MaxError())
+
+    reg = registry_with(("halved", Plugin()), specforge_onnx.plugin)
+    spec = {
+        "specforge": 1,
+        "name": "halved",
+        "inputs": [{"name": "x", "shape": [4]}],
+        "nodes": [{"name": "out", "type": "Dense", "units": 2}],
+        "outputs": [{"node": "out", "loss": "halved_mse", "metrics": ["max_error"]}],
+        "optimizer": {"type": "sgd"},
+    }
+    graph = specforge.resolve(spec, registry=reg)
+    numpy_backend, onnx_backend = reg.backends["numpy"], reg.backends["onnx"]
+    reference = numpy_backend.build(graph, seed=0, registry=reg)
+    model = onnx_backend.build(graph, seed=0, registry=reg)
+    rng = np.random.default_rng(0)
+    x = {"x": rng.normal(size=(16, 4)).astype(np.float32)}
+    y = {"out": rng.normal(size=(16, 2)).astype(np.float32)}
+    got = onnx_backend.evaluate(model, x, y, batch_size=16)
+    expected = numpy_backend.evaluate(reference, x, y, batch_size=16)
+    assert got.keys() == expected.keys() == {"loss", "max_error"}
+    for key in got:
+        assert got[key] == pytest.approx(expected[key], rel=1e-5), key
