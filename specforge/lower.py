@@ -85,7 +85,7 @@ def coverage(
         canonical = reg.canonical(vocab, value) or value
         return reg.lowering(name, kind, canonical) is None
 
-    def diagnostic(kind: str, value: str, message: str, span: Any) -> Diagnostic:
+    def unsupported(kind: str, value: str, message: str, span: Any) -> Diagnostic:
         vocab = "node_type" if kind == "node" else kind
         canonical = reg.canonical(vocab, value) or value
         return Diagnostic(
@@ -99,7 +99,7 @@ def coverage(
 
     for node in graph.nodes:
         if missing("node", node.type):
-            yield diagnostic(
+            yield unsupported(
                 "node",
                 node.type,
                 f"node '{node.name}': node type '{node.type}'",
@@ -114,7 +114,7 @@ def coverage(
                 value = node.param(param)
                 if isinstance(value, str) and missing(kind, value):
                     canonical = reg.canonical(kind, value) or value
-                    yield diagnostic(
+                    yield unsupported(
                         kind,
                         value,
                         f"node '{node.name}': {kind} '{canonical}'",
@@ -125,7 +125,7 @@ def coverage(
         node = nodes.get(out.node)
         node_span = node.span if node is not None else None
         if missing("loss", out.loss):
-            yield diagnostic(
+            yield unsupported(
                 "loss",
                 out.loss,
                 f"output '{out.name}': loss '{out.loss}'",
@@ -133,7 +133,7 @@ def coverage(
             )
         for k, metric in enumerate(out.metrics):
             if missing("metric", metric):
-                yield diagnostic(
+                yield unsupported(
                     "metric",
                     metric,
                     f"output '{out.name}': metric '{metric}'",
@@ -141,7 +141,7 @@ def coverage(
                 )
     opt = graph.optimizer.type
     if missing("optimizer", opt):
-        yield diagnostic(
+        yield unsupported(
             "optimizer", opt, f"optimizer '{opt}'", where.span(("optimizer", "type"), None)
         )
 
