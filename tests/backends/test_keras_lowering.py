@@ -336,3 +336,28 @@ def test_importing_specforge_and_its_keras_plugin_does_not_import_keras():
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_a_backend_rule_replaces_only_the_coverage_diagnostic_about_the_same_name():
+    """Without the document every diagnostic of a node sits at the node: the rule still tells them apart."""
+    from specforge.keras_backend import check
+    from specforge.plugin import Initializer
+
+    class Extra:
+        @hookimpl
+        def register_initializers(self, register):
+            register(Initializer("fancy_init"))
+
+    reg = load_registry([("extra", Extra()), ("test-layers", LayersPlugin())], entry_points=False)
+    text = spec_text(
+        "- {name: out, type: Dense, units: 1, activation: sign, kernel_initializer: fancy_init}\n"
+    )
+    result = check_text(text, "both.yaml", registry=reg)
+    assert result.ok, result.diagnostics
+    diags = check(result.graph, registry=reg)  # no document: one span per node
+    assert [(d.code, d.span) for d in diags] == [
+        ("unsupported-by-backend", result.graph.node("out").span),
+        ("not-differentiable", result.graph.node("out").span),
+    ]
+    assert "initializer 'fancy_init' has no Keras lowering" in diags[0].message
+    assert "activation 'sign' is a step function" in diags[1].message
