@@ -235,8 +235,8 @@ def register_lowerings(register: Callable[..., None]) -> None:
 
         @hookimpl
         def register_lowerings(register):
-            register("keras", "node", "Dense", lower_keras)      # fn(ctx, node, inputs)
-            register("keras", "import", "Dense", import_keras)   # fn(ctx, layer)
+            register("keras", "node", "Dense", lower_keras)  # fn(ctx, node, inputs)
+            register("keras", "import", "Dense", import_keras)  # fn(ctx, layer)
             register("numpy", "node", "Dense", DenseLowering())
     """
 
