@@ -99,7 +99,6 @@ def _with_context(fn: Callable[..., Any]) -> Callable[..., Any]:
         pass
     call.__name__ = getattr(fn, "__name__", "lowering")
     call.__qualname__ = f"api1({getattr(fn, '__qualname__', call.__name__)})"
-    call.__wrapped_api1__ = fn  # type: ignore[attr-defined]
     return call
 
 
