@@ -17,7 +17,6 @@ from typing import Any
 from pydantic import BaseModel
 
 from ..registry import Registry, get_registry
-from .check.context import params_model
 from .models import (
     NAME_PATTERN,
     CheckpointSpec,
@@ -71,7 +70,7 @@ def typed_union_schema(
     for name, item in sorted(items.items()):
         names = [name, *getattr(item, "aliases", ())] if aliases else [name]
         selector: dict[str, Any] = {"enum": names} if aliases else {"const": name}
-        params = model_schema(params_model(item))
+        params = model_schema(item.params_model)
         props: dict[str, Any] = {**common, "type": selector}
         for pname, pschema in params.get("properties", {}).items():
             props[pname] = prop(item, pname, copy.deepcopy(pschema)) if prop else pschema

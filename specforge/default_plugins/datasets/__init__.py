@@ -26,7 +26,7 @@ from specforge.plugin import hookimpl
 from . import california, fashion_mnist, files, toy
 
 #: The plugin API these datasets are written against.
-SPECFORGE_API = 1
+SPECFORGE_API = 2
 
 DATASETS = [*toy.DATASETS, fashion_mnist.DATASET, california.DATASET, *files.DATASETS]
 

@@ -67,15 +67,6 @@ def unknown_name_help(reg: Registry, kind: str, name: object) -> str | None:
     return None
 
 
-def params_model(item: Any) -> Any:
-    """The pydantic model of a node type's or optimizer's parameters."""
-    return (
-        getattr(item, "params_model", None)
-        or getattr(item, "Params", None)
-        or getattr(item, "params", None)
-    )
-
-
 def collect(passes: Iterator[Diagnostic], into: list[Diagnostic]) -> Any:
     """Run a pass, appending what it yields to ``into``; return what it returns."""
     while True:

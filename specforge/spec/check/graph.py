@@ -139,7 +139,7 @@ def check_graph(s: CheckContext) -> Generator[Diagnostic, None, tuple[list[Graph
             shapes[name] = None
             continue
         try:
-            node_warnings = list(node_type.warnings(params, in_shapes, out_shape))  # type: ignore[arg-type]
+            node_warnings = list(node_type.warnings(params, in_shapes))  # type: ignore[arg-type]
         except Exception:  # a plugin's warning code failed: a warning is not worth a crash
             node_warnings = []
         for warning in node_warnings:
