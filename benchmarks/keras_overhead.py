@@ -144,9 +144,9 @@ def main(argv: list[str] | None = None) -> int:
     import keras
     import tensorflow as tf
 
+    from specforge.api import check_file
     from specforge.plugin import TrainingCallback
     from specforge.registry import get_registry
-    from specforge.spec.api import check_file
 
     backend = get_registry().backends["keras"]
     by_hand = hand_written(keras)

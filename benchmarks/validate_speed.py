@@ -129,8 +129,8 @@ def scaling(sizes: tuple[int, ...], repeats: int) -> dict[int, dict[str, float]]
     CPU time (``time.process_time``) of this single-threaded process is what the
     code costs; wall time also counts whatever else the machine is running.
     """
+    from specforge.api import check_text
     from specforge.loader import loads
-    from specforge.spec.api import check_text
     from specforge.spec.check import check
 
     check_text(chain_spec(10))  # warm up: registry, validators

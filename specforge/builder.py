@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from . import lower
+from .api import CheckResult, check_data, check_file
 from .diagnostics import Diagnostic, SpecError
 from .ir import Graph
 from .lower import select_backend
 from .plugin import Backend, BackendError
 from .registry import Registry, get_registry
-from .spec.api import CheckResult, check_data, check_file
 
 SpecInput = str | os.PathLike[str] | Mapping[str, Any] | Graph | CheckResult
 

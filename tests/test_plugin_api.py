@@ -6,9 +6,9 @@ import dataclasses
 
 import pytest
 
+from specforge.api import check_text
 from specforge.default_plugins.dense import Dense, DenseParams
 from specforge.plugin import NodeType, NodeWarning, NoParams, Optimizer, OptimizerParams, Params
-from specforge.spec.api import check_text
 
 
 class OwnParams(Params):

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from specforge.api import check_text
 from specforge.plugin import DatasetType, NodeType, NoParams, hookimpl
 from specforge.registry import load_registry
-from specforge.spec.api import check_text
 from specforge.testing import make_distribution, plugins_installed
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,9 +6,9 @@ import textwrap
 
 from pydantic import Field
 
+from specforge.api import check_text
 from specforge.plugin import NodeType, ParamCount, Params, ShapeError, hookimpl
 from specforge.registry import load_registry
-from specforge.spec.api import check_text
 
 
 class DropoutParams(Params):

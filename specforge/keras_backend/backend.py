@@ -12,7 +12,7 @@ import os
 import weakref
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..atomic import atomic_path
 from ..backend_checks import Reporter
@@ -21,11 +21,13 @@ from ..diagnostics import Diagnostic
 from ..ir import Graph
 from ..lower import require_lowerable
 from ..plugin import Backend, BackendError, TrainingCallback
-from ..registry import Registry
 from .context import KerasContext
 from .deep import run_deep
 from .env import import_keras
 from .lowering import ModelInfo, lower_graph, model_info_for
+
+if TYPE_CHECKING:
+    from ..registry import Registry
 
 #: Facts about models this backend built or loaded (Keras models are weak-referenceable).
 _INFO: weakref.WeakKeyDictionary[Any, ModelInfo] = weakref.WeakKeyDictionary()

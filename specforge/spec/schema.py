@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from ..registry import Registry, get_registry
 from .models import (
     NAME_PATTERN,
     CheckpointSpec,
@@ -30,6 +29,9 @@ from .models import (
     TargetSpec,
     TrainSection,
 )
+
+if TYPE_CHECKING:
+    from ..registry import Registry
 
 SCHEMA_ID = "urn:specforge:spec:1"
 
@@ -166,9 +168,9 @@ def train_schema() -> dict[str, Any]:
     return schema
 
 
-def json_schema(registry: Registry | None = None) -> dict[str, Any]:
+def json_schema(registry: Registry) -> dict[str, Any]:
     """The JSON Schema of spec format 1 for the installed plugins."""
-    reg = registry or get_registry()
+    reg = registry
     header = model_schema(SpecHeader)
     inputs = model_schema(InputSpec)
     outputs = model_schema(OutputSpec)

@@ -30,7 +30,7 @@ def check_backend(
     """
     import numpy as np
 
-    from ..spec.api import resolve
+    from ..api import resolve
 
     reg = registry or get_registry()
     b = reg.backends[backend] if isinstance(backend, str) else backend

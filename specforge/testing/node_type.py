@@ -55,7 +55,7 @@ def _graph_for(
     node_type: NodeType, params: Mapping[str, Any], input_shapes: Sequence[Sequence[int]], reg: Any
 ) -> Any:
     """Resolve a one-node spec through the real checker: what the backends will receive."""
-    from ..spec.api import check_data
+    from ..api import check_data
 
     spec = {
         "specforge": 1,

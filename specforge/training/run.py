@@ -23,12 +23,12 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
+from ..api import CheckResult, check_file
 from ..atomic import atomic_path
 from ..diagnostics import SpecError
 from ..ir import DataConfig
 from ..plugin import Backend, BackendError
 from ..registry import Registry, get_registry
-from ..spec.api import CheckResult, check_file
 from . import plots, rundir
 from .callbacks import Checkpoint, EarlyStopping, Guard, Progress, Recorder, sigint_stops
 from .prepare import (

@@ -15,9 +15,9 @@ import pytest
 keras = pytest.importorskip("keras")
 
 import specforge  # noqa: E402
+from specforge.api import check_data, check_file  # noqa: E402
 from specforge.plugin import BackendError  # noqa: E402
 from specforge.registry import get_registry  # noqa: E402
-from specforge.spec.api import check_data, check_file  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = ROOT / "specs"

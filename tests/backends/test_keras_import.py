@@ -18,11 +18,11 @@ import yaml
 keras = pytest.importorskip("keras")
 
 import specforge  # noqa: E402
+from specforge.api import check_data, check_file, check_text  # noqa: E402
 from specforge.keras_backend import check as keras_check  # noqa: E402
 from specforge.keras_backend.decompile import DecompileError, decompile, spec_to_yaml  # noqa: E402
 from specforge.plugin import BackendError  # noqa: E402
 from specforge.registry import get_registry  # noqa: E402
-from specforge.spec.api import check_data, check_file, check_text  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = ROOT / "specs"

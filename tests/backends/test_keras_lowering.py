@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from pydantic import Field
 
+from specforge.api import check_file, check_text
 from specforge.diagnostics import SpecError
 from specforge.plugin import Activation, NodeType, Params, hookimpl
 from specforge.registry import load_registry
-from specforge.spec.api import check_file, check_text
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...diagnostics import Diagnostic, did_you_mean
 from ...ir import GraphInput, OptimizerConfig
 from ...loader import Document, Path_
 from ...plugin import NodeType
-from ...registry import Registry
 from ..models import OutputSpec
+
+if TYPE_CHECKING:
+    from ...registry import Registry
 
 
 @dataclass

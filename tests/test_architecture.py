@@ -80,7 +80,8 @@ def imports_of(name: str, path: Path, known: set[str]) -> set[str]:
         for target in targets:
             while target and target not in known:  # `import a.b.c` of a module a.b
                 target = target.rpartition(".")[0]
-            if target.startswith("specforge") and target != name:
+            # A module's own packages are imported before it anyway: not an edge.
+            if target.startswith("specforge") and not (name + ".").startswith(target + "."):
                 out.add(target)
     return out
 
