@@ -23,7 +23,7 @@ from ..lower import require_lowerable
 from ..plugin import Backend, BackendError, TrainingCallback
 from .context import KerasContext
 from .deep import run_deep
-from .env import import_keras
+from .env import callers_random_state_kept, import_keras
 from .lowering import ModelInfo, lower_graph, model_info_for
 
 if TYPE_CHECKING:
@@ -182,9 +182,10 @@ class KerasBackend(Backend):
         ctx = KerasContext(reg)
 
         def work() -> tuple[Any, ModelInfo]:
-            if seed is not None:
-                keras.utils.set_random_seed(int(seed))
-            return lower_graph(graph, ctx)
+            with callers_random_state_kept():
+                if seed is not None:
+                    keras.utils.set_random_seed(int(seed))
+                return lower_graph(graph, ctx)
 
         model, info = run_deep(work, len(graph.nodes))
         _INFO[model] = info
@@ -222,10 +223,11 @@ class KerasBackend(Backend):
         if not target.is_file():
             raise BackendError(f"{target}: no such model file")
         try:
-            model = run_deep(
-                lambda: keras.models.load_model(str(target), safe_mode=True, compile=True),
-                len(graph.nodes),
-            )
+            with callers_random_state_kept():  # load_model draws from Python's random
+                model = run_deep(
+                    lambda: keras.models.load_model(str(target), safe_mode=True, compile=True),
+                    len(graph.nodes),
+                )
         except (KeyboardInterrupt, RecursionError):
             raise
         except Exception as exc:
@@ -278,18 +280,19 @@ class KerasBackend(Backend):
         keras_callbacks = [_adapter(keras, callbacks, info)] if callbacks else []
 
         def work() -> Any:
-            if seed is not None:
-                keras.utils.set_random_seed(int(seed))
-            return model.fit(
-                xs,
-                ys,
-                epochs=epochs,
-                batch_size=batch_size,
-                shuffle=shuffle,
-                validation_data=val,
-                callbacks=keras_callbacks,
-                verbose=0,
-            )
+            with callers_random_state_kept():
+                if seed is not None:
+                    keras.utils.set_random_seed(int(seed))
+                return model.fit(
+                    xs,
+                    ys,
+                    epochs=epochs,
+                    batch_size=batch_size,
+                    shuffle=shuffle,
+                    validation_data=val,
+                    callbacks=keras_callbacks,
+                    verbose=0,
+                )
 
         history = run_deep(work, _depth(model))
         out: dict[str, list[float]] = {}

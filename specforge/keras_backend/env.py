@@ -1,7 +1,9 @@
-"""The Keras backend's name and its framework import (nothing else, so every module can use it)."""
+"""The Keras backend's name, its framework import, and keeping the caller's random state."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from ..plugin import BackendError
@@ -20,3 +22,23 @@ def import_keras() -> Any:
             help=INSTALL_HELP,
         ) from None
     return keras
+
+
+@contextlib.contextmanager
+def callers_random_state_kept() -> Iterator[None]:
+    """Keep Python's and NumPy's global random state as the caller left it.
+
+    ``keras.utils.set_random_seed`` (how Keras makes initial weights and
+    shuffles reproducible) reseeds both globals: a library must not change
+    what the caller's own ``random.random()`` returns next.
+    """
+    import random
+
+    import numpy as np
+
+    saved = random.getstate(), np.random.get_state()
+    try:
+        yield
+    finally:
+        random.setstate(saved[0])
+        np.random.set_state(saved[1])
