@@ -85,7 +85,7 @@ def is_sha256(text: str) -> bool:
 
 
 def data_home() -> str:
-    """The cache root: ``$SPECFORGE_DATA_HOME``, else ``~/.specforge/datasets`` (not created here)."""
+    """The cache root: ``$SPECFORGE_DATA_HOME``, else ``~/.specforge/datasets`` (not created)."""
     home = os.environ.get(DATA_HOME_ENV) or os.path.join("~", ".specforge", "datasets")
     return os.path.abspath(os.path.expanduser(home))
 
@@ -168,7 +168,7 @@ def _by_hand(file: RemoteFile, target: str) -> str:
 
 
 def _download(file: RemoteFile, target: str, what: str, places: list[str]) -> None:
-    """Download ``file`` to ``target``; ``places`` are where a copy was looked for (for messages)."""
+    """Download ``file`` to ``target``; ``places`` (where a copy was looked for) go in errors."""
     cache_dir = os.path.dirname(target)
     url = source_url(file)
     timeout = _timeout()
@@ -289,6 +289,6 @@ def _progress(total: int | None, name: str) -> Iterator[Any]:
         unit_divisor=1024,
         file=sys.stderr,
         disable=not shown,
-        leave=False,
+        leave=True,
     ) as bar:
         yield bar

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import os
 import shutil
-import tarfile
 
 import numpy as np
 import pytest
-from data_helpers import sha256, write_text
+from data_helpers import CAL_ROWS, make_cal_tgz, sha256, write_text
 
 from specforge.data.dataset import DataError
 from specforge.default_plugins.datasets import california
@@ -17,30 +15,6 @@ from specforge.default_plugins.datasets.california import (
     CALIFORNIA_FEATURES,
     load_california_housing,
 )
-
-# Rows in the archive's column order: longitude, latitude, housingMedianAge,
-# totalRooms, totalBedrooms, population, households, medianIncome,
-# medianHouseValue -- the first three rows of the real file plus two more.
-CAL_ROWS = np.array(
-    [
-        [-122.23, 37.88, 41.0, 880.0, 129.0, 322.0, 126.0, 8.3252, 452600.0],
-        [-122.22, 37.86, 21.0, 7099.0, 1106.0, 2401.0, 1138.0, 8.3014, 358500.0],
-        [-122.24, 37.85, 52.0, 1467.0, 190.0, 496.0, 177.0, 7.2574, 352100.0],
-        [-118.30, 34.05, 15.0, 2000.0, 500.0, 1500.0, 400.0, 2.5, 150000.0],
-        [-121.09, 39.48, 25.0, 1665.0, 374.0, 845.0, 330.0, 1.5603, 78100.0],
-    ]
-)
-
-
-def make_cal_tgz(path, rows: np.ndarray = CAL_ROWS, member: str = california.CALIFORNIA_MEMBER):
-    buf = io.StringIO()
-    np.savetxt(buf, rows, fmt="%f", delimiter=",")  # the real file's "%f" layout
-    data = buf.getvalue().encode()
-    with tarfile.open(path, "w:gz") as tar:
-        info = tarfile.TarInfo(member)
-        info.size = len(data)
-        tar.addfile(info, io.BytesIO(data))
-    return str(path)
 
 
 def sklearn_fetch_from_archive(archive: str, data_home, monkeypatch):

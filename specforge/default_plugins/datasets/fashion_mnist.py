@@ -217,5 +217,6 @@ DATASET = DatasetType(
     "fashion_mnist",
     FashionMnistParams,
     _load,
-    "Fashion-MNIST (downloaded on first use): 60,000 + 10,000 (official test split) images of 28×28, 10 classes",
+    "Fashion-MNIST (downloaded on first use): 60,000 + 10,000 (official test split) images "
+    "of 28×28, 10 classes",
 )

@@ -91,7 +91,8 @@ class FileSource(Params):
                 "two_sources",
                 "gives both 'path' and 'url': a file comes from one of them",
                 {
-                    "help": "keep 'path:' for a local file, or 'url:' (with 'sha256:') to download it"
+                    "help": "keep 'path:' for a local file, "
+                    "or 'url:' (with 'sha256:') to download it"
                 },
             )
         if urllib.parse.urlsplit(value).scheme not in ("http", "https"):
@@ -110,7 +111,8 @@ class FileSource(Params):
 
 
 def data_file(params: FileSource) -> str:
-    """The local file ``params`` names: ``path`` (checked if ``sha256`` is given) or ``url``'s download."""
+    """The local file ``params`` names: ``path`` (checked against ``sha256`` if given) or ``url``'s
+    download."""
     from specforge.data.fetch import RemoteFile, fetch, file_sha256
 
     if params.url is None:
@@ -119,7 +121,8 @@ def data_file(params: FileSource) -> str:
             got = file_sha256(params.path)
             if got != params.sha256:
                 raise DataError(
-                    f"{params.path} failed its checksum: expected SHA-256 {params.sha256}, got {got}",
+                    f"{params.path} failed its checksum: "
+                    f"expected SHA-256 {params.sha256}, got {got}",
                     help="the file changed since the spec was written: restore it, or update "
                     "'sha256:' if the change is intended",
                 )
