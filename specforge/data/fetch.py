@@ -28,8 +28,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import http.client
+import math
 import os
-import re
 import sys
 import tempfile
 import time
@@ -51,7 +51,6 @@ __all__ = [
     "data_home",
     "fetch",
     "file_sha256",
-    "is_sha256",
     "source_url",
 ]
 
@@ -67,7 +66,6 @@ RETRIES = 3
 BACKOFF_S = 1.0
 
 _CHUNK = 1 << 16
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 @dataclass(frozen=True)
@@ -77,11 +75,6 @@ class RemoteFile:
     name: str
     url: str
     sha256: str
-
-
-def is_sha256(text: str) -> bool:
-    """Whether ``text`` is a SHA-256 digest written as 64 lower-case hex digits."""
-    return bool(_SHA256.match(text))
 
 
 def data_home() -> str:
@@ -107,7 +100,7 @@ def _timeout() -> float:
         value = float(raw)
     except ValueError:
         value = -1.0
-    if not value > 0:
+    if not (value > 0 and math.isfinite(value)):
         raise DataError(
             f"{TIMEOUT_ENV}={raw!r} is not a number of seconds",
             help=f"set {TIMEOUT_ENV} to a positive number, or unset it for {DEFAULT_TIMEOUT_S:g} s",
@@ -172,6 +165,7 @@ def _download(file: RemoteFile, target: str, what: str, places: list[str]) -> No
     cache_dir = os.path.dirname(target)
     url = source_url(file)
     timeout = _timeout()
+    created = not os.path.isdir(cache_dir)
     try:
         os.makedirs(cache_dir, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{file.name}.", suffix=".part", dir=cache_dir)
@@ -196,8 +190,9 @@ def _download(file: RemoteFile, target: str, what: str, places: list[str]) -> No
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.remove(tmp)
-        with contextlib.suppress(OSError):
-            os.rmdir(cache_dir)  # only if empty: a failed first download leaves nothing behind
+        if created:  # a failed first download leaves no empty folder behind
+            with contextlib.suppress(OSError):
+                os.rmdir(cache_dir)
 
 
 def _attempts(
