@@ -136,6 +136,12 @@ def pydantic_diagnostics(
                 + (f"got {got}" if got else "but it is empty"),
                 path,
             )
+        elif (err.get("ctx") or {}).get("help"):
+            # A validator's own sentence (PydanticCustomError with a help, maybe a code).
+            ctx = err["ctx"]
+            yield doc.diagnostic(
+                ctx.get("code", "invalid-value"), f"{where} {err['msg']}", path, help=ctx["help"]
+            )
         else:
             msg = err["msg"].replace("Input should", "must").replace("String should", "must")
             if kind == "finite_number":

@@ -81,6 +81,9 @@ def typed_union_schema(
             then["required"] = [*required, "type", *params["required"]]
         if params.get("$defs"):
             then["$defs"] = params["$defs"]
+        for key in ("oneOf", "anyOf", "allOf"):  # a model's own constraints across its keys
+            if key in params:
+                then[key] = params[key]
         branches.append(
             {
                 "if": {"properties": {"type": selector}, "required": ["type"]},
