@@ -256,7 +256,8 @@ def register_datasets(register: Callable[[Any], None]) -> None:
         ``params_model`` (every key of ``data.dataset`` but ``type`` is
         validated by it, with positioned diagnostics), and ``load(params) ->``
         :class:`specforge.plugin.Dataset`. Loaders read local files or
-        generate data (never download at run time), are deterministic for
+        generate data (downloads go through :func:`specforge.plugin.fetch`:
+        checked by SHA-256, cached, atomic, mirror-aware), are deterministic for
         given parameters (take a ``seed``), and raise
         :class:`specforge.plugin.DataError` with a ``help`` line when a file
         is missing or malformed.

@@ -412,6 +412,15 @@ def freeze(value: Any) -> Any:
     return value
 
 
+def __getattr__(name: str) -> Any:
+    # The download helpers import urllib (25 ms): only plugins that download pay for it.
+    if name in ("fetch", "RemoteFile"):
+        from .data import fetch as _fetch
+
+        return getattr(_fetch, name)
+    raise AttributeError(f"module 'specforge.plugin' has no attribute {name!r}")
+
+
 __all__ = [
     "API_VERSION",
     "Activation",
@@ -435,6 +444,7 @@ __all__ = [
     "Params",
     "Preprocessor",
     "PreprocessorType",
+    "RemoteFile",
     "Shape",
     "ShapeError",
     "TrainingCallback",
@@ -442,6 +452,7 @@ __all__ = [
     "atomic_path",
     "atomic_write_bytes",
     "atomic_write_text",
+    "fetch",
     "hookimpl",
     "lowering_help",
     "lowering_hint",
