@@ -34,6 +34,9 @@ from .data.dataset import DataError, Dataset
 from .data.preprocessor import Preprocessor
 from .lowering import LoweringContext, NodeLowering, Unsupported
 
+if TYPE_CHECKING:  # imported on first use by __getattr__ below
+    from .data.fetch import RemoteFile, fetch
+
 if TYPE_CHECKING:  # pragma: no cover
     from .diagnostics import Diagnostic
     from .registry import Registry
