@@ -32,7 +32,7 @@ _EXPORTS = {
     "GraphOutput": "ir",
     "DataConfig": "ir",
     "TrainConfig": "ir",
-    "SpecFileError": "loader",
+    "SpecFileError": "spec.load",
     "get_registry": "registry",
 }
 
@@ -44,8 +44,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors
     from .builder import build
     from .diagnostics import Diagnostic, Span, SpecError
     from .ir import DataConfig, Graph, GraphInput, GraphNode, GraphOutput, TrainConfig
-    from .loader import SpecFileError
     from .registry import get_registry
+    from .spec.load import SpecFileError
 
 
 def __getattr__(name: str) -> Any:

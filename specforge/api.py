@@ -20,10 +20,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from .ir import Graph
-from .loader import Document
 from .registry import Registry, get_registry
 from .spec import api as _spec
 from .spec.api import CheckResult, SpecLike
+from .spec.load import Document
 from .spec.schema import json_schema as _json_schema
 
 __all__ = [
@@ -45,7 +45,7 @@ def check_document(
 
 
 def check_file(path: str | os.PathLike[str], *, registry: Registry | None = None) -> CheckResult:
-    """Check a spec file. Raises :class:`specforge.loader.SpecFileError` if it cannot be read."""
+    """Check a spec file. Raises :class:`specforge.spec.load.SpecFileError` if it cannot be read."""
     return _spec.check_file(path, registry=registry or get_registry())
 
 

@@ -91,7 +91,7 @@ def core_codes() -> dict[str, list[str]]:
     spec = ROOT / "specforge" / "spec"
     return emitted_codes(
         [
-            ROOT / "specforge" / "loader.py",
+            ROOT / "specforge" / "spec" / "load.py",
             *spec.glob("*.py"),
             # The data and train sections' codes have their fixtures in tests/training/.
             *(p for p in (spec / "check").glob("*.py") if p.name != "sections.py"),

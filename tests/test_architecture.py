@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "specforge"
 
 #: The front end: it may import only the front end, the plugin API and pure helpers.
-FRONT_END = ("specforge.spec", "specforge.ir", "specforge.registry", "specforge.loader")
+FRONT_END = ("specforge.spec", "specforge.ir", "specforge.registry")
 #: What the front end must never import, directly or through anything it imports.
 LATER_STAGES = (
     "specforge.keras_backend",

@@ -10,9 +10,9 @@ import pytest
 from pydantic import BaseModel, ConfigDict
 
 from specforge.api import json_schema
-from specforge.loader import load
 from specforge.plugin import NodeType, ParamCount, Params, hookimpl
 from specforge.registry import load_registry
+from specforge.spec.load import load
 from specforge.spec.schema import hoist_defs
 
 INVALID = Path(__file__).resolve().parent / "fixtures" / "invalid"

@@ -7,7 +7,7 @@ import json
 import click
 
 from ..diagnostics import Diagnostic, Span, count, render_text
-from ..loader import SpecFileError
+from ..spec.load import SpecFileError
 from . import cli
 from .common import FORMATS, plugin_warnings
 

@@ -21,7 +21,7 @@ def check(
 ) -> list[Diagnostic]:
     """Why the NumPy backend cannot train ``graph`` (empty: it can, once everything is lowered).
 
-    :param document: the spec's :class:`~specforge.loader.Document`, for exact positions.
+    :param document: the spec's :class:`~specforge.spec.load.Document`, for exact positions.
     :param optimizer: the lowered optimizer if already made (its ``check`` is consulted).
     """
     ctx = NumpyContext(registry)

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..diagnostics import Diagnostic, SpecError
 from ..ir import Graph
-from ..loader import Document, load, loads
 from .check import check
+from .load import Document, load, loads
 
 if TYPE_CHECKING:
     from ..registry import Registry
@@ -51,7 +51,7 @@ def check_document(doc: Document, load_diags: list[Diagnostic], registry: Regist
 
 
 def check_file(path: str | os.PathLike[str], *, registry: Registry) -> CheckResult:
-    """Check a spec file. Raises :class:`specforge.loader.SpecFileError` if it cannot be read."""
+    """Check a spec file. Raises :class:`specforge.spec.load.SpecFileError` if it cannot be read."""
     doc, diags = load(path)
     return check_document(doc, diags, registry)
 

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..diagnostics import Diagnostic, did_you_mean
-from ..loader import Document, Path_
+from .load import Document, Path_
 
 _TYPE_WORDS = {
     "int": "an integer",

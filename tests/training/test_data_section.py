@@ -168,7 +168,7 @@ def test_schema_of_the_sections_accepts_every_spec_and_rejects_a_typo():
     import jsonschema
 
     from specforge.api import json_schema
-    from specforge.loader import load
+    from specforge.spec.load import load
 
     schema = json_schema()
     jsonschema.Draft202012Validator.check_schema(schema)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from ...diagnostics import Diagnostic
 from ...ir import Graph
-from ...loader import Document, gc_paused
+from ..load import Document, gc_paused
 from . import graph, sections, structure
 from .context import CheckContext, collect
 

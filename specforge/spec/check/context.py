@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from ...diagnostics import Diagnostic, did_you_mean
 from ...ir import GraphInput, OptimizerConfig
-from ...loader import Document, Path_
 from ...plugin import NodeType
+from ..load import Document, Path_
 from ..models import OutputSpec
 
 if TYPE_CHECKING:

@@ -12,8 +12,8 @@ from typing import Any
 
 from ...diagnostics import Diagnostic, did_you_mean
 from ...ir import GraphNode, GraphOutput, topological_order
-from ...loader import Document
 from ...plugin import ParamCount, ShapeError
+from ..load import Document
 from .context import CheckContext
 
 

@@ -22,8 +22,8 @@ from pydantic import BaseModel, ValidationError
 from ...data import selectors
 from ...diagnostics import Diagnostic, did_you_mean
 from ...ir import DataConfig, Step, TrainConfig, history_keys
-from ...loader import Document, Path_
 from ..errors import pydantic_diagnostics
+from ..load import Document, Path_
 from ..models import (
     CheckpointSpec,
     DataHeader,
