@@ -132,7 +132,7 @@ def test_1000_deep_nesting_is_a_positioned_error_not_a_recursion_error(
 ):
     depth = 1000
     if fmt == "yaml":
-        text = "specforge: 1\nname: deep\ntrain: {x: " + "[" * depth + "]" * depth + "}\n"
+        text = "specforge: 2\nname: deep\ntrain: {x: " + "[" * depth + "]" * depth + "}\n"
         col = (
             len("train: {x: ") + 64
         )  # the 64th '[' is nested 65 levels deep (the spec and train are two)
@@ -154,7 +154,7 @@ def test_1000_deep_nesting_is_a_positioned_error_not_a_recursion_error(
 
 
 def test_1000_deep_block_mapping_is_a_positioned_error(cli_run, tmp_path, monkeypatch):
-    text = "specforge: 1\nname: deep\ntrain:\n" + "".join(
+    text = "specforge: 2\nname: deep\ntrain:\n" + "".join(
         "  " * (i + 1) + f"k{i}:\n" for i in range(1000)
     )
     (tmp_path / "deep.yaml").write_text(text)

@@ -36,6 +36,7 @@ COMMANDS = (
     "import_",
     "plot",
     "graph",
+    "upgrade",
 )
 
 

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from ..registry import Registry, get_registry
 from .check.context import params_model
 from .models import (
+    FORMAT_VERSION,
     NAME_PATTERN,
     CheckpointSpec,
     DataHeader,
@@ -168,7 +169,7 @@ def train_schema() -> dict[str, Any]:
 
 
 def json_schema(registry: Registry | None = None) -> dict[str, Any]:
-    """The JSON Schema of spec format 1 for the installed plugins."""
+    """The JSON Schema of the current spec format for the installed plugins."""
     reg = registry or get_registry()
     header = model_schema(SpecHeader)
     inputs = model_schema(InputSpec)
@@ -177,7 +178,7 @@ def json_schema(registry: Registry | None = None) -> dict[str, Any]:
     outputs["properties"]["metrics"]["items"]["enum"] = _names(reg, "metric")
     props = header["properties"]
     about = {key: prop.get("description", "") for key, prop in props.items()}
-    props["specforge"] = {"const": 1, "description": about["specforge"]}
+    props["specforge"] = {"const": FORMAT_VERSION, "description": about["specforge"]}
     props["description"] = {"type": "string", "description": about["description"]}
     props["inputs"] = {
         "type": "array",
