@@ -48,9 +48,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
         tmp.write_bytes(data)
 
 
-def atomic_write_text(
-    path: str | os.PathLike[str], text: str, *, mode: int | None = None
-) -> None:
+def atomic_write_text(path: str | os.PathLike[str], text: str, *, mode: int | None = None) -> None:
     with atomic_path(path, mode=mode) as tmp:
         tmp.write_bytes(text.encode("utf-8"))
 

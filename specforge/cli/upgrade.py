@@ -77,7 +77,11 @@ def upgrade(spec: str, output: str | None, in_place: bool) -> None:
         except OSError as e:
             click.echo(f"error: cannot write {target}: {e.strerror or e}", err=True)
             raise click.exceptions.Exit(EXIT_USAGE) from None
-        where = "in place" if in_place or os.path.abspath(target) == os.path.abspath(spec) else f"-> {target}"
+        where = (
+            "in place"
+            if in_place or os.path.abspath(target) == os.path.abspath(spec)
+            else f"-> {target}"
+        )
         click.echo(f"upgraded {spec} {where}: {summary}")
     if result.reformatted:
         click.echo(

@@ -61,7 +61,9 @@ class MigrationError(Exception):
         self.migration, self.cause = migration, cause
 
 
-def check_migration(from_version: Any, to_version: Any, migrate: Any, description: Any) -> str | None:
+def check_migration(
+    from_version: Any, to_version: Any, migrate: Any, description: Any
+) -> str | None:
     """Why a registration is refused, or None (used by the registry)."""
     if type(from_version) is not int or from_version < FIRST_VERSION:
         return f"a migration's from_version must be an int >= {FIRST_VERSION}, not {from_version!r}"
@@ -122,17 +124,6 @@ def version_problem(doc: Document) -> Diagnostic | None:
 def needs_migration(data: Any) -> bool:
     version = version_of(data)
     return version is not None and FIRST_VERSION <= version < FORMAT_VERSION
-
-
-def chain(registry: Registry, from_version: int) -> list[Migration]:
-    """The migrations that bring ``from_version`` to the current version, in order."""
-    steps = getattr(registry, "migrations", [])
-    return [
-        m
-        for version in range(from_version, FORMAT_VERSION)
-        for m in steps
-        if m.from_version == version
-    ]
 
 
 def migrate_data(data: MutableMapping[str, Any], registry: Registry) -> tuple[Any, list[Migration]]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import io
+import itertools
 import json
 import re
 from dataclasses import dataclass, field
@@ -144,10 +145,12 @@ def detect_indent(text: str) -> tuple[int, int, int]:
     write ``inputs:`` then ``  - {...}``: offset 2, sequence 4); the default is
     PyYAML's and ruamel's (2, 2, 0).
     """
-    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    lines = [
+        line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")
+    ]
     mapping, sequence, offset = 2, 2, 0
     found_map = found_seq = False
-    for line, following in zip(lines, lines[1:]):
+    for line, following in itertools.pairwise(lines):
         key = _KEY.match(line)
         if key is None:
             continue
