@@ -86,11 +86,11 @@ def main() -> None:
     sc = scene(graph)
     sizes = [(b.width, b.height) for b in sc.boxes]
     lay = layout(sizes, sc.edges)
-    dummies = sum(len(e.segments) - 1 for e in lay.edges) // 2
+    long_edges = sum(1 for u, v in sc.edges if lay.layers[v] - lay.layers[u] > 1)
     print(
-        f"spec: {len(graph.nodes)} nodes + {len(graph.inputs)} input, {len(sc.edges)} edges, "
-        f"{len(graph.outputs)} outputs; layout {lay.width:.0f} × {lay.height:.0f} units, "
-        f"{max(lay.layers) + 1} layers, ~{dummies} dummy nodes"
+        f"spec: {len(graph.nodes)} nodes + {len(graph.inputs)} input, {len(sc.edges)} edges "
+        f"({long_edges} spanning several layers), {len(graph.outputs)} outputs; "
+        f"layout {lay.width:.0f} × {lay.height:.0f} units, {max(lay.layers) + 1} layers"
     )
     rows = [
         ("check (validate's cost)", lambda: check_text(text)),

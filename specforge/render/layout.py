@@ -350,7 +350,7 @@ def _coordinates(
             desired = [
                 pos[real_preds[i][0]] if c else pos[i] for i, c in zip(layer, chained, strict=True)
             ]
-            weights = [50.0 if c else weight[i] for i, c in zip(layer, chained, strict=True)]
+            weights = [1e4 if c else weight[i] for i, c in zip(layer, chained, strict=True)]
             _place(layer, desired, weights, pos, extent, is_dummy)
     # Then each long edge follows its source as closely as the boxes allow.
     for layer in layers[1:]:
