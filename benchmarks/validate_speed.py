@@ -101,7 +101,7 @@ def cold_start(runs: int, keras_runs: int) -> dict[str, float]:
 def chain_spec(n: int) -> str:
     """A spec of ``n`` Dense nodes in a chain, written the way people write specs."""
     lines = [
-        "specforge: 1",
+        "specforge: 2",
         f"name: chain_{n}",
         "inputs:",
         "  - {name: features, shape: [16]}",

@@ -10,14 +10,17 @@ from pathlib import Path
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike[str], *, suffix: str | None = None) -> Iterator[Path]:
+def atomic_path(
+    path: str | os.PathLike[str], *, suffix: str | None = None, mode: int | None = None
+) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success move it into place.
 
     The temporary file lives in the target's directory so that ``os.replace`` is
     an atomic rename on the same file system. On any exception (KeyboardInterrupt
     included) the temporary file is removed and ``path`` is left untouched.
     ``suffix`` defaults to the target's own, for writers that check extensions
-    (Keras insists on ``.keras``).
+    (Keras insists on ``.keras``). ``mode`` gives the file those permission
+    bits (a file rewritten in place keeps its own); the default is the umask's.
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -32,7 +35,7 @@ def atomic_path(path: str | os.PathLike[str], *, suffix: str | None = None) -> I
         yield tmp
         if tmp.exists():
             # mkstemp creates 0600 files; give artefacts the usual umask-based mode.
-            os.chmod(tmp, 0o666 & ~_umask())
+            os.chmod(tmp, mode if mode is not None else 0o666 & ~_umask())
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -45,8 +48,9 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
         tmp.write_bytes(data)
 
 
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
+def atomic_write_text(path: str | os.PathLike[str], text: str, *, mode: int | None = None) -> None:
+    with atomic_path(path, mode=mode) as tmp:
+        tmp.write_bytes(text.encode("utf-8"))
 
 
 def _umask() -> int:

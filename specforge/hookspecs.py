@@ -1,8 +1,8 @@
 """Hook specifications: the plugin API reference.
 
-Every extension of specforge (node types, activations, losses, metrics,
-optimizers, initializers, backends and their lowerings, datasets,
-preprocessors) enters through one of these hooks, and the built-ins use them
+Every extension of specforge (format migrations, node types, activations,
+losses, metrics, optimizers, initializers, backends and their lowerings,
+datasets, preprocessors) enters through one of these hooks, and the built-ins use them
 exactly as a third-party plugin does. The docs' hook reference is generated
 from these docstrings (``docs/hooks.md``, by ``python docs/generate.py``;
 a test fails when it is stale, when a hook lacks a docstring, or when no test
@@ -28,6 +28,9 @@ is wrapped once, at registration, and keeps working.
 
 Phases, in the order specforge uses them:
 
+0. *Format* (``register_migrations``): how specs written in an older format
+   version are read. Used by every command that reads a spec, and by
+   ``upgrade``.
 1. *Vocabulary* (``register_node_types``, ``register_activations``,
    ``register_losses``, ``register_metrics``, ``register_optimizers``,
    ``register_initializers``): what a spec may name. Used by ``validate``.
@@ -45,6 +48,51 @@ from typing import Any
 import pluggy
 
 hookspec = pluggy.HookspecMarker("specforge")
+
+
+# ---------------------------------------------------------------- format
+
+
+@hookspec
+def register_migrations(register: Callable[..., None]) -> None:
+    """Register migrations that read specs written in an older format version.
+
+    Called once, when the registry is first built; the migrations run when a
+    spec whose ``specforge: N`` is older than the current format is checked
+    (in memory, with an ``old-format`` warning) or rewritten by
+    ``specforge upgrade``. This is how a plugin that renames or reshapes one of
+    its node types' parameters keeps the specs written for its old version
+    working: it migrates them in the step where the format changes.
+
+    :param register: call ``register(from_version, to_version, migrate,
+        description)``: ``to_version`` is ``from_version + 1`` and at most the
+        current format version; ``migrate(spec)`` gets the whole spec as a
+        mapping (in memory a copy; in ``upgrade`` the round-trip YAML data that
+        is written back with its comments) and edits it in place (returning
+        None) or returns the new data; it never sets ``specforge`` itself.
+        Rename keys with :func:`specforge.spec.migrate.rename_key`, which keeps
+        their place and comments. ``description`` says what changes, in a few
+        words; the warning and ``upgrade`` print it. The built-in migrations run
+        first in each step, then the plugins' in plugin order. A migration that
+        raises is reported with its plugin's name, as a diagnostic of the spec.
+    :return: nothing.
+
+    Example (a plugin whose ``Noise`` node's ``std`` became ``stddev`` in
+    format 2)::
+
+        from specforge.spec.migrate import rename_key
+
+
+        def noise_std_to_stddev(spec):
+            for node in spec.get("nodes", []):
+                if isinstance(node, dict) and node.get("type") == "Noise":
+                    rename_key(node, "std", "stddev")
+
+
+        @hookimpl
+        def register_migrations(register):
+            register(1, 2, noise_std_to_stddev, "Noise: std is renamed stddev")
+    """
 
 
 # ---------------------------------------------------------------- vocabulary
@@ -297,6 +345,7 @@ def register_preprocessors(register: Callable[[Any], None]) -> None:
 
 #: Every registry hook, in phase order (used by the registry and the docs test).
 REGISTRY_HOOKS = (
+    "register_migrations",
     "register_node_types",
     "register_activations",
     "register_losses",

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from .diagnostics import Span
 from .plugin import ParamCount, Shape
-from .spec.models import CheckpointSpec, EarlyStoppingSpec, SplitSpec
+from .spec.models import FORMAT_VERSION, CheckpointSpec, EarlyStoppingSpec, SplitSpec
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,7 @@ class GraphNode:
 class GraphOutput:
     node: str
     loss: str
+    #: The spec's ``loss_weight`` (``weight`` in format 1).
     weight: float = 1.0
     metrics: tuple[str, ...] = ()
     shape: Shape = ()
@@ -151,7 +152,7 @@ class Graph:
 
     def to_spec(self) -> dict[str, Any]:
         """The resolved spec as plain data: canonical names, defaults filled in."""
-        spec: dict[str, Any] = {"specforge": 1, "name": self.name}
+        spec: dict[str, Any] = {"specforge": FORMAT_VERSION, "name": self.name}
         if self.description:
             spec["description"] = self.description
         spec["inputs"] = [
@@ -162,7 +163,12 @@ class Graph:
             for n in self.nodes
         ]
         spec["outputs"] = [
-            {"node": o.node, "loss": o.loss, "weight": o.weight, "metrics": list(o.metrics)}
+            {
+                "node": o.node,
+                "loss": o.loss,
+                "loss_weight": o.weight,
+                "metrics": list(o.metrics),
+            }
             for o in self.outputs
         ]
         spec["optimizer"] = self.optimizer.as_dict()

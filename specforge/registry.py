@@ -49,6 +49,7 @@ DISABLE_ENV = "SPECFORGE_DISABLE_PLUGINS"
 
 #: The built-in plugins, registered in this order before any third-party plugin.
 BUILTIN_PLUGINS: tuple[str, ...] = (
+    "specforge.default_plugins.migrations",
     "specforge.default_plugins.vocabulary",
     "specforge.default_plugins.dense",
     "specforge.default_plugins.flatten",
@@ -134,6 +135,8 @@ class Registry:
         self.aliases: dict[str, dict[str, str]] = {kind: {} for kind, _ in _KINDS.values()}
         self.owner: dict[tuple[str, str], str] = {}
         self.lowerings: dict[tuple[str, str, str], Any] = {}
+        #: Format migrations (:class:`specforge.spec.migrate.Migration`), in chain order.
+        self.migrations: list[Any] = []
         self.plugins: list[PluginInfo] = []
         self.problems: list[PluginProblem] = []
         #: Third-party plugins skipped on purpose (SPECFORGE_DISABLE_PLUGINS, --no-plugins).
@@ -524,7 +527,28 @@ def build_registry(
             staged: list[tuple[str, str, Any, tuple[str, ...]]] = []
             errors: list[str] = []
 
-            if hook_name == "register_lowerings":
+            if hook_name == "register_migrations":
+
+                def register(
+                    from_version: Any,
+                    to_version: Any,
+                    migrate: Any,
+                    description: Any,
+                    *,
+                    _staged=staged,
+                    _errors=errors,
+                    _plugin=plugin_name,
+                ) -> None:
+                    from .spec.migrate import Migration, check_migration
+
+                    wrong = check_migration(from_version, to_version, migrate, description)
+                    if wrong:
+                        _errors.append(wrong)
+                        return
+                    m = Migration(from_version, to_version, migrate, description, _plugin)
+                    _staged.append(("migration", f"{from_version}->{to_version}", m, ()))
+
+            elif hook_name == "register_lowerings":
 
                 def register(
                     backend: str,
@@ -590,6 +614,11 @@ def build_registry(
                 problems.append(problem(plugin_name, f"hook {hook_name}", message))
             info = by_name.get(plugin_name)
             for kind, name, item, aliases in staged:
+                if kind == "migration":  # several per step are fine: each plugin migrates its own
+                    reg.migrations.append(item)
+                    if info is not None:
+                        info.provides.setdefault("migrations", []).append(name)
+                    continue
                 key = (kind, name)
                 what = kind.replace("_", " ")
                 if key in reg.owner:

@@ -19,7 +19,7 @@ def codes(result) -> list[tuple[str, int, int]]:
 
 
 MLP = """
-specforge: 1
+specforge: 2
 name: mlp
 inputs:
   - {name: x, shape: [8]}
@@ -90,7 +90,7 @@ def test_a_valid_spec_has_no_diagnostics_and_exact_counts():
 def test_every_problem_is_reported_in_one_run():
     result = check(
         """
-        specforge: 1
+        specforge: 2
         name: m
         inputs:
           - {name: x, shape: [8]}
@@ -203,7 +203,7 @@ def test_check_data_accepts_python_data_without_positions():
 
     result = check_data(yaml.safe_load(MLP))
     assert result.ok and result.graph.total_params == 3471
-    bad = check_data({"specforge": 1, "name": "m"})
+    bad = check_data({"specforge": 2, "name": "m"})
     assert {d.code for d in bad.diagnostics} == {"missing-field"}
     assert all(d.span.line == 1 for d in bad.diagnostics)
 

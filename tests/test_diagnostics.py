@@ -14,7 +14,7 @@ from specforge.diagnostics import (
     render_text,
 )
 
-SOURCE = "specforge: 1\nname: m\nnodes:\n  - {name: a, type: Dens}\n"
+SOURCE = "specforge: 2\nname: m\nnodes:\n  - {name: a, type: Dens}\n"
 
 
 def diag(span: Span, **kw) -> Diagnostic:

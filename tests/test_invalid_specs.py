@@ -133,10 +133,10 @@ def test_1000_deep_nesting_is_a_positioned_error_not_a_recursion_error(
     """At the 65th level with every PyYAML: libyaml 0.2.6 refuses 1,000 levels itself."""
     depth = 1000
     if fmt == "yaml":
-        prefix, line = "specforge: 1\nname: deep\ntrain: {x: ", 3
+        prefix, line = "specforge: 2\nname: deep\ntrain: {x: ", 3
         text = prefix + "[" * depth + "]" * depth + "}\n"
     else:
-        prefix, line = '{"specforge": 1, "name": "deep", "train": {"x": ', 1
+        prefix, line = '{"specforge": 2, "name": "deep", "train": {"x": ', 1
         text = prefix + "[" * depth + "]" * depth + "}}\n"
     # The spec and train are levels 1 and 2: the 63rd '[' opens the 65th level.
     col = len(prefix.split("\n")[-1]) + 63
@@ -151,7 +151,7 @@ def test_1000_deep_nesting_is_a_positioned_error_not_a_recursion_error(
 
 
 def test_1000_deep_block_mapping_is_a_positioned_error(cli_run, tmp_path, monkeypatch):
-    text = "specforge: 1\nname: deep\ntrain:\n" + "".join(
+    text = "specforge: 2\nname: deep\ntrain:\n" + "".join(
         "  " * (i + 1) + f"k{i}:\n" for i in range(1000)
     )
     (tmp_path / "deep.yaml").write_text(text)

@@ -36,8 +36,10 @@ print("HEAVY=" + ",".join(heavy), "EXIT=" + str(code), file=sys.stderr)
         ["summary", "specs/wide_deep_aux.yaml"],
         ["summary", "--format", "json", "specs/fashion_mnist_mlp.yaml"],
         ["schema"],
+        ["graph", "--format", "mmd", "specs/wide_deep_aux.yaml"],
+        ["upgrade", "tests/spec/fixtures/v1_aux.yaml"],
     ],
-    ids=["validate", "validate-invalid", "summary", "summary-json", "schema"],
+    ids=["validate", "validate-invalid", "summary", "summary-json", "schema", "graph", "upgrade"],
 )
 def test_command_does_not_import_tensorflow_or_keras(args):
     proc = subprocess.run(

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 SPEC = textwrap.dedent(
     """\
-    specforge: 1
+    specforge: 2
     name: uses_{type}
     inputs:
       - {{name: x, shape: [8]}}
@@ -530,7 +530,7 @@ def test_a_third_party_vocabulary_is_usable_in_a_spec():
     assert reg.problems == []
     spec = textwrap.dedent(
         """\
-        specforge: 1
+        specforge: 2
         name: third_party_vocabulary
         inputs:
           - {name: x, shape: [3]}

@@ -88,7 +88,7 @@ def registry(*plugins):
 
 SPEC = textwrap.dedent(
     """\
-    specforge: 1
+    specforge: 2
     name: with_dropout
     inputs:
       - {name: x, shape: [8]}

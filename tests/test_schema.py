@@ -135,7 +135,7 @@ def test_nested_parameter_models_of_a_plugin_get_resolvable_references():
     assert "Window" in schema["$defs"]
     validator = jsonschema.Draft202012Validator(schema)
     spec = {
-        "specforge": 1,
+        "specforge": 2,
         "name": "pooled",
         "inputs": [{"name": "x", "shape": [8, 2]}],
         "nodes": [{"name": "p", "type": "Pool1D", "window": {"size": 2, "stride": 2}}],

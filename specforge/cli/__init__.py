@@ -35,6 +35,8 @@ COMMANDS = (
     "build",
     "import_",
     "plot",
+    "graph",
+    "upgrade",
 )
 
 

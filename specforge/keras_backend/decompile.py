@@ -26,7 +26,7 @@ from typing import Any
 from ..lowering import Unsupported
 from ..plugin import BackendError
 from ..registry import Registry, get_registry
-from ..spec.models import DTYPES, NAME_PATTERN
+from ..spec.models import DTYPES, FORMAT_VERSION, NAME_PATTERN
 from .context import KerasContext
 from .deep import run_deep
 from .env import BACKEND, import_keras
@@ -472,7 +472,7 @@ class _Decompiler:
             if not isinstance(weight, int | float) or isinstance(weight, bool):
                 self.problem(f"output '{key}': loss weight {weight!r} is not a number")
             elif float(weight) != 1.0:
-                item["weight"] = float(weight)
+                item["loss_weight"] = float(weight)
             raw_metrics = metrics.get(key) or []
             if not isinstance(raw_metrics, list | tuple):
                 raw_metrics = [raw_metrics]
@@ -629,7 +629,7 @@ class _Decompiler:
         if changed:
             self.notes.append("renamed to valid spec names: " + ", ".join(changed))
 
-        spec: dict[str, Any] = {"specforge": 1}
+        spec: dict[str, Any] = {"specforge": FORMAT_VERSION}
         model_name = self.name or str((top.get("config") or {}).get("name") or Path(self.path).stem)
         spec["name"] = _spec_name(model_name, set())
         spec["description"] = f"Imported from {Path(self.path).name} by specforge import."

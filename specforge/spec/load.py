@@ -42,7 +42,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from json.decoder import scanstring
 from pathlib import Path
@@ -196,6 +196,43 @@ class Document:
             p = p[:-1]
         return self._root or Span(1, 1, 1, 2)
 
+    def transformed(self, change: Callable[[Any], Any]) -> Document:
+        """A document whose data is ``change(copy of the data)``, its positions carried over.
+
+        ``change`` gets a fresh copy of every mapping and list (the scalars are
+        shared) and may edit it in place (returning None) or return new data.
+        Positions follow the values, not the paths: a mapping or list keeps its
+        spans wherever it moves, a scalar moved to a new key of the same mapping
+        (a renamed key) keeps its value's and its key's, a changed value keeps
+        the old value's, and anything new falls back to its nearest ancestor.
+        So diagnostics on a migrated spec point into the file as written.
+        """
+        keep: list[Any] = []  # the copies stay alive: ids are not reused while we map them
+        origin: dict[int, tuple[Any, _SpanTree | None]] = {}
+
+        def copy(value: Any, tree: _SpanTree | None) -> Any:
+            root = _shallow(value)
+            stack = [(root, value, tree)]
+            while stack:
+                new, old, t = stack.pop()
+                keep.append(new)
+                origin[id(new)] = (old, t)
+                for k, v in new.items() if isinstance(new, dict) else enumerate(new):
+                    if isinstance(v, (dict, list)):
+                        child = _shallow(v)
+                        new[k] = child
+                        sub = t.children.get(k) if t is not None and t.children else None
+                        stack.append((child, v, sub))
+            return root
+
+        data = copy(self.data, self._tree) if isinstance(self.data, (dict, list)) else self.data
+        result = change(data)
+        data = data if result is None else result
+        out = Document(data, self.file, self.source, self.format, self._root)
+        if isinstance(data, (dict, list)) and self._tree is not None:
+            out._tree = _carry_spans(data, origin, self._tree)
+        return out
+
     def diagnostic(
         self,
         code: str,
@@ -214,6 +251,57 @@ class Document:
             span=self.span(path, key=key),
             help=help,
         )
+
+
+def _shallow(value: Any) -> Any:
+    return dict(value) if isinstance(value, dict) else list(value)
+
+
+def _carry_spans(
+    data: Any, origin: dict[int, tuple[Any, _SpanTree | None]], root_tree: _SpanTree
+) -> _SpanTree:
+    """The span tree of ``data``, edited from copies recorded in ``origin`` (see transformed)."""
+    root = _SpanTree()
+    stack: list[tuple[Any, _SpanTree]] = [(data, root)]
+    while stack:
+        container, tree = stack.pop()
+        old, old_tree = origin.get(id(container), (None, None))
+        old_map = isinstance(old, dict)
+        by_identity: dict[int, Any] | None = None
+        is_map = isinstance(container, dict)
+        for k, v in container.items() if is_map else enumerate(container):
+            src = None
+            if old_tree is not None:
+                # the identity of the original value: a copied container stands for the one it copies
+                ident = id(origin[id(v)][0]) if id(v) in origin else id(v)
+                has_k = (k in old) if old_map else (isinstance(k, int) and 0 <= k < len(old))
+                if has_k and id(old[k]) == ident:
+                    src = k
+                else:
+                    if by_identity is None:
+                        by_identity = {}
+                        for j, w in old.items() if old_map else enumerate(old):
+                            by_identity.setdefault(id(w), j)
+                    j = by_identity.get(ident)
+                    if j is not None and not (is_map and j in container):
+                        src = j  # moved (a renamed key, a reordered item)
+                    elif has_k:
+                        src = k  # a new value in the old place
+            if src is not None and old_tree is not None:
+                span = old_tree.values.get(src)
+                if span is not None:
+                    tree.values[k] = span
+                if old_tree.keys is not None and src in old_tree.keys:
+                    if tree.keys is None:
+                        tree.keys = {}
+                    tree.keys[k] = old_tree.keys[src]
+            if isinstance(v, (dict, list)):
+                child = _SpanTree()
+                if tree.children is None:
+                    tree.children = {}
+                tree.children[k] = child
+                stack.append((v, child))
+    return root
 
 
 class _LoadError(Exception):
@@ -898,7 +986,7 @@ def loads(
                 "empty-file",
                 "the spec is empty",
                 Span(1, 1, 1, 1),
-                "a spec starts with 'specforge: 1'; run 'specforge schema' for the format",
+                "a spec starts with 'specforge: 2'; run 'specforge schema' for the format",
             )
         )
     if "\x00" in decoded:
@@ -930,7 +1018,7 @@ def loads(
                 "empty-file",
                 "the spec is empty",
                 Span(1, 1, 1, 1),
-                "a spec starts with 'specforge: 1'; run 'specforge schema' for the format",
+                "a spec starts with 'specforge: 2'; run 'specforge schema' for the format",
             )
         )
     return doc, []

@@ -1,4 +1,4 @@
-"""The spec language, version 1, as pydantic models.
+"""The spec language, format version 2, as pydantic models.
 
 These models are the single source of the format: the checker validates each
 section with them, and ``specforge schema`` generates the JSON Schema from them
@@ -18,7 +18,9 @@ from pydantic_core import PydanticCustomError
 
 from ..plugin import Params
 
-FORMAT_VERSION = 1
+#: The current format version (``specforge: 2``); older specs are read through
+#: the migrations of :mod:`specforge.spec.migrate` (format 1: ``outputs[].weight``).
+FORMAT_VERSION = 2
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.\-]*$"
 
 Name = Annotated[
@@ -66,8 +68,9 @@ class OutputSpec(_Strict):
 
     node: str = Field(description="The node whose output this is.")
     loss: str = Field(description="Loss name, e.g. mse or sparse_categorical_crossentropy.")
-    weight: Annotated[float, Field(ge=0, allow_inf_nan=False)] = Field(
-        1.0, description="Loss weight of this output in the total loss."
+    loss_weight: Annotated[float, Field(ge=0, allow_inf_nan=False)] = Field(
+        1.0,
+        description="Weight of this output's loss in the total loss (format 1 called it 'weight').",
     )
     metrics: list[str] = Field(default_factory=list, description="Metric names, e.g. accuracy.")
 
@@ -81,7 +84,9 @@ class OptimizerHeader(BaseModel):
 class SpecHeader(_Strict):
     """The top level of a spec (sections validated on their own are typed loosely here)."""
 
-    specforge: Literal[1] = Field(description="Format version of the spec language; must be 1.")
+    specforge: Literal[2] = Field(
+        description="Format version of the spec language: 2 (1 is read through a migration)."
+    )
     name: Name = Field(description="The model's name.")
     description: str | None = Field(None, description="Free text: what the model is for.")
     inputs: list[Any] = Field(
@@ -92,7 +97,7 @@ class SpecHeader(_Strict):
     )
     outputs: list[Any] = Field(
         min_length=1,
-        description="What the model is trained on: {node, loss, weight?, metrics?} each.",
+        description="What the model is trained on: {node, loss, loss_weight?, metrics?} each.",
     )
     # Keys inside these sections are checked by the section's own model (once).
     optimizer: dict[Any, Any] = Field(description="The optimizer: {type, ...parameters}.")

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from .models import (
+    FORMAT_VERSION,
     NAME_PATTERN,
     CheckpointSpec,
     DataHeader,
@@ -172,7 +173,7 @@ def train_schema() -> dict[str, Any]:
 
 
 def json_schema(registry: Registry) -> dict[str, Any]:
-    """The JSON Schema of spec format 1 for the installed plugins."""
+    """The JSON Schema of the current spec format for ``registry``'s plugins."""
     reg = registry
     header = model_schema(SpecHeader)
     inputs = model_schema(InputSpec)
@@ -181,7 +182,7 @@ def json_schema(registry: Registry) -> dict[str, Any]:
     outputs["properties"]["metrics"]["items"]["enum"] = _names(reg, "metric")
     props = header["properties"]
     about = {key: prop.get("description", "") for key, prop in props.items()}
-    props["specforge"] = {"const": 1, "description": about["specforge"]}
+    props["specforge"] = {"const": FORMAT_VERSION, "description": about["specforge"]}
     props["description"] = {"type": "string", "description": about["description"]}
     props["inputs"] = {
         "type": "array",

@@ -56,9 +56,10 @@ def _graph_for(
 ) -> Any:
     """Resolve a one-node spec through the real checker: what the backends will receive."""
     from ..api import check_data
+    from ..spec.models import FORMAT_VERSION
 
     spec = {
-        "specforge": 1,
+        "specforge": FORMAT_VERSION,
         "name": "conformance",
         "inputs": [
             {"name": f"in_{k}", "shape": list(shape)} for k, shape in enumerate(input_shapes)

@@ -29,6 +29,7 @@ from ..diagnostics import SpecError
 from ..ir import DataConfig
 from ..plugin import Backend, BackendError
 from ..registry import Registry, get_registry
+from ..render import write_graph
 from . import plots, rundir
 from .callbacks import Checkpoint, EarlyStopping, Guard, Progress, Recorder, sigint_stops
 from .prepare import (
@@ -229,6 +230,7 @@ def train(
     resolved = graph.to_spec()
     resolved["train"] = train_cfg.as_dict()
     rundir.write_spec(run_dir, resolved, graph.file)
+    write_graph(graph, run_dir / rundir.GRAPH)  # the picture of the model, before training
     rundir.write_json(run_dir / rundir.DATA, prepared.info.to_json())
     rundir.write_preprocessors(run_dir, prepared.preprocessors)
 
@@ -295,7 +297,7 @@ def train(
         "samples": dict(prepared.info.sizes),
         "specforge": __version__,
     }
-    artefacts = {"run_dir": run_dir, "spec": run_dir / rundir.SPEC}
+    artefacts = {"run_dir": run_dir, "spec": run_dir / rundir.SPEC, "graph": run_dir / rundir.GRAPH}
     if early is not None and early.watch.best_epoch is not None:
         metrics["best_epoch"] = early.watch.best_epoch
         metrics["restored_best"] = restored

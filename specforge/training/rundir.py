@@ -4,6 +4,7 @@
 
     runs/digits_mlp-20261125-120000/
       spec.yaml            the resolved spec: defaults filled in, paths absolute
+      graph.svg            the model's graph, as `specforge graph` draws it
       data.json            feature/target names, class names, feeds, split sizes
       preprocessors.json   the fitted preprocessors (their arrays in preprocessors.npz)
       model.keras          the trained model (model.npz on the NumPy backend)
@@ -34,6 +35,7 @@ import numpy as np
 from ..atomic import atomic_path, atomic_write_text
 
 SPEC = "spec.yaml"
+GRAPH = "graph.svg"
 DATA = "data.json"
 PREPROCESSORS = "preprocessors.json"
 PREPROCESSOR_ARRAYS = "preprocessors.npz"

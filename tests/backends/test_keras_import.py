@@ -88,7 +88,7 @@ def test_the_yaml_reads_like_a_hand_written_spec(tmp_path, backend):
     backend.save(specforge.build(SPECS / "wide_deep_aux.yaml"), path)
     text = decompile(path).to_yaml()
     assert text == (
-        "specforge: 1\n"
+        "specforge: 2\n"
         "name: wide_deep_aux\n"
         "description: Imported from aux.keras by specforge import.\n"
         "\n"
@@ -104,8 +104,8 @@ def test_the_yaml_reads_like_a_hand_written_spec(tmp_path, backend):
         "  - {name: aux_output, type: Dense, units: 1, inputs: [hidden2]}\n"
         "\n"
         "outputs:\n"
-        "  - {node: output, loss: mean_squared_error, weight: 0.9}\n"
-        "  - {node: aux_output, loss: mean_squared_error, weight: 0.1}\n"
+        "  - {node: output, loss: mean_squared_error, loss_weight: 0.9}\n"
+        "  - {node: aux_output, loss: mean_squared_error, loss_weight: 0.1}\n"
         "\n"
         "optimizer: {type: sgd, learning_rate: 0.01}\n"
     )
@@ -123,7 +123,7 @@ def test_the_chapters_hand_written_models_import(tmp_path):
         assert result.graph.total_params == chapter.PARAM_COUNTS[name]
         assert keras_structure(specforge.build(result)) == keras_structure(model)
     aux = decompile(tmp_path / "wide_deep_aux.keras").spec
-    assert [(o["node"], o.get("weight")) for o in aux["outputs"]] == [
+    assert [(o["node"], o.get("loss_weight")) for o in aux["outputs"]] == [
         ("output", 0.9),
         ("aux_output", 0.1),
     ]
@@ -169,13 +169,13 @@ def test_compile_settings_come_along(tmp_path):
         {
             "node": "a",
             "loss": "mean_absolute_error",
-            "weight": 2.0,
+            "loss_weight": 2.0,
             "metrics": ["mean_squared_error"],
         },
         {
             "node": "b",
             "loss": "sparse_categorical_crossentropy",
-            "weight": 0.5,
+            "loss_weight": 0.5,
             "metrics": ["accuracy"],
         },
     ]

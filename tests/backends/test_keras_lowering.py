@@ -110,7 +110,7 @@ def registry():
 def spec_text(node_lines: str, optimizer: str = "{type: sgd}") -> str:
     return textwrap.dedent(
         """\
-        specforge: 1
+        specforge: 2
         name: plugged
         inputs:
           - {name: x, shape: [4]}

@@ -66,7 +66,7 @@ def test_an_invalid_spec_gets_the_same_diagnostics_and_exit_code_as_validate(cli
 def test_what_keras_cannot_train_is_a_positioned_diagnostic(cli_run, tmp_path):
     spec = tmp_path / "step.yaml"
     spec.write_text(
-        "specforge: 1\nname: step\ninputs:\n  - {name: x, shape: [2]}\nnodes:\n"
+        "specforge: 2\nname: step\ninputs:\n  - {name: x, shape: [2]}\nnodes:\n"
         "  - {name: out, type: Dense, units: 1, activation: heaviside}\n"
         "outputs:\n  - {node: out, loss: mse}\noptimizer: {type: perceptron}\n"
     )

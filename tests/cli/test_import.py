@@ -53,7 +53,7 @@ def test_import_writes_a_spec_that_validates(cli_run, models, tmp_path):
     v = cli_run("validate", str(out))
     assert v.exit_code == 0 and "valid (3,517 params)" in v.stdout
     spec = yaml.safe_load(out.read_text())
-    assert [o.get("weight") for o in spec["outputs"]] == [0.9, 0.1]
+    assert [o.get("loss_weight") for o in spec["outputs"]] == [0.9, 0.1]
 
 
 def test_import_prints_the_spec_without_an_output_file(cli_run, models):

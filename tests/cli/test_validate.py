@@ -82,7 +82,7 @@ def test_several_problems_are_all_printed_with_carets(cli_run, monkeypatch):
 
 def test_a_tab_is_kept_in_the_caret_line_so_the_caret_lines_up(cli_run, tmp_path, monkeypatch):
     (tmp_path / "t.yaml").write_text(
-        "specforge: 1\nname: m\ninputs: [{name: x,\tshape: [8], dtyp: f}]\n"
+        "specforge: 2\nname: m\ninputs: [{name: x,\tshape: [8], dtyp: f}]\n"
     )
     monkeypatch.chdir(tmp_path)
     result = cli_run("validate", "t.yaml")
@@ -204,7 +204,7 @@ def test_at_most_50_diagnostics_are_printed_per_file_and_the_rest_counted(
     nodes = "".join(
         f"  - {{name: d{i}, type: Dense, units: 2, activation: rleu}}\n" for i in range(60)
     )
-    text = "specforge: 1\nname: m\ninputs:\n  - {name: x, shape: [2]}\nnodes:\n" + nodes
+    text = "specforge: 2\nname: m\ninputs:\n  - {name: x, shape: [2]}\nnodes:\n" + nodes
     text += "outputs:\n  - {node: d59, loss: mse}\noptimizer: {type: sgd}\n"
     (tmp_path / "many.yaml").write_text(text)
     monkeypatch.chdir(tmp_path)

@@ -61,7 +61,7 @@ def test_the_file_is_plain_arrays_with_the_resolved_spec_inside(numpy_backend, t
     assert meta["spec"]["outputs"][0] == {
         "node": "output",
         "loss": "mean_squared_error",
-        "weight": 0.9,
+        "loss_weight": 0.9,
         "metrics": [],
     }
 

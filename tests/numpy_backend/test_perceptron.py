@@ -186,7 +186,7 @@ def test_the_perceptron_rule_on_another_graph_is_a_diagnostic(numpy_backend, nod
 
 
 SGD_STEP = """\
-specforge: 1
+specforge: 2
 name: step_sgd
 inputs:
   - {name: x, shape: [2]}

@@ -84,7 +84,7 @@ def test_every_spec_in_specs_with_a_data_section_is_valid():
 
 
 MODEL = """\
-specforge: 1
+specforge: 2
 name: m
 inputs:
   - {name: x, shape: [4]}

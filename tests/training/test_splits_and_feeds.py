@@ -70,7 +70,7 @@ def test_impossible_splits_are_data_errors_with_a_hint(split, labels, message):
 
 
 TABLE = """\
-specforge: 1
+specforge: 2
 name: table
 inputs:
   - {name: wide_input, shape: [2]}

@@ -127,7 +127,7 @@ def csv_spec(tmp_path: Path, table: str, **dataset: str) -> Path:
     )
     return write_spec(
         tmp_path / "specs" / ".." / "csv.yaml",
-        "specforge: 1\nname: table\ninputs:\n  - {name: x, shape: [2]}\nnodes:\n  - {name: out, type: Dense, units: 1}\n"
+        "specforge: 2\nname: table\ninputs:\n  - {name: x, shape: [2]}\nnodes:\n  - {name: out, type: Dense, units: 1}\n"
         f"outputs:\n  - {{node: out, loss: mse}}\noptimizer: {{type: sgd}}\ndata:\n  dataset: {{type: csv, {params}}}\n"
         "  split: {test: 2, validation: 2}\ntrain: {epochs: 1}\n",
     )
@@ -177,7 +177,7 @@ def npz_spec(tmp_path: Path, **arrays) -> Path:
     np.savez(tmp_path / "d.npz", **arrays)
     return write_spec(
         tmp_path / "npz.yaml",
-        "specforge: 1\nname: arrays\ninputs:\n  - {name: x, shape: [3]}\nnodes:\n  - {name: out, type: Dense, units: 1}\n"
+        "specforge: 2\nname: arrays\ninputs:\n  - {name: x, shape: [3]}\nnodes:\n  - {name: out, type: Dense, units: 1}\n"
         "outputs:\n  - {node: out, loss: mse}\noptimizer: {type: sgd}\ndata:\n  dataset: {type: npz, path: d.npz}\n"
         "  split: {test: 2, validation: 2}\ntrain: {epochs: 1}\n",
     )

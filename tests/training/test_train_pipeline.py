@@ -58,6 +58,7 @@ def test_train_writes_every_artefact_and_prints_where_they_are(toy, cli_run, tmp
     assert files == sorted(
         [
             "spec.yaml",
+            "graph.svg",
             "data.json",
             "preprocessors.json",
             "preprocessors.npz",
@@ -68,6 +69,7 @@ def test_train_writes_every_artefact_and_prints_where_they_are(toy, cli_run, tmp
             "predictions.png",
         ]
     )
+    assert "<svg" in (run / "graph.svg").read_text()
     for png in ("learning_curves.png", "predictions.png"):
         data = (run / png).read_bytes()
         assert data.startswith(PNG) and len(data) > 20_000

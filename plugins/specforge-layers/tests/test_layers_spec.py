@@ -104,7 +104,7 @@ def _spec_with(tmp_path, text):
     ],
 )
 def test_mistakes_are_positioned_diagnostics(tmp_path, nodes, message):
-    text = "specforge: 1\nname: bad\ninputs:\n  - {name: x, shape: [5]}\nnodes:\n" + nodes
+    text = "specforge: 2\nname: bad\ninputs:\n  - {name: x, shape: [5]}\nnodes:\n" + nodes
     text += "outputs:\n  - {node: out, loss: mse}\noptimizer: {type: sgd}\n"
     result = run("validate", str(_spec_with(tmp_path, text)))
     assert result.exit_code == 1

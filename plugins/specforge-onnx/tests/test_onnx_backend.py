@@ -163,7 +163,7 @@ def test_build_refuses_a_node_type_without_an_onnx_lowering(tmp_path):
 
     spec = tmp_path / "spec.yaml"
     spec.write_text(
-        "specforge: 1\nname: m\ninputs:\n  - {name: x, shape: [3]}\nnodes:\n  - {name: odd, type: Mystery}\n"
+        "specforge: 2\nname: m\ninputs:\n  - {name: x, shape: [3]}\nnodes:\n  - {name: odd, type: Mystery}\n"
         "outputs:\n  - {node: odd, loss: mse}\noptimizer: {type: sgd}\n"
     )
     with plugins_installed(("mystery", Plugin())):

@@ -86,7 +86,7 @@ def test_moons_are_scikit_learn_s_moons_for_the_seed():
 def _spec(tmp_path, dataset: str, preprocess: str = "[]") -> Path:
     path = tmp_path / "spec.yaml"
     path.write_text(
-        "specforge: 1\nname: s\ninputs:\n  - {name: x, shape: [2]}\nnodes:\n  - {name: out, type: Dense, units: 1}\n"
+        "specforge: 2\nname: s\ninputs:\n  - {name: x, shape: [2]}\nnodes:\n  - {name: out, type: Dense, units: 1}\n"
         "outputs:\n  - {node: out, loss: mse}\noptimizer: {type: sgd}\n"
         f"data:\n  dataset: {dataset}\n  preprocess: {preprocess}\n"
     )

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from ...diagnostics import Diagnostic
 from ...ir import Graph
 from ..load import Document, gc_paused
+from ..migrate import migrate_document
 from . import graph, sections, structure
 from .context import CheckContext, collect
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
 #: The passes, in order; documented in docs/architecture.md.
 PASSES = (
+    "migrate.migrate_document",
     "structure.check_top",
     "structure.check_inputs",
     "structure.check_nodes",
@@ -39,9 +41,17 @@ PASSES = (
 
 
 def check(doc: Document, registry: Registry) -> tuple[Graph | None, list[Diagnostic]]:
-    """Check a loaded document; return its Graph (None if any error) and all diagnostics."""
+    """Check a loaded document; return its Graph (None if any error) and all diagnostics.
+
+    A spec in an older format is first migrated in memory (with a warning);
+    positions still point into the file as written.
+    """
     with gc_paused():
-        return _check(doc, registry)
+        doc, migrated = migrate_document(doc, registry)
+        if any(d.is_error for d in migrated):
+            return None, migrated
+        graph, diags = _check(doc, registry)
+        return graph, migrated + diags if migrated else diags
 
 
 def _check(doc: Document, reg: Registry) -> tuple[Graph | None, list[Diagnostic]]:

@@ -216,7 +216,7 @@ def check_outputs_against_graph(
             GraphOutput(
                 out.node,
                 out.loss,
-                float(out.weight),
+                float(out.loss_weight),
                 tuple(out.metrics),
                 node.output_shape,
                 loss.targets if loss is not None else "values",

@@ -16,6 +16,7 @@ from ...diagnostics import Diagnostic
 from ...ir import GraphInput, OptimizerConfig
 from ...plugin import NodeType
 from ..errors import describe_value, pydantic_diagnostics
+from ..migrate import version_problem
 from ..models import (
     FORMAT_VERSION,
     TOP_LEVEL_KEYS,
@@ -37,20 +38,13 @@ def check_top(s: CheckContext, data: Any) -> Generator[Diagnostic, None, bool]:
                 "not-a-mapping",
                 f"a spec must be a mapping of keys (specforge, name, inputs, ...), not {what}",
                 (),
-                help="start the file with 'specforge: 1' and 'name: my_model'",
+                help=f"start the file with 'specforge: {FORMAT_VERSION}' and 'name: my_model'",
             )
         )
         return False
-    version = data.get("specforge")
-    if "specforge" in data and version != FORMAT_VERSION:
-        yield (
-            doc.diagnostic(
-                "unsupported-version",
-                f"unsupported spec format version {version!r}",
-                ("specforge",),
-                help=f"this specforge reads format version {FORMAT_VERSION}: write 'specforge: {FORMAT_VERSION}'",
-            )
-        )
+    problem = version_problem(doc)
+    if problem is not None:
+        yield problem
     header = dict(data)
     if "specforge" in data:
         header["specforge"] = FORMAT_VERSION  # a wrong version is reported above, once
