@@ -71,13 +71,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
 
+    from specforge.api import check_text
     from specforge.render import write_graph
     from specforge.render.dot import render_dot
     from specforge.render.layout import layout
     from specforge.render.mermaid import render_mermaid
     from specforge.render.scene import scene
     from specforge.render.svg import render_svg
-    from specforge.api import check_text
 
     text = block_spec(args.nodes)
     result = check_text(text)

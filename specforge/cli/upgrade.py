@@ -28,10 +28,10 @@ def upgrade(spec: str, output: str | None, in_place: bool) -> None:
     JSON keeps its indentation. The file is written atomically and keeps its
     permissions. A spec already in the current format is left alone.
     """
+    from ..api import check_text
     from ..atomic import atomic_write_text
     from ..diagnostics import render_text
     from ..registry import get_registry
-    from ..api import check_text
     from ..spec.load import SpecFileError, load
     from ..spec.migrate import FORMAT_VERSION, MigrationError, version_of, version_problem
     from ..spec.upgrade import upgrade_text

@@ -6,11 +6,11 @@ import copy
 from pathlib import Path
 
 import pytest
-from specforge.spec.load import load, loads
 
+from specforge.api import check_data, check_file, check_text
 from specforge.plugin import hookimpl
 from specforge.registry import get_registry
-from specforge.api import check_data, check_file, check_text
+from specforge.spec.load import load, loads
 from specforge.spec.migrate import FORMAT_VERSION, migrate_data, rename_key
 from specforge.testing import registry_with
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from specforge.plugin import hookimpl
 from specforge.api import check_file
+from specforge.plugin import hookimpl
 from specforge.spec.migrate import rename_key
 from specforge.spec.upgrade import detect_indent
 from specforge.testing import plugins_installed
