@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from ..diagnostics import Diagnostic, SpecError
-from ..ir import Graph
+from ..ir import Graph, GraphNode
 from ..loader import Document, load, loads
 from ..registry import Registry, get_registry
-from .check import check
+from .check import check_partial
 
 SpecLike = str | os.PathLike[str] | Mapping[str, Any] | Graph
 
@@ -31,6 +31,9 @@ class CheckResult:
     document: Document
     graph: Graph | None
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    #: The nodes whose shapes and parameter counts resolved, in topological order: all of
+    #: them when the spec is valid, and those the errors do not reach when it is not.
+    nodes: list[GraphNode] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -47,8 +50,8 @@ def check_document(
     """Check a loaded document; ``registry`` defaults to the installed plugins'."""
     if load_diags:
         return CheckResult(doc, None, load_diags)
-    graph, diags = check(doc, registry or get_registry())
-    return CheckResult(doc, graph, diags)
+    graph, diags, nodes = check_partial(doc, registry or get_registry())
+    return CheckResult(doc, graph, diags, nodes)
 
 
 def check_file(path: str | os.PathLike[str], *, registry: Registry | None = None) -> CheckResult:

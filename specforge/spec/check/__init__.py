@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...diagnostics import Diagnostic
-from ...ir import Graph
+from ...ir import Graph, GraphNode
 from ...loader import Document, gc_paused
 from ...registry import Registry
 from . import graph, sections, structure
@@ -37,11 +37,24 @@ PASSES = (
 
 def check(doc: Document, registry: Registry) -> tuple[Graph | None, list[Diagnostic]]:
     """Check a loaded document; return its Graph (None if any error) and all diagnostics."""
+    graph, diags, _ = check_partial(doc, registry)
+    return graph, diags
+
+
+def check_partial(
+    doc: Document, registry: Registry
+) -> tuple[Graph | None, list[Diagnostic], list[GraphNode]]:
+    """Like :func:`check`, plus the nodes whose shapes resolved even if the spec has
+    errors elsewhere (an editor shows their shapes while the spec is being written)."""
+    resolved: list[GraphNode] = []
     with gc_paused():
-        return _check(doc, registry)
+        graph, diags = _check(doc, registry, resolved)
+    return graph, diags, resolved
 
 
-def _check(doc: Document, reg: Registry) -> tuple[Graph | None, list[Diagnostic]]:
+def _check(
+    doc: Document, reg: Registry, resolved: list[GraphNode]
+) -> tuple[Graph | None, list[Diagnostic]]:
     s = CheckContext(doc, reg)
     diags: list[Diagnostic] = []
     data = doc.data
@@ -69,6 +82,7 @@ def _check(doc: Document, reg: Registry) -> tuple[Graph | None, list[Diagnostic]
                 )
     sections_ok = not any(d.is_error for d in diags[section_errors:])
     nodes, complete = collect(graph.check_graph(s), diags) if s.nodes else ([], False)
+    resolved.extend(nodes)
     outputs = collect(graph.check_outputs_against_graph(s, nodes), diags)
     if complete and outputs and len(outputs) == len(s.outputs):
         diags.extend(graph.check_reachability(s, nodes, outputs))
@@ -110,4 +124,4 @@ def _base_dir(doc: Document) -> Path:
     return Path(doc.file).resolve().parent
 
 
-__all__ = ["PASSES", "check"]
+__all__ = ["PASSES", "check", "check_partial"]
