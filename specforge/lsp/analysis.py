@@ -16,8 +16,9 @@ from urllib.parse import unquote, urlparse
 from ..ir import Graph, GraphNode
 from ..loader import Document
 from ..registry import Registry
-from ..spec.api import CheckResult, check_text
+from ..spec.api import CheckResult, check_document, check_text
 from .catalog import Names
+from .incremental import splice
 from .positions import split_lines
 
 
@@ -103,7 +104,15 @@ def analyze(
     """Check ``text``; carry the last good document and graph over from ``previous``."""
     file = file_of(uri)
     fmt = format_of(file, language_id)
-    result = check_text(text, file, format=fmt, registry=registry)
+    lines = split_lines(text)
+    spliced = None
+    if previous is not None and previous.document is not None and previous.format == fmt:
+        # Spliced in place: the previous analysis is dropped for this one.
+        spliced = splice(previous.document, previous.lines, text, lines)
+    if spliced is not None:
+        result = check_document(spliced, [], registry)
+    else:
+        result = check_text(text, file, format=fmt, registry=registry)
     parsed = result.document if result.document.data is not None else None
     return Analysis(
         uri=uri,
@@ -115,5 +124,5 @@ def analyze(
         document=parsed,
         last_good=parsed or (previous.last_good if previous else None),
         graph=result.graph or (previous.graph if previous else None),
-        lines=split_lines(text),
+        lines=lines,
     )
