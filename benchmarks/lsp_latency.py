@@ -133,10 +133,10 @@ async def run(nodes: int, edits: int, gap: float) -> dict[str, object]:
     client = bench.client
     env = dict(os.environ)
     await client.start_io(
-        *(
-            os.environ.get("LSP_SERVER_CMD", "").split()
-            or [sys.executable, "-m", "specforge", "lsp"]
-        ),
+        sys.executable,
+        "-m",
+        "specforge",
+        "lsp",
         cwd=str(ROOT),
         env=env,
     )

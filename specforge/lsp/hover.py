@@ -32,9 +32,7 @@ def name_doc(analysis: Analysis, name: str, kind: str, names: Names) -> str:
         return f"**{name}**: input\n\n{names.inputs.get(name, '')}".rstrip()
     node, current = analysis.node(name)
     if node is None:
-        return (
-            f"**{name}**: node\n\nits shape is not known: an error above it stops shape inference"
-        )
+        return f"**{name}**: node\n\nits shape is not known: an error in it, or in a node it reads, stops shape inference"
     pc = node.param_count
     counts = f"{pc.total:,} params"
     if pc.non_trainable:
