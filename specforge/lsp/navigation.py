@@ -24,6 +24,7 @@ from .analysis import Analysis
 from .positions import to_range
 
 _NAME = re.compile(NAME_PATTERN)
+_NAME_CHAR = re.compile(r"[A-Za-z0-9_.\-]")
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,10 @@ def _inner(span: Span, lines: Sequence[str], name: str) -> Span | None:
     text = lines[span.line - 1]
     raw = text[span.column - 1 : span.end_column - 1]
     if raw == name:
+        before = text[span.column - 2 : span.column - 1] if span.column > 1 else ""
+        after = text[span.end_column - 1 : span.end_column]
+        if _NAME_CHAR.match(before) or _NAME_CHAR.match(after):
+            return None  # the name has grown or shrunk since: not this name any more
         return span
     if len(raw) == len(name) + 2 and raw[0] in "\"'" and raw[-1] == raw[0] and raw[1:-1] == name:
         return Span(span.line, span.column + 1, span.end_line, span.end_column - 1)
