@@ -366,3 +366,17 @@ async def test_utf16_columns(client: LanguageClient):
     assert [(d.code, d.range) for d in published.diagnostics] == [
         ("unknown-optimizer", R(10, 27, 10, 30))
     ]
+
+
+async def test_shutdown_then_exit_ends_the_server_with_code_0():
+    # Its own server: the module's one is shut down by the fixture.
+    from pygls.lsp.client import LanguageClient as Client
+
+    own = Client("shutdown-test", "1")
+    await own.start_io(sys.executable, "-m", "specforge", "lsp", "--stdio")
+    await own.initialize_async(types.InitializeParams(capabilities=types.ClientCapabilities()))
+    own.initialized(types.InitializedParams())
+    assert await own.shutdown_async(None) is None
+    own.exit(None)
+    assert await asyncio.wait_for(own._server.wait(), TIMEOUT) == 0
+    await own.stop()
