@@ -144,9 +144,9 @@ def main(argv: list[str] | None = None) -> int:
     import keras
     import tensorflow as tf
 
+    from specforge.api import check_file
     from specforge.plugin import TrainingCallback
     from specforge.registry import get_registry
-    from specforge.spec.api import check_file
 
     backend = get_registry().backends["keras"]
     by_hand = hand_written(keras)
@@ -204,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         assert result.ok, result.diagnostics
 
         spec_b, hand_b = time_builds(
-            lambda g=graph: backend.build(g),
+            lambda g=graph: backend.build(g, registry=get_registry()),
             by_hand[name],
             args.repeats,
             keras.backend.clear_session,
@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
 
         x, y = synthetic(graph, args.samples)
         keras.backend.clear_session()
-        spec_model = backend.build(graph, seed=0)
+        spec_model = backend.build(graph, seed=0, registry=get_registry())
         keras.utils.set_random_seed(0)
         hand_model = by_hand[name]()
         xs = [x[i.name] for i in graph.inputs]

@@ -221,7 +221,7 @@ async def run(nodes: int, edits: int, gap: float) -> dict[str, object]:
     await client.stop()
 
     # The floor: the check itself, in process.
-    from specforge.spec.api import check_text
+    from specforge.api import check_text
 
     check_text(text, "chain.yaml")
     floor = []

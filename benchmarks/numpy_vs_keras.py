@@ -87,7 +87,7 @@ def synthetic(graph, n: int, rng: np.random.Generator) -> tuple[dict, dict]:
 
 def time_epochs(backend, graph, x, y, repeat: int) -> tuple[list[float], list[float]]:
     """Wall seconds and CPU seconds (all threads of this process) of ``repeat`` epochs."""
-    model = backend.build(graph, seed=0)
+    model = backend.build(graph, seed=0, registry=get_registry())
     warm = {k: v[:2048] for k, v in x.items()}, {k: v[:2048] for k, v in y.items()}
     backend.fit(model, *warm, epochs=1, batch_size=32, seed=0)
     walls, cpus = [], []

@@ -129,9 +129,9 @@ def scaling(sizes: tuple[int, ...], repeats: int) -> dict[int, dict[str, float]]
     CPU time (``time.process_time``) of this single-threaded process is what the
     code costs; wall time also counts whatever else the machine is running.
     """
-    from specforge.loader import loads
-    from specforge.spec.api import check_text
+    from specforge.api import check_text
     from specforge.spec.check import check
+    from specforge.spec.load import loads
 
     check_text(chain_spec(10))  # warm up: registry, validators
     results: dict[int, dict[str, float]] = {}

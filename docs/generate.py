@@ -267,7 +267,8 @@ def _names(reg: Registry, kind: str) -> str:
 
 
 def _limits() -> str:
-    from specforge import diagnostics, loader
+    from specforge import diagnostics
+    from specforge.spec import load as loader
 
     rows = [
         (

@@ -17,11 +17,11 @@ __version__ = "0.1.0"
 
 #: Public name -> module that defines it.
 _EXPORTS = {
-    "CheckResult": "spec.api",
-    "check_data": "spec.api",
-    "check_file": "spec.api",
-    "check_text": "spec.api",
-    "resolve": "spec.api",
+    "CheckResult": "api",
+    "check_data": "api",
+    "check_file": "api",
+    "check_text": "api",
+    "resolve": "api",
     "build": "builder",
     "Diagnostic": "diagnostics",
     "Span": "diagnostics",
@@ -32,7 +32,7 @@ _EXPORTS = {
     "GraphOutput": "ir",
     "DataConfig": "ir",
     "TrainConfig": "ir",
-    "SpecFileError": "loader",
+    "SpecFileError": "spec.load",
     "get_registry": "registry",
 }
 
@@ -40,12 +40,12 @@ __all__ = ["__version__", *sorted(_EXPORTS)]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors
     # ruff: noqa: F401 (re-exported through __getattr__ and __all__)
+    from .api import CheckResult, check_data, check_file, check_text, resolve
     from .builder import build
     from .diagnostics import Diagnostic, Span, SpecError
     from .ir import DataConfig, Graph, GraphInput, GraphNode, GraphOutput, TrainConfig
-    from .loader import SpecFileError
     from .registry import get_registry
-    from .spec.api import CheckResult, check_data, check_file, check_text, resolve
+    from .spec.load import SpecFileError
 
 
 def __getattr__(name: str) -> Any:

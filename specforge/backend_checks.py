@@ -58,11 +58,32 @@ def supported_names(registry: Any, backend: str, kind: str) -> list[str]:
     return sorted(n for (b, k, n) in registry.lowerings if b == backend and k == kind)
 
 
-def lowering_hint(registry: Any, backend: str, label: str, kind: str, name: str) -> str:
-    """Help for a name ``backend`` (shown as ``label``) cannot lower: who can, or what it has."""
+def _third_party_owner(registry: Any, kind: str, name: str) -> str | None:
+    """The plugin that registered node type ``name``, unless it is a built-in."""
+    if kind != "node":
+        return None
+    owner = registry.owner.get(("node_type", name))
+    builtin = any(p.name == owner and p.builtin for p in getattr(registry, "plugins", ()))
+    return owner if owner and not builtin else None
+
+
+def lowering_help(registry: Any, backend: str, label: str, kind: str, name: str) -> str:
+    """Help for a name ``backend`` (shown as ``label``) cannot lower: who can, or what it has.
+
+    A plugin's node type without a lowering for the backend names the plugin, whose
+    author can add one.
+    """
     others = sorted(
         {b for (b, k, n) in registry.lowerings if k == kind and n == name and b != backend}
     )
+    owner = _third_party_owner(registry, kind, name)
+    if owner is not None:
+        article = "an" if label[:1].lower() in "aeiou" else "a"
+        other = f"use --backend {others[0]}, which supports it, or " if others else ""
+        return (
+            f"plugin '{owner}' provides '{name}' without {article} {label} lowering; "
+            f"{other}ask its author for one (docs/plugins.md shows how)"
+        )
     base = f"install a plugin that lowers {kind} '{name}' for {label}"
     if others:
         return f"{base}, or use --backend {others[0]}, which supports it"

@@ -11,64 +11,31 @@ Nothing here imports a framework until a backend builds a model.
 
 from __future__ import annotations
 
-import importlib.util
-import inspect
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .diagnostics import Diagnostic, SpecError, did_you_mean
+from . import lower
+from .api import CheckResult, check_data, check_file
+from .diagnostics import Diagnostic, SpecError
 from .ir import Graph
+from .lower import select_backend
 from .plugin import Backend, BackendError
 from .registry import Registry, get_registry
-from .spec.api import CheckResult, check_data, check_file
 
 SpecInput = str | os.PathLike[str] | Mapping[str, Any] | Graph | CheckResult
 
 
-def select_backend(name: str, registry: Registry | None = None) -> Backend:
-    """The registered backend ``name`` with its framework importable, else a :class:`BackendError`."""
-    reg = registry or get_registry()
-    backend = reg.backends.get(name)
-    if backend is None:
-        known = ", ".join(sorted(reg.backends)) or "none"
-        hint = reg.failed_plugins_hint("backend", name) or did_you_mean(name, reg.backends)
-        raise BackendError(
-            f"backend '{name}' is not installed (installed backends: {known})", help=hint
-        )
-    missing = []
-    for module in backend.requires:
-        try:
-            found = importlib.util.find_spec(module.split(".")[0]) is not None
-        except (ImportError, ValueError):
-            found = False
-        if not found:
-            missing.append(module)
-    if missing:
-        others = sorted(n for n in reg.backends if n != name)
-        hints = ["install it with pip install 'specforge[tensorflow]'"] if name == "keras" else []
-        if others:
-            hints.append(
-                f"use --backend {others[0]}"
-                if name != "keras" or "numpy" not in others
-                else "use --backend numpy"
-            )
-        raise BackendError(
-            f"backend '{name}' needs {', '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} not installed",
-            help=", or ".join(hints) or None,
-        )
-    return backend
-
-
 def backend_diagnostics(
-    backend: Backend, result: CheckResult, registry: Registry | None = None
+    backend: Backend, result: CheckResult | Graph, registry: Registry
 ) -> list[Diagnostic]:
-    """What ``backend`` cannot build in a valid spec (a backend with a ``check`` method says)."""
-    check = getattr(backend, "check", None)
-    if check is None or result.graph is None:
+    """What ``backend`` cannot build in a valid spec (see :func:`specforge.lower.check`)."""
+    if isinstance(result, Graph):
+        return lower.check(result, registry, backend)
+    if result.graph is None:
         return []
-    return list(check(result.graph, registry=registry, document=result.document))
+    return lower.check(result.graph, registry, backend, result.document)
 
 
 def _checked(spec: SpecInput, registry: Registry) -> CheckResult | Graph:
@@ -103,7 +70,7 @@ def build(
         cannot lower (diagnostics with positions).
     :raises BackendError: unknown backend, or its framework is not installed.
     """
-    reg = registry or get_registry()
+    reg = registry or get_registry()  # the API's edge: below it, the registry is passed on
     checked = _checked(spec_or_path, reg)
     if isinstance(checked, CheckResult):
         if not checked.ok or checked.graph is None:
@@ -112,16 +79,12 @@ def build(
     else:
         graph = checked
     be = select_backend(backend, reg)
-    if isinstance(checked, CheckResult):
-        diagnostics = backend_diagnostics(be, checked, reg)
-        if diagnostics:
-            raise SpecError(diagnostics)
+    diagnostics = backend_diagnostics(be, checked, reg)
+    if any(d.is_error for d in diagnostics):
+        raise SpecError(diagnostics)
     if seed is None:
         seed = graph.seed
-    if "registry" in inspect.signature(be.build).parameters:
-        model = be.build(graph, seed=seed, registry=reg)
-    else:
-        model = be.build(graph, seed=seed)
+    model = be.build(graph, seed=seed, registry=reg)
     if weights is not None:
         be.set_weights(model, load_weights(weights, graph, reg))
     return model
@@ -151,12 +114,11 @@ def weights_file(path: str | os.PathLike[str], registry: Registry) -> tuple[Path
 
 
 def load_weights(
-    path: str | os.PathLike[str], graph: Graph, registry: Registry | None = None
+    path: str | os.PathLike[str], graph: Graph, registry: Registry
 ) -> dict[str, list[Any]]:
     """The weights stored at ``path`` (a model file or run directory), keyed by node name."""
-    reg = registry or get_registry()
-    file, be = weights_file(path, reg)
-    model = be.load(str(file), graph)
+    file, be = weights_file(path, registry)
+    model = be.load(str(file), graph, registry=registry)
     weights = be.get_weights(model)
     expected = {n.name for n in graph.nodes if n.param_count.total}
     if set(weights) != expected:

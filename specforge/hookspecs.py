@@ -19,6 +19,13 @@ Registry hooks are called once, plugin by plugin, the first time specforge
 needs the registry, never at import time. Hook wrappers are refused: there is
 nothing to wrap.
 
+A plugin declares the plugin API it is written for at module level (or as a
+class attribute of a plugin object): ``SPECFORGE_API = 2``, this API. One
+declaring a newer API than specforge knows is refused with the reason. One
+declaring 1, or nothing, is written for API 1 (lowerings without the lowering
+context, backends whose ``build``/``load`` take no registry): what it registers
+is wrapped once, at registration, and keeps working.
+
 Phases, in the order specforge uses them:
 
 1. *Vocabulary* (``register_node_types``, ``register_activations``,
@@ -51,17 +58,22 @@ def register_node_types(register: Callable[[Any], None]) -> None:
 
     :param register: call ``register(node_type)`` with an instance of a
         :class:`specforge.plugin.NodeType` subclass. Its ``name`` is the spec
-        name (``Dense``); its ``Params`` pydantic model validates the node's
-        parameters (unknown keys are errors, each reported at its line);
+        name (``Dense``); its ``params_model`` (a pydantic model) validates the
+        node's parameters (unknown keys are errors, each reported at its line);
         ``min_inputs``/``max_inputs`` bound the number of inputs;
         ``output_shape`` and ``param_count`` give static shape inference and
         parameter counts (raise :class:`specforge.plugin.ShapeError` for inputs
-        that do not fit), so ``validate`` and ``summary`` need no framework.
-        A node type without ``output_shape`` or ``Params`` is refused.
+        that do not fit), so ``validate`` and ``summary`` need no framework;
+        ``warnings`` may yield :class:`specforge.plugin.NodeWarning` s about a
+        valid node that is probably not what was meant (Dense on an input of
+        rank 2 or more). A node type without ``output_shape`` or a parameter
+        model is refused.
     :return: nothing; the return value is ignored.
 
     Backends learn to run the node type through ``register_lowerings``; check
-    all of it against Keras with :func:`specforge.testing.check_node_type`.
+    all of it against Keras with :func:`specforge.testing.check_node_type`. The
+    built-in ``specforge/default_plugins/dense.py`` is a whole node-type plugin
+    in one file.
 
     Example (``plugins/specforge-layers``)::
 
@@ -127,11 +139,10 @@ def register_optimizers(register: Callable[[Any], None]) -> None:
     Called once, when the registry is first built.
 
     :param register: call ``register(optimizer)`` with a
-        :class:`specforge.plugin.Optimizer`, whose ``params`` pydantic model
-        validates the optimizer's keys (``learning_rate``, ``momentum``, ...)
-        and whose ``default_learning_rate`` is filled into the resolved spec.
-        Backends implement it through ``register_lowerings`` (kind
-        ``optimizer``).
+        :class:`specforge.plugin.Optimizer`, whose ``params_model`` (a pydantic
+        model) validates the optimizer's keys (``learning_rate``, ``momentum``,
+        ...); its defaults are filled into the resolved spec. Backends implement
+        it through ``register_lowerings`` (kind ``optimizer``).
     :return: nothing.
     """
 
@@ -161,13 +172,18 @@ def register_backends(register: Callable[[Any], None]) -> None:
     called by ``build``, ``train``, ``evaluate`` and ``predict``.
 
     :param register: call ``register(backend)`` with an instance of a
-        :class:`specforge.plugin.Backend` subclass: ``build``, ``save``,
-        ``load``, ``fit``, ``evaluate``, ``predict``, ``get_weights``,
+        :class:`specforge.plugin.Backend` subclass: ``build(graph, *, seed,
+        registry)`` and ``load(path, graph, *, registry)`` lower with the
+        lowerings of the registry they are given (never a process-wide one),
+        ``save``, ``fit``, ``evaluate``, ``predict``, ``get_weights``,
         ``set_weights``, with data as dicts of arrays keyed by input and output
-        names and weights as ``{node: [arrays in Keras's order]}``. An optional
-        ``check(graph, registry=, document=)`` method returns positioned
-        diagnostics for what the backend cannot build. Set ``can_train = False``
-        for an inference-only backend, whose ``fit`` raises
+        names and weights as ``{node: [arrays in Keras's order]}``. Before
+        ``build``, one coverage pass reports every name of the spec without a
+        lowering for the backend, for the kinds in its ``lowering_kinds``
+        (``unsupported-by-backend``, named after its ``label``); its optional
+        ``check(graph, *, registry, document)`` adds the rules of that backend
+        alone (Keras cannot train through a step function). Set ``can_train =
+        False`` for an inference-only backend, whose ``fit`` raises
         :class:`specforge.plugin.BackendError`. A backend imports its framework
         lazily, inside its methods, never at module import: ``validate`` and
         ``summary`` load every plugin and must stay fast.
@@ -199,24 +215,29 @@ def register_lowerings(register: Callable[..., None]) -> None:
         ``activation``, ``loss``, ``optimizer``, ``metric``, ``initializer``
         or ``import`` (a rule turning the backend's saved layer, named by its
         class name, back into a spec node), ``name`` the registered name, and
-        ``implementation`` whatever that backend documents for that kind:
-        the Keras backend a callable ``(node, inputs) -> KerasTensor`` building
-        one layer named ``node.name`` (:mod:`specforge.keras_backend`), the
-        NumPy backend a :class:`specforge.numpy_backend.lowering.NodeLowering`
-        (``init``, ``forward``, ``backward``, optional ``update_state``), the
-        ONNX backend a callable ``(builder, node, inputs) -> value name``
-        (``specforge_onnx.lowering``). Registering the same (backend, kind,
-        name) twice is an error naming both plugins; an unknown ``kind`` is
-        reported.
+        ``implementation`` whatever that backend documents for that kind.
+        Node lowerings and import rules receive a
+        :class:`specforge.plugin.LoweringContext` first: the registry the model
+        is built with, and the backend's helpers. Keras: ``fn(ctx, node,
+        inputs) -> KerasTensor`` building one layer named ``node.name``, with
+        ``ctx.activation(name)`` and ``ctx.initializer(name)`` for the names in
+        its parameters, and ``fn(ctx, layer) -> dict`` import rules; NumPy: a
+        :class:`specforge.plugin.NodeLowering` whose methods take ``ctx`` first
+        (``init``, ``forward``, ``backward``, optional ``update_state``); ONNX:
+        ``fn(ctx, node, inputs) -> value name``. The other kinds are values
+        (``"relu"``) or plain functions of their own arguments. Registering the
+        same (backend, kind, name) twice is an error naming both plugins; an
+        unknown ``kind`` is reported. ``docs/plugins.md`` has the contract of
+        every kind on every built-in backend.
     :return: nothing.
 
-    Example::
+    Example (``specforge/default_plugins/dense.py``)::
 
         @hookimpl
         def register_lowerings(register):
-            register("keras", "node", "Dropout", lower_dropout)
-            register("keras", "import", "Dropout", import_dropout)
-            register("numpy", "node", "Dropout", DropoutLowering())
+            register("keras", "node", "Dense", lower_keras)  # fn(ctx, node, inputs)
+            register("keras", "import", "Dense", import_keras)  # fn(ctx, layer)
+            register("numpy", "node", "Dense", DenseLowering())
     """
 
 
@@ -235,7 +256,8 @@ def register_datasets(register: Callable[[Any], None]) -> None:
         ``params_model`` (every key of ``data.dataset`` but ``type`` is
         validated by it, with positioned diagnostics), and ``load(params) ->``
         :class:`specforge.plugin.Dataset`. Loaders read local files or
-        generate data (never download at run time), are deterministic for
+        generate data (downloads go through :func:`specforge.plugin.fetch`:
+        checked by SHA-256, cached, atomic, mirror-aware), are deterministic for
         given parameters (take a ``seed``), and raise
         :class:`specforge.plugin.DataError` with a ``help`` line when a file
         is missing or malformed.

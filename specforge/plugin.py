@@ -21,23 +21,37 @@ API (see ``specforge/default_plugins/``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import pluggy
 from pydantic import BaseModel, ConfigDict
 
+from .atomic import atomic_path, atomic_write_bytes, atomic_write_text
 from .backend_checks import Reporter as BackendReporter
-from .backend_checks import lowering_hint
+from .backend_checks import lowering_help
 from .data.dataset import DataError, Dataset
 from .data.preprocessor import Preprocessor
+from .lowering import LoweringContext, NodeLowering, Unsupported
 
-#: Version of the plugin API. A plugin may declare ``SPECFORGE_API = 1`` at module
-#: level; a plugin declaring a newer major version than this is refused with a clear
-#: message instead of failing in obscure ways.
-API_VERSION = 1
+if TYPE_CHECKING:  # imported on first use by __getattr__ below
+    from .data.fetch import RemoteFile, fetch
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .diagnostics import Diagnostic
+    from .registry import Registry
+
+#: Version of the plugin API. A plugin declares ``SPECFORGE_API = 2`` at module level
+#: (or as a class attribute of a plugin object); one declaring a newer version than this
+#: is refused with a clear message instead of failing in obscure ways. A plugin declaring
+#: 1, or nothing, is written for API 1: what it registers is wrapped once, at
+#: registration, so that it keeps working (:mod:`specforge.compat`).
+API_VERSION = 2
 
 hookimpl = pluggy.HookimplMarker("specforge")
+
+#: The plugin-API-1 name of :func:`lowering_help`.
+lowering_hint = lowering_help
 
 Shape = tuple[int, ...]
 
@@ -100,16 +114,33 @@ class BackendError(Exception):
         self.message, self.help = message, help
 
 
+class NodeWarning(NamedTuple):
+    """A warning about one node, from :meth:`NodeType.warnings`.
+
+    ``message`` continues "node '<name>' ..." (the checker prefixes the node's
+    name); ``help`` is the fix line, or None.
+    """
+
+    code: str
+    message: str
+    help: str | None = None
+
+
 class NodeType:
     """A kind of node a spec can use (``type: Dense``).
 
-    Subclasses set ``name`` and ``Params`` and implement :meth:`output_shape` and
-    :meth:`param_count`. Both receive validated parameters and the static shapes
-    (batch axis excluded) of the node's inputs, in order. Backends lower node types
-    through the ``register_lowerings`` hook, so a node type knows nothing about Keras.
+    Subclasses set ``name`` and ``params_model`` (a :class:`Params` subclass) and
+    implement :meth:`output_shape` and :meth:`param_count`. Both receive validated
+    parameters and the static shapes (batch axis excluded) of the node's inputs, in
+    order. Backends lower node types through the ``register_lowerings`` hook, so a
+    node type knows nothing about Keras.
+
+    ``Params`` is the API-1 name of ``params_model``: a subclass may set either,
+    and both name the same model.
     """
 
     name: ClassVar[str]
+    params_model: ClassVar[type[BaseModel]] = NoParams
     Params: ClassVar[type[BaseModel]] = NoParams
     #: Fewest and most inputs the node accepts (None: no upper bound).
     min_inputs: ClassVar[int] = 1
@@ -121,31 +152,27 @@ class NodeType:
     activation_params: ClassVar[tuple[str, ...]] = ()
     initializer_params: ClassVar[tuple[str, ...]] = ()
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own = vars(cls)
+        if "params_model" in own:
+            cls.Params = cls.params_model
+        elif "Params" in own:
+            cls.params_model = cls.Params
+
     def output_shape(self, params: Any, input_shapes: Sequence[Shape]) -> Shape:
         raise NotImplementedError
 
     def param_count(self, params: Any, input_shapes: Sequence[Shape]) -> ParamCount:
         return ParamCount()
 
-    def warnings(
-        self, params: Any, input_shapes: Sequence[Shape], output_shape: Shape
-    ) -> Iterable[NodeWarning]:
-        """Legal but probably unintended uses, reported as warnings by ``validate``.
+    def warnings(self, params: Any, input_shapes: Sequence[Shape]) -> Iterable[NodeWarning]:
+        """Warnings about a node that is valid but probably not what was meant.
 
-        Called after shape inference succeeded. A warning that a node's first
-        input already received is not repeated for the node (a chain of Dense
-        nodes on a rank-2 input is reported once, at its first node).
+        Called after :meth:`output_shape` succeeded, with the same arguments;
+        yield :class:`NodeWarning` s (code, message, help). Default: none.
         """
         return ()
-
-
-@dataclass(frozen=True)
-class NodeWarning:
-    """A warning about one node: ``message`` continues "node 'NAME' ..."."""
-
-    code: str
-    message: str
-    help: str | None = None
 
 
 @dataclass(frozen=True)
@@ -202,14 +229,21 @@ class OptimizerParams(Params):
 
 @dataclass(frozen=True)
 class Optimizer:
-    """An optimizer usable as ``optimizer.type``, with its parameter model."""
+    """An optimizer usable as ``optimizer.type``, with its parameter model.
+
+    ``params_model`` validates the optimizer's keys (``learning_rate``, ...); its
+    defaults are the resolved spec's. ``description`` is keyword-only.
+    """
 
     name: str
-    params: type[BaseModel] = OptimizerParams
+    params_model: type[BaseModel] = OptimizerParams
     aliases: tuple[str, ...] = ()
-    #: Default learning rate (Keras's), filled into the resolved spec.
-    default_learning_rate: float = 0.001
-    description: str = ""
+    description: str = field(default="", kw_only=True)
+
+    @property
+    def params(self) -> type[BaseModel]:
+        """The API-1 name of :attr:`params_model`."""
+        return self.params_model
 
 
 @dataclass(frozen=True)
@@ -258,6 +292,8 @@ class Backend:
 
     name: ClassVar[str]
     description: ClassVar[str] = ""
+    #: What the backend is called in messages ("has no Keras lowering"); default: ``name``.
+    label: ClassVar[str] = ""
     #: Default file suffix of saved models (".keras", ".npz").
     file_suffix: ClassVar[str] = ""
     #: Importable modules the backend needs: a missing one is an environment error (exit 2).
@@ -265,16 +301,40 @@ class Backend:
     #: False for inference-only backends (``onnx``): ``fit`` raises :class:`BackendError`,
     #: and ``train`` can refuse before loading any data.
     can_train: ClassVar[bool] = True
+    #: The lowering kinds the backend needs for every name a spec uses: the shared
+    #: coverage pass reports each such name without a lowering for this backend
+    #: (``unsupported-by-backend``) before :meth:`build` is called. An inference-only
+    #: backend needs no loss or optimizer lowerings.
+    lowering_kinds: ClassVar[tuple[str, ...]] = (
+        "node",
+        "activation",
+        "initializer",
+        "loss",
+        "metric",
+        "optimizer",
+    )
 
-    def build(self, graph: Any, *, seed: int | None = None) -> Any:
-        """Lower a resolved Graph into a compiled, trainable model."""
+    def check(
+        self, graph: Any, *, registry: Registry, document: Any = None
+    ) -> Iterable[Diagnostic]:
+        """Rules of this backend alone (beyond lowering coverage), as positioned diagnostics.
+
+        E.g. Keras cannot train through a step activation. Called after the shared
+        coverage pass; a diagnostic at the same position as one of the pass's
+        replaces it (the backend's explanation is better). Use
+        :class:`BackendReporter` for positions.
+        """
+        return ()
+
+    def build(self, graph: Any, *, seed: int | None = None, registry: Registry) -> Any:
+        """Lower a resolved Graph into a compiled, trainable model, with ``registry``'s lowerings."""
         raise NotImplementedError
 
     def save(self, model: Any, path: str) -> None:
-        """Write the model to ``path`` atomically."""
+        """Write the model to ``path`` atomically (:func:`atomic_path` helps)."""
         raise NotImplementedError
 
-    def load(self, path: str, graph: Any) -> Any:
+    def load(self, path: str, graph: Any, *, registry: Registry) -> Any:
         """Read a model written by :meth:`save` (safely: no code execution)."""
         raise NotImplementedError
 
@@ -355,6 +415,15 @@ def freeze(value: Any) -> Any:
     return value
 
 
+def __getattr__(name: str) -> Any:
+    # The download helpers import urllib (25 ms): only plugins that download pay for it.
+    if name in ("fetch", "RemoteFile"):
+        from .data import fetch as _fetch
+
+        return getattr(_fetch, name)
+    raise AttributeError(f"module 'specforge.plugin' has no attribute {name!r}")
+
+
 __all__ = [
     "API_VERSION",
     "Activation",
@@ -366,8 +435,10 @@ __all__ = [
     "DatasetType",
     "Initializer",
     "Loss",
+    "LoweringContext",
     "Metric",
     "NoParams",
+    "NodeLowering",
     "NodeType",
     "NodeWarning",
     "Optimizer",
@@ -376,9 +447,16 @@ __all__ = [
     "Params",
     "Preprocessor",
     "PreprocessorType",
+    "RemoteFile",
     "Shape",
     "ShapeError",
     "TrainingCallback",
+    "Unsupported",
+    "atomic_path",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "fetch",
     "hookimpl",
+    "lowering_help",
     "lowering_hint",
 ]

@@ -28,6 +28,7 @@ import pluggy
 from pydantic import BaseModel
 
 from . import hookspecs
+from .compat import adapt_backend, adapt_lowering, plugin_api
 from .plugin import (
     API_VERSION,
     Activation,
@@ -49,11 +50,14 @@ DISABLE_ENV = "SPECFORGE_DISABLE_PLUGINS"
 #: The built-in plugins, registered in this order before any third-party plugin.
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "specforge.default_plugins.vocabulary",
-    "specforge.default_plugins.node_types",
+    "specforge.default_plugins.dense",
+    "specforge.default_plugins.flatten",
+    "specforge.default_plugins.concatenate",
     "specforge.default_plugins.datasets",
     "specforge.default_plugins.preprocessors",
-    "specforge.default_plugins.keras_backend",
-    "specforge.default_plugins.numpy_backend",
+    "specforge.default_plugins.backends",
+    "specforge.default_plugins.keras_names",
+    "specforge.default_plugins.numpy_names",
 )
 
 #: Registry kinds: hook name -> (kind, expected class).
@@ -515,6 +519,8 @@ def build_registry(
         )
         for impl in impls:
             plugin_name = impl.plugin_name
+            # What an API-1 plugin registers is wrapped once, here, into the API-2 contract.
+            api = plugin_api(impl.plugin)
             staged: list[tuple[str, str, Any, tuple[str, ...]]] = []
             errors: list[str] = []
 
@@ -528,12 +534,14 @@ def build_registry(
                     *,
                     _staged=staged,
                     _errors=errors,
+                    _api=api,
                 ) -> None:
                     if kind not in LOWERING_KINDS:
                         _errors.append(
                             f"unknown lowering kind {kind!r} (expected one of {', '.join(LOWERING_KINDS)})"
                         )
                         return
+                    implementation = adapt_lowering(_api, backend, kind, implementation)
                     _staged.append(
                         (
                             "lowering",
@@ -553,11 +561,14 @@ def build_registry(
                     _expected: type = expected,
                     _staged=staged,
                     _errors=errors,
+                    _api=api,
                 ) -> None:
                     wrong = _check_item(_kind, _expected, item)
                     if wrong:
                         _errors.append(wrong)
                         return
+                    if _kind == "backend":
+                        item = adapt_backend(_api, item)
                     _staged.append((_kind, item.name, item, tuple(getattr(item, "aliases", ()))))
 
             try:

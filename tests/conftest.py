@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +65,21 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("invalid_case", files, ids=[p.name for p in files])
 
 
+@pytest.fixture(autouse=True)
+def _offline_data_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No test downloads anything or touches the user's data cache.
+
+    Downloads go to a closed port on 127.0.0.1 (a refused connection, which is
+    not retried) and the cache to a fresh folder (created only if written to);
+    tests of downloads point both at their own local server and folder.
+    """
+    monkeypatch.setenv("SPECFORGE_DATASETS_MIRROR", "http://127.0.0.1:9")
+    home = tmp_path_factory.getbasetemp() / "specforge-data" / uuid.uuid4().hex
+    monkeypatch.setenv("SPECFORGE_DATA_HOME", str(home))
+
+
 @pytest.fixture(scope="session")
 def seed_counts() -> dict[str, int]:
     return dict(SEED_COUNTS)
@@ -75,7 +91,7 @@ def core_codes() -> dict[str, list[str]]:
     spec = ROOT / "specforge" / "spec"
     return emitted_codes(
         [
-            ROOT / "specforge" / "loader.py",
+            ROOT / "specforge" / "spec" / "load.py",
             *spec.glob("*.py"),
             # The data and train sections' codes have their fixtures in tests/training/.
             *(p for p in (spec / "check").glob("*.py") if p.name != "sections.py"),

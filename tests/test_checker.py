@@ -6,8 +6,8 @@ import textwrap
 
 import pytest
 
+from specforge.api import check_data, check_text, resolve
 from specforge.diagnostics import SpecError
-from specforge.spec.api import check_data, check_text, resolve
 
 
 def check(text: str):

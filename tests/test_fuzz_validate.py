@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from specforge.api import check_text
 from specforge.cli import cli
-from specforge.spec.api import check_text
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 SEEDS = sorted(p for p in SPECS.iterdir() if p.suffix in (".yaml", ".json"))

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from specforge.api import check_data, resolve
 from specforge.ir import topological_order
-from specforge.spec.api import check_data, resolve
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 

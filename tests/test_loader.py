@@ -7,9 +7,9 @@ import math
 import pytest
 import yaml
 
-from specforge import loader
 from specforge.diagnostics import Span
-from specforge.loader import MAX_ALIASES, MAX_DEPTH, SpecFileError, load, loads
+from specforge.spec import load as loader
+from specforge.spec.load import MAX_ALIASES, MAX_DEPTH, SpecFileError, load, loads
 
 
 def value(text: str, key: str = "x"):

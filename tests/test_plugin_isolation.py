@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from specforge.api import check_text
 from specforge.plugin import DatasetType, NodeType, NoParams, hookimpl
 from specforge.registry import load_registry
-from specforge.spec.api import check_text
 from specforge.testing import make_distribution, plugins_installed
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -278,7 +278,7 @@ def test_a_raising_hook_in_the_cli_is_a_warning_on_every_command(cli_run, tmp_pa
 class SecondDense:
     @hookimpl
     def register_node_types(self, register):
-        from specforge.default_plugins.node_types import Dense
+        from specforge.default_plugins.dense import Dense
 
         register(Dense())
 
@@ -294,9 +294,9 @@ def test_a_second_dense_is_reported_naming_both_plugins_and_the_built_in_kept():
     (problem,) = reg.problems
     assert problem.render() == (
         "plugin 'dense-again' (duplicate): registers node type 'Dense', which plugin "
-        "'specforge.default_plugins.node_types' already provides; the second registration is ignored"
+        "'specforge.default_plugins.dense' already provides; the second registration is ignored"
     )
-    assert reg.owner[("node_type", "Dense")] == "specforge.default_plugins.node_types"
+    assert reg.owner[("node_type", "Dense")] == "specforge.default_plugins.dense"
     wide_deep = (ROOT / "specs" / "wide_deep.yaml").read_text()
     assert check_text(wide_deep, registry=reg).graph.total_params == 3479
 
@@ -330,7 +330,7 @@ def test_a_second_lowering_for_the_same_backend_and_name_is_a_duplicate():
     reg = load_registry([("lowers-dense", SecondKerasDense())], entry_points=False)
     (problem,) = reg.problems
     assert (
-        "registers lowering 'keras:node:Dense', which plugin 'specforge.default_plugins.keras_backend' already provides"
+        "registers lowering 'keras:node:Dense', which plugin 'specforge.default_plugins.dense' already provides"
         in problem.message
     )
 
@@ -364,7 +364,7 @@ class MisspeltHook:
 
 
 class FromTheFuture:
-    SPECFORGE_API = 2
+    SPECFORGE_API = 3
 
     @hookimpl
     def register_node_types(self, register):
@@ -397,7 +397,7 @@ class RegistersJunk:
             "validate",
             "unknown hook 'register_node_type' (did you mean 'register_node_types'?)",
         ),
-        (FromTheFuture(), "validate", "declares plugin API 2, this specforge supports API 1"),
+        (FromTheFuture(), "validate", "declares plugin API 3, this specforge supports API 2"),
         (WrapperHook(), "validate", "register_node_types is declared as a hook wrapper"),
     ],
     ids=["misspelt-hook", "newer-api", "wrapper"],
@@ -428,7 +428,7 @@ def test_the_plugin_listing_records_what_each_plugin_added_even_next_to_failures
     by_name = {p.name: p for p in reg.plugins}
     assert by_name["good"].provides == {"node_type": ["Twice"]}
     assert by_name["raiser"].provides == {}
-    assert by_name["specforge.default_plugins.node_types"].builtin
+    assert by_name["specforge.default_plugins.dense"].builtin
 
 
 def test_plugins_installed_restores_the_registry():

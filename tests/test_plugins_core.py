@@ -6,9 +6,9 @@ import textwrap
 
 from pydantic import Field
 
+from specforge.api import check_text
 from specforge.plugin import NodeType, ParamCount, Params, ShapeError, hookimpl
 from specforge.registry import load_registry
-from specforge.spec.api import check_text
 
 
 class DropoutParams(Params):
@@ -162,7 +162,7 @@ def test_a_duplicate_node_type_name_is_reported_naming_both_plugins():
 
 
 def test_a_duplicate_of_a_built_in_is_reported_and_the_built_in_kept():
-    from specforge.default_plugins.node_types import Dense
+    from specforge.default_plugins.dense import Dense
 
     class Shadow:
         @hookimpl
@@ -172,8 +172,8 @@ def test_a_duplicate_of_a_built_in_is_reported_and_the_built_in_kept():
     reg = registry(("specforge-shadow", Shadow()))
     [problem] = reg.problems
     assert problem.stage == "duplicate"
-    assert "'specforge.default_plugins.node_types'" in problem.message
-    assert reg.owner[("node_type", "Dense")] == "specforge.default_plugins.node_types"
+    assert "'specforge.default_plugins.dense'" in problem.message
+    assert reg.owner[("node_type", "Dense")] == "specforge.default_plugins.dense"
 
 
 def test_a_misspelt_hook_name_is_reported_not_ignored():
@@ -235,7 +235,7 @@ def test_the_disable_variable_skips_third_party_plugins(monkeypatch):
 
 def test_builtins_register_through_the_same_hooks():
     reg = registry()
-    assert reg.owner[("node_type", "Dense")] == "specforge.default_plugins.node_types"
+    assert reg.owner[("node_type", "Dense")] == "specforge.default_plugins.dense"
     assert reg.owner[("activation", "relu")] == "specforge.default_plugins.vocabulary"
     assert reg.problems == []
 

@@ -6,9 +6,9 @@ import json
 
 from click.testing import CliRunner
 
+from specforge.api import check_text
 from specforge.cli import cli
 from specforge.diagnostics import Related, Span
-from specforge.spec.api import check_text
 
 SPEC = """specforge: 1
 name: dup

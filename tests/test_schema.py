@@ -9,10 +9,11 @@ import jsonschema
 import pytest
 from pydantic import BaseModel, ConfigDict
 
-from specforge.loader import load
+from specforge.api import json_schema
 from specforge.plugin import NodeType, ParamCount, Params, hookimpl
 from specforge.registry import load_registry
-from specforge.spec.schema import hoist_defs, json_schema
+from specforge.spec.load import load
+from specforge.spec.schema import hoist_defs
 
 INVALID = Path(__file__).resolve().parent / "fixtures" / "invalid"
 

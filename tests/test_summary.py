@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from specforge.spec.api import resolve
+from specforge.api import resolve
 from specforge.summary import summary_data, summary_text
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"

@@ -7,11 +7,22 @@ honest about its own tolerances.
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 
-from specforge.default_plugins.node_types import Dense, DenseParams
-from specforge.plugin import Backend, DatasetType, NoParams, ParamCount, PreprocessorType, hookimpl
+from specforge.default_plugins.dense import Dense, DenseParams
+from specforge.plugin import (
+    API_VERSION,
+    Backend,
+    DatasetType,
+    NoParams,
+    ParamCount,
+    PreprocessorType,
+    hookimpl,
+)
+from specforge.registry import BUILTIN_PLUGINS
 from specforge.testing import (
     ConformanceError,
     check_backend,
@@ -25,7 +36,7 @@ from specforge.testing import (
 keras_only = pytest.mark.keras
 
 
-def _keras_dense(node, inputs):
+def _keras_dense(ctx, node, inputs):
     import keras
 
     p = node.params
@@ -35,7 +46,7 @@ def _keras_dense(node, inputs):
 
 
 def _numpy_dense():
-    from specforge.numpy_backend.builtins import DenseLowering
+    from specforge.default_plugins.dense import DenseLowering
 
     return DenseLowering()
 
@@ -44,7 +55,7 @@ def plugin(node_type, *, keras=_keras_dense, numpy=None, imports=None):
     """A plugin registering ``node_type`` with the given lowerings."""
 
     class Plugin:
-        SPECFORGE_API = 1
+        SPECFORGE_API = 2
 
         @hookimpl
         def register_node_types(self, register):
@@ -122,13 +133,13 @@ def test_a_wrong_shape_inference_is_caught():
         check_node_type("Affine", {"units": 3}, [(4,)], registry=reg)
 
 
-def _two_layers(node, inputs):
+def _two_layers(ctx, node, inputs):
     import keras
 
     return keras.layers.Dense(2, name=node.name)(keras.layers.Dense(2)(inputs[0]))
 
 
-def _misnamed(node, inputs):
+def _misnamed(ctx, node, inputs):
     import keras
 
     return keras.layers.Dense(node.params.units, name="something_else")(inputs[0])
@@ -152,34 +163,34 @@ class OffForward:
     def __init__(self):
         self.inner = _numpy_dense()
 
-    def init(self, node, rng):
-        return self.inner.init(node, rng)
+    def init(self, ctx, node, rng):
+        return self.inner.init(ctx, node, rng)
 
-    def trainable(self, node):
-        return self.inner.trainable(node)
+    def trainable(self, ctx, node):
+        return self.inner.trainable(ctx, node)
 
-    def forward(self, node, weights, inputs, training):
-        out, cache = self.inner.forward(node, weights, inputs, training)
+    def forward(self, ctx, node, weights, inputs, training):
+        out, cache = self.inner.forward(ctx, node, weights, inputs, training)
         return out * np.float32(1.001), cache
 
-    def backward(self, node, weights, cache, grad_output):
-        return self.inner.backward(node, weights, cache, grad_output * np.float32(1.001))
+    def backward(self, ctx, node, weights, cache, grad_output):
+        return self.inner.backward(ctx, node, weights, cache, grad_output * np.float32(1.001))
 
 
 class OffBackward(OffForward):
-    def forward(self, node, weights, inputs, training):
-        return self.inner.forward(node, weights, inputs, training)
+    def forward(self, ctx, node, weights, inputs, training):
+        return self.inner.forward(ctx, node, weights, inputs, training)
 
-    def backward(self, node, weights, cache, grad_output):
-        (gx,), gw = self.inner.backward(node, weights, cache, grad_output)
+    def backward(self, ctx, node, weights, cache, grad_output):
+        (gx,), gw = self.inner.backward(ctx, node, weights, cache, grad_output)
         return [gx * np.float32(1.01)], gw
 
 
 class AllFrozen(OffBackward):
-    def backward(self, node, weights, cache, grad_output):
-        return self.inner.backward(node, weights, cache, grad_output)
+    def backward(self, ctx, node, weights, cache, grad_output):
+        return self.inner.backward(ctx, node, weights, cache, grad_output)
 
-    def trainable(self, node):
+    def trainable(self, ctx, node):
         return [False, False]
 
 
@@ -218,7 +229,7 @@ def test_a_missing_update_of_moving_statistics_is_caught():
     from specforge_layers.node_types import BatchNormalization
 
     class Forgetful(layers.BatchNormalizationLowering):
-        def update_state(self, node, weights, cache):
+        def update_state(self, ctx, node, weights, cache):
             pass
 
     reg = plugin(BatchNormalization(), keras=lower_batch_normalization, numpy=Forgetful())
@@ -249,11 +260,11 @@ def _my_dense_class():
 def test_an_import_rule_that_loses_a_setting_is_caught():
     my_dense = _my_dense_class()
 
-    def lower(node, inputs):
+    def lower(ctx, node, inputs):
         p = node.params
         return my_dense(p.units, use_bias=p.use_bias, name=node.name)(inputs[0])
 
-    def forgetful_rule(layer):
+    def forgetful_rule(ctx, layer):
         return {"type": "Affine", "units": layer.units}  # use_bias forgotten
 
     reg = plugin(Affine(), keras=lower, imports={"MyDense": forgetful_rule})
@@ -285,8 +296,8 @@ class Shifted(Backend):
 
         self.inner = get_registry().backends["numpy"]
 
-    def build(self, graph, *, seed=None):
-        return self.inner.build(graph, seed=seed)
+    def build(self, graph, *, seed=None, registry):
+        return self.inner.build(graph, seed=seed, registry=registry)
 
     def set_weights(self, model, weights):
         self.inner.set_weights(model, weights)
@@ -441,7 +452,7 @@ def test_preprocessor_mistakes_are_caught(cls, message):
 
 
 class WellFormed:
-    SPECFORGE_API = 1
+    SPECFORGE_API = 2
 
     @hookimpl
     def register_node_types(self, register):
@@ -455,7 +466,7 @@ class Undeclared:
 
 
 class Misspelt:
-    SPECFORGE_API = 1
+    SPECFORGE_API = 2
 
     @hookimpl
     def register_nodetypes(self, register):
@@ -481,6 +492,16 @@ def test_check_plugin_returns_a_registry_with_the_plugin():
 def test_check_plugin_catches_what_would_be_a_warning_for_users(plugin_object, message):
     with pytest.raises(ConformanceError, match=message):
         check_plugin(plugin_object, "odd")
+
+
+@pytest.mark.parametrize("module_name", BUILTIN_PLUGINS)
+def test_every_built_in_plugin_passes_check_plugin(module_name):
+    """The built-ins are held to the bar of a third-party plugin."""
+    module = importlib.import_module(module_name)
+    assert module.SPECFORGE_API == API_VERSION
+    reg = check_plugin(module)
+    info = next(p for p in reg.plugins if p.name == module_name)
+    assert info.builtin and info.provides, info
 
 
 def test_plugin_under_test_loads_a_source_checkout_as_if_installed(tmp_path, monkeypatch):

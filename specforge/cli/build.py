@@ -69,8 +69,9 @@ def build(
     With --weights, the model gets the weights of a trained run (e.g. to export a
     NumPy-trained model with --backend onnx or --backend keras).
     """
-    from ..builder import backend_diagnostics, load_weights, select_backend
+    from ..builder import build as build_model
     from ..diagnostics import SpecError
+    from ..lower import select_backend
     from ..plugin import BackendError
     from ..registry import get_registry
     from ..summary import summary_data, summary_text
@@ -91,17 +92,10 @@ def build(
             f"the {backend.name} backend writes {backend.file_suffix} files, not '{output}'",
             f"use -o {Path(output).with_suffix(backend.file_suffix)}",
         )
-    diagnostics = backend_diagnostics(backend, result, reg)
-    if diagnostics:
-        _print_diagnostics(diagnostics, result.document.source, fmt, spec)
-        raise click.exceptions.Exit(EXIT_INVALID)
-
     if seed is None:
         seed = graph.seed
     try:
-        model = backend.build(graph, seed=seed)
-        if weights is not None:
-            backend.set_weights(model, load_weights(weights, graph, reg))
+        model = build_model(result, backend.name, seed, weights=weights, registry=reg)
         backend.save(model, output)
     except SpecError as e:
         _print_diagnostics(e.diagnostics, result.document.source, fmt, spec)

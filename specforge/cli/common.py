@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
+from ..api import CheckResult, check_file
 from ..diagnostics import count, render_text
-from ..loader import SpecFileError
-from ..spec.api import CheckResult, check_file
+from ..spec.load import SpecFileError
 
 FORMATS = click.Choice(["text", "json"])
 

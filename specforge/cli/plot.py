@@ -60,6 +60,7 @@ def activations(output: str, activations: tuple[str, ...], all_: bool) -> None:
         activations_figure,
         plottable_activations,
     )
+    from ..registry import get_registry
 
     plugin_warnings()
     fmt = FORMATS.get(Path(output).suffix.lower())
@@ -70,9 +71,10 @@ def activations(output: str, activations: tuple[str, ...], all_: bool) -> None:
         )
     if all_ and activations:
         raise usage_error("--all and --activation exclude each other", "give one of them")
-    names = plottable_activations() if all_ else (list(activations) or list(DEFAULT_ACTIVATIONS))
+    reg = get_registry()
+    names = plottable_activations(reg) if all_ else (list(activations) or list(DEFAULT_ACTIVATIONS))
     try:
-        fig = activations_figure(names)
+        fig = activations_figure(names, registry=reg)
     except PlotError as e:
         raise usage_error(
             str(e), "`specforge plot activations --all` draws every activation that can be drawn"

@@ -16,8 +16,8 @@ from .common import plugin_warnings
 )
 def schema(output: str | None) -> None:
     """Print the JSON Schema (draft 2020-12) of specs, with every registered node type."""
+    from ..api import json_schema
     from ..atomic import atomic_write_text
-    from ..spec.schema import json_schema
 
     plugin_warnings()
     text = json.dumps(json_schema(), indent=2) + "\n"

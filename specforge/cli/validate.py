@@ -7,7 +7,7 @@ import json
 import click
 
 from ..diagnostics import Diagnostic, Span, count, render_text
-from ..loader import SpecFileError
+from ..spec.load import SpecFileError
 from . import cli
 from .common import FORMATS, plugin_warnings
 
@@ -20,7 +20,7 @@ from .common import FORMATS, plugin_warnings
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 def validate(specs: tuple[str, ...], fmt: str, strict: bool) -> None:
     """Check SPECS; exit 0 if all are valid, 1 if any is invalid, 2 if one cannot be read."""
-    from ..spec.api import check_file
+    from ..api import check_file
 
     plugin_warnings()
     all_diags: list[Diagnostic] = []

@@ -25,7 +25,9 @@ from pydantic_core import PydanticCustomError
 from specforge.plugin import DataError, Params, Preprocessor, PreprocessorType, hookimpl
 
 #: The plugin API these preprocessors are written against.
-SPECFORGE_API = 1
+SPECFORGE_API = 2
+
+SPECFORGE_API = 2
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 

@@ -1,8 +1,10 @@
-"""Built-in names a spec can use: activations, losses, metrics, optimizers, initializers.
+"""Built-in plugin: the names a spec can use (activations, losses, metrics, optimizers, initializers).
 
-The names and aliases are Keras's, so a spec reads like the Keras code it
-replaces. Each backend says which of them it implements through
-``register_lowerings``.
+The only table of built-in names per kind. The names and aliases are Keras's, so
+a spec reads like the Keras code it replaces. Each backend registers its
+lowerings by iterating these tables, minus the names it declares unsupported
+(:mod:`specforge.default_plugins.keras_names`,
+:mod:`specforge.default_plugins.numpy_names`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from specforge.plugin import (
     Params,
     hookimpl,
 )
+
+SPECFORGE_API = 2
 
 LearningRate = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 Fraction = Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)]
@@ -132,17 +136,14 @@ OPTIMIZERS = [
         "sgd",
         SGDParams,
         ("SGD",),
-        0.01,
-        "stochastic gradient descent, optional (Nesterov) momentum",
+        description="stochastic gradient descent, optional (Nesterov) momentum",
     ),
-    Optimizer("adam", AdamParams, ("Adam",), 0.001, "Adam"),
-    Optimizer("rmsprop", RMSpropParams, ("RMSprop", "RMSProp"), 0.001, "RMSprop"),
+    Optimizer("adam", AdamParams, ("Adam",), description="Adam"),
+    Optimizer("rmsprop", RMSpropParams, ("RMSprop", "RMSProp"), description="RMSprop"),
     Optimizer(
         "perceptron",
         PerceptronParams,
-        (),
-        1.0,
-        "Rosenblatt's perceptron rule (NumPy backend; heaviside outputs only)",
+        description="Rosenblatt's perceptron rule (NumPy backend; heaviside outputs only)",
     ),
 ]
 
@@ -159,6 +160,15 @@ INITIALIZERS = [
     Initializer("random_uniform", ("RandomUniform",)),
     Initializer("truncated_normal", ("TruncatedNormal",)),
 ]
+
+#: Registry kind -> the built-in names of that kind (what backends register lowerings for).
+TABLES = {
+    "activation": ACTIVATIONS,
+    "loss": LOSSES,
+    "metric": METRICS,
+    "optimizer": OPTIMIZERS,
+    "initializer": INITIALIZERS,
+}
 
 
 @hookimpl

@@ -12,15 +12,22 @@ import os
 import weakref
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..atomic import atomic_path
-from ..diagnostics import SpecError
+from ..backend_checks import Reporter
+from ..compat import registry_of_call
+from ..diagnostics import Diagnostic
 from ..ir import Graph
+from ..lower import require_lowerable
 from ..plugin import Backend, BackendError, TrainingCallback
-from ..registry import Registry
+from .context import KerasContext
 from .deep import run_deep
-from .lowering import ModelInfo, check, import_keras, lower_graph, model_info_for, using_registry
+from .env import callers_random_state_kept, import_keras
+from .lowering import ModelInfo, lower_graph, model_info_for
+
+if TYPE_CHECKING:
+    from ..registry import Registry
 
 #: Facts about models this backend built or loaded (Keras models are weak-referenceable).
 _INFO: weakref.WeakKeyDictionary[Any, ModelInfo] = weakref.WeakKeyDictionary()
@@ -131,38 +138,56 @@ class KerasBackend(Backend):
     """Keras 3 functional models, saved as ``.keras`` files that load without specforge."""
 
     name = "keras"
+    label = "Keras"
     description = "Keras 3 functional models (TensorFlow), saved as .keras files"
     file_suffix = ".keras"
     requires = ("keras",)
 
     # -- compile ----------------------------------------------------------
-    def check(
-        self, graph: Graph, *, registry: Registry | None = None, document: Any = None
-    ) -> list[Any]:
-        """Diagnostics for what in ``graph`` Keras cannot build or train (see ``lowering.check``)."""
-        return check(graph, registry=registry, document=document)
+    def check(self, graph: Graph, *, registry: Registry, document: Any = None) -> list[Diagnostic]:
+        """Keras trains by gradient descent: a step activation (``differentiable=False``) is refused."""
+        r = Reporter(graph, document)
+        for node in graph.nodes:
+            node_type = registry.node_types.get(node.type)
+            for param in getattr(node_type, "activation_params", ()):
+                value = node.param(param)
+                if not isinstance(value, str):
+                    continue
+                canonical = registry.canonical("activation", value) or value
+                act = registry.get("activation", canonical)
+                if act is not None and not act.differentiable:
+                    r.add(
+                        "not-differentiable",
+                        f"node '{node.name}': activation '{canonical}' is a step function whose gradient "
+                        "is zero almost everywhere; Keras trains by gradient descent and cannot train "
+                        "through it",
+                        r.node_span(node, param),
+                        "train it with the perceptron rule on the NumPy backend (--backend numpy, "
+                        "optimizer: {type: perceptron}), or use a differentiable activation such as sigmoid",
+                    )
+        return r.diagnostics
 
     def build(
         self, graph: Graph, *, seed: int | None = None, registry: Registry | None = None
     ) -> Any:
-        """Lower ``graph`` to a compiled ``keras.Model``.
+        """Lower ``graph`` to a compiled ``keras.Model`` with ``registry``'s lowerings.
 
         :raises SpecError: something in the graph has no Keras lowering, or Keras
             rejected a node (diagnostics name the node and its line).
         :raises BackendError: keras/tensorflow cannot be imported.
         """
-        with using_registry(registry) as reg:
-            diagnostics = check(graph, registry=reg)
-            if diagnostics:
-                raise SpecError(diagnostics)
-            keras = import_keras()
+        reg = registry_of_call(registry, "build")
+        require_lowerable(graph, reg, self)
+        keras = import_keras()
+        ctx = KerasContext(reg)
 
-            def work() -> tuple[Any, ModelInfo]:
+        def work() -> tuple[Any, ModelInfo]:
+            with callers_random_state_kept():
                 if seed is not None:
                     keras.utils.set_random_seed(int(seed))
-                return lower_graph(graph)
+                return lower_graph(graph, ctx)
 
-            model, info = run_deep(work, len(graph.nodes))
+        model, info = run_deep(work, len(graph.nodes))
         _INFO[model] = info
         return model
 
@@ -188,17 +213,21 @@ class KerasBackend(Backend):
 
         run_deep(work, _depth(model))
 
-    def load(self, path: str | os.PathLike[str], graph: Graph) -> Any:
+    def load(
+        self, path: str | os.PathLike[str], graph: Graph, *, registry: Registry | None = None
+    ) -> Any:
         """Read a ``.keras`` file in safe mode (no code is executed) and check it fits ``graph``."""
+        reg = registry_of_call(registry, "load")
         keras = import_keras()
         target = Path(path)
         if not target.is_file():
             raise BackendError(f"{target}: no such model file")
         try:
-            model = run_deep(
-                lambda: keras.models.load_model(str(target), safe_mode=True, compile=True),
-                len(graph.nodes),
-            )
+            with callers_random_state_kept():  # load_model draws from Python's random
+                model = run_deep(
+                    lambda: keras.models.load_model(str(target), safe_mode=True, compile=True),
+                    len(graph.nodes),
+                )
         except (KeyboardInterrupt, RecursionError):
             raise
         except Exception as exc:
@@ -216,8 +245,7 @@ class KerasBackend(Backend):
                 f"{got_out}, the spec inputs {want_in} and outputs {want_out}",
                 help="load the model with the spec it was built from",
             )
-        with using_registry(None):
-            _INFO[model] = model_info_for(graph)
+        _INFO[model] = model_info_for(graph, KerasContext(reg))
         return model
 
     # -- run --------------------------------------------------------------
@@ -252,18 +280,19 @@ class KerasBackend(Backend):
         keras_callbacks = [_adapter(keras, callbacks, info)] if callbacks else []
 
         def work() -> Any:
-            if seed is not None:
-                keras.utils.set_random_seed(int(seed))
-            return model.fit(
-                xs,
-                ys,
-                epochs=epochs,
-                batch_size=batch_size,
-                shuffle=shuffle,
-                validation_data=val,
-                callbacks=keras_callbacks,
-                verbose=0,
-            )
+            with callers_random_state_kept():
+                if seed is not None:
+                    keras.utils.set_random_seed(int(seed))
+                return model.fit(
+                    xs,
+                    ys,
+                    epochs=epochs,
+                    batch_size=batch_size,
+                    shuffle=shuffle,
+                    validation_data=val,
+                    callbacks=keras_callbacks,
+                    verbose=0,
+                )
 
         history = run_deep(work, _depth(model))
         out: dict[str, list[float]] = {}

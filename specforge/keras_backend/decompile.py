@@ -23,12 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..lowering import Unsupported
 from ..plugin import BackendError
-from ..registry import Registry
+from ..registry import Registry, get_registry
 from ..spec.models import DTYPES, NAME_PATTERN
+from .context import KerasContext
 from .deep import run_deep
-from .lowering import BACKEND, Unsupported, import_keras, using_registry
-from .reverse import loss_name, metric_name
+from .env import BACKEND, import_keras
 
 #: config.json larger than this is refused (a 10,000-layer model is about 30 MB).
 MAX_CONFIG_BYTES = 256 * 1024 * 1024
@@ -192,6 +193,7 @@ class _Decompiler:
         self.name = name
         self.default_loss = default_loss
         self.reg = registry
+        self.ctx = KerasContext(registry)
         self.problems: list[str] = []
         self.notes: list[str] = []
 
@@ -363,7 +365,7 @@ class _Decompiler:
         rule = self.reg.lowering(BACKEND, "import", layer.class_name)
         where = f"layer '{layer.keras_name}' ({layer.class_name})"
         try:
-            fields = dict(rule(live))
+            fields = dict(rule(self.ctx, live))
         except Unsupported as exc:
             self.problem(f"{where}: {exc}")
             return None
@@ -384,7 +386,9 @@ class _Decompiler:
         fields.pop("inputs", None)
         # Leave out parameters at their defaults: the spec reads like a hand-written one.
         defaults = {
-            k: f.default for k, f in node_type.Params.model_fields.items() if not f.is_required()
+            k: f.default
+            for k, f in node_type.params_model.model_fields.items()
+            if not f.is_required()
         }
         params = {k: v for k, v in fields.items() if not (k in defaults and defaults[k] == v)}
         return {
@@ -458,7 +462,7 @@ class _Decompiler:
                 item["loss"] = None
             else:
                 try:
-                    item["loss"] = loss_name(raw_loss)
+                    item["loss"] = self.ctx.loss_name(raw_loss)
                 except Unsupported as exc:
                     self.problem(f"output '{key}': {exc}")
                     item["loss"] = None
@@ -475,7 +479,7 @@ class _Decompiler:
             names = []
             for m in raw_metrics:
                 try:
-                    names.append(metric_name(m))
+                    names.append(self.ctx.metric_name(m))
                 except Unsupported as exc:
                     self.problem(f"output '{key}': {exc}")
             if names:
@@ -504,7 +508,7 @@ class _Decompiler:
             return {"type": cls}
         keras_cls = getattr(keras.optimizers, cls, None) or keras.optimizers.get(cls).__class__
         defaults = _normalise(keras_cls().get_config())
-        fields = opt.params.model_fields
+        fields = opt.params_model.model_fields
         section: dict[str, Any] = {"type": canonical}
         for key, raw in config.items():
             if key == "name":
@@ -540,7 +544,7 @@ class _Decompiler:
         node_type = self.reg.node_types[node["type"]]
         fields = {k: v for k, v in node.items() if k not in ("name", "type", "inputs")}
         try:
-            params = node_type.Params.model_validate(fields)
+            params = node_type.params_model.model_validate(fields)
         except ValidationError as exc:
             errors = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
             self.problem(f"{where}: its import rule gave invalid parameters ({errors})")
@@ -567,7 +571,7 @@ class _Decompiler:
             for shape, dtype in zip(shapes, dtypes, strict=True)
         ]
         try:
-            out = self.reg.lowering(BACKEND, "node", node_type.name)(graph_node, inputs)
+            out = self.reg.lowering(BACKEND, "node", node_type.name)(self.ctx, graph_node, inputs)
             rebuilt = keras.Model(inputs, out).get_layer(node["name"])
         except Exception as exc:
             self.problem(
@@ -725,11 +729,13 @@ def decompile(
     :param name: the spec's name (default: the model's).
     :param default_loss: the loss of each output when the model was saved
         without compile settings.
+    :param registry: the import rules and names to use (default: the installed plugins).
     :raises DecompileError: unsupported layers or settings, all listed (exit 1).
     :raises BackendError: not a readable ``.keras`` file, or Keras missing (exit 2).
     """
-    with using_registry(registry) as reg:
-        return _Decompiler(path, name, default_loss, reg).run()
+    if registry is None:  # the API's edge: below it, the registry is passed on
+        registry = get_registry()
+    return _Decompiler(path, name, default_loss, registry).run()
 
 
 # ---------------------------------------------------------------- writing specs

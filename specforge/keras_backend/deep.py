@@ -44,8 +44,8 @@ def run_deep(fn: Callable[[], T], depth: int) -> T:
 
     Exceptions (KeyboardInterrupt included) propagate unchanged. Shallow graphs
     run in the calling thread. Deep ones run in a non-daemon thread that
-    inherits the caller's context variables (so the registry in use stays in
-    use); if the caller is interrupted while waiting, the thread finishes its
+    inherits the caller's context variables (so an API-1 lowering's helpers keep
+    their context, :mod:`specforge.compat`); if the caller is interrupted while waiting, the thread finishes its
     work before the process exits, so a file it is writing atomically is
     either complete or removed, never half-written.
     """

@@ -1,8 +1,9 @@
 """Keras values back to spec names: the inverse of the name lowerings.
 
-Used by import rules and by the decompiler. Each function looks at what the
-registered lowerings produce, so a plugin's activation or initializer maps back
-to its spec name with no extra code.
+Used by import rules (through :class:`~specforge.keras_backend.context.KerasContext`)
+and by the decompiler. Each function looks at what the lowerings of the registry
+in use produce, so a plugin's activation or initializer maps back to its spec
+name with no extra code.
 """
 
 from __future__ import annotations
@@ -12,26 +13,26 @@ import weakref
 from collections.abc import Mapping
 from typing import Any
 
-from .lowering import BACKEND, Unsupported, current_registry, import_keras
+from ..lowering import Unsupported
+from .env import BACKEND, import_keras
 
 _CACHE: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
 
 
-def _cached(key: str, make: Any) -> Any:
+def _cached(reg: Any, key: str, make: Any) -> Any:
     """A value computed once per registry (the lowerings of a registry never change)."""
-    per_registry = _CACHE.setdefault(current_registry(), {})
+    per_registry = _CACHE.setdefault(reg, {})
     if key not in per_registry:
         per_registry[key] = make()
     return per_registry[key]
 
 
-def _lowered(kind: str) -> dict[str, Any]:
+def _lowered(reg: Any, kind: str) -> dict[str, Any]:
     """Canonical spec name -> lowered Keras identifier, for every name of ``kind`` with a lowering."""
-    return _cached(f"lowered:{kind}", lambda: _compute_lowered(kind))
+    return _cached(reg, f"lowered:{kind}", lambda: _compute_lowered(reg, kind))
 
 
-def _compute_lowered(kind: str) -> dict[str, Any]:
-    reg = current_registry()
+def _compute_lowered(reg: Any, kind: str) -> dict[str, Any]:
     out = {}
     for name in reg.names(kind):
         impl = reg.lowering(BACKEND, kind, name)
@@ -48,17 +49,16 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-def activation_name(value: Any) -> str:
+def activation_name(reg: Any, value: Any) -> str:
     """The spec activation name for a Keras activation (a config string or function)."""
     keras = import_keras()
     key = value if isinstance(value, str) else keras.activations.serialize(value)
     if isinstance(key, Mapping):
         raise Unsupported(f"activation {key.get('class_name', key)!r} is not a Keras built-in")
-    for name, ident in _lowered("activation").items():
+    for name, ident in _lowered(reg, "activation").items():
         lowered = ident if isinstance(ident, str) else keras.activations.serialize(ident)
         if lowered == key:
             return name
-    reg = current_registry()
     canonical = reg.canonical("activation", key)
     if canonical is not None and reg.lowering(BACKEND, "activation", canonical) is not None:
         return canonical
@@ -71,9 +71,9 @@ def _initializer_config(keras: Any, ident: Any) -> tuple[str, dict[str, Any]]:
     return data["class_name"], dict(data.get("config") or {})
 
 
-def _initializer_configs(keras: Any) -> list[tuple[str, str, dict[str, Any]]]:
+def _initializer_configs(reg: Any, keras: Any) -> list[tuple[str, str, dict[str, Any]]]:
     out = []
-    for name, ident in _lowered("initializer").items():
+    for name, ident in _lowered(reg, "initializer").items():
         try:
             cls, config = _initializer_config(keras, ident)
         except Exception:  # a broken lowering is reported when it is used
@@ -83,7 +83,7 @@ def _initializer_configs(keras: Any) -> list[tuple[str, str, dict[str, Any]]]:
     return out
 
 
-def initializer_name(value: Any) -> str:
+def initializer_name(reg: Any, value: Any) -> str:
     """The spec initializer name for a Keras initializer (its serialized config, a string or an object).
 
     Seeds are ignored (a spec seeds every initializer at once with ``train.seed``);
@@ -98,7 +98,7 @@ def initializer_name(value: Any) -> str:
         cls, config = _initializer_config(keras, value)
     config.pop("seed", None)
     for name, lowered_cls, lowered_config in _cached(
-        "initializer-configs", lambda: _initializer_configs(keras)
+        reg, "initializer-configs", lambda: _initializer_configs(reg, keras)
     ):
         if lowered_cls != cls:
             continue
@@ -111,10 +111,9 @@ def initializer_name(value: Any) -> str:
     raise Unsupported(f"initializer {cls} has no spec equivalent")
 
 
-def _named(kind: str, value: Any) -> str:
+def _named(reg: Any, kind: str, value: Any) -> str:
     """A loss or metric name from a compile config entry (a string or a serialized object)."""
     keras = import_keras()
-    reg = current_registry()
     candidates: list[str] = []
     config: dict[str, Any] = {}
     cls = None
@@ -146,11 +145,11 @@ def _named(kind: str, value: Any) -> str:
     raise Unsupported(f"{kind} {shown!r} has no spec equivalent")
 
 
-def loss_name(value: Any) -> str:
+def loss_name(reg: Any, value: Any) -> str:
     """The spec loss name for a loss in a saved compile config."""
-    return _named("loss", value)
+    return _named(reg, "loss", value)
 
 
-def metric_name(value: Any) -> str:
+def metric_name(reg: Any, value: Any) -> str:
     """The spec metric name for a metric in a saved compile config."""
-    return _named("metric", value)
+    return _named(reg, "metric", value)

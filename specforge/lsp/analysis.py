@@ -14,9 +14,9 @@ from pathlib import PurePosixPath
 from urllib.parse import unquote, urlparse
 
 from ..ir import Graph, GraphNode
-from ..loader import Document
 from ..registry import Registry
 from ..spec.api import CheckResult, check_document, check_text
+from ..spec.load import Document
 from .catalog import Names
 from .incremental import splice
 from .positions import split_lines

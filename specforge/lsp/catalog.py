@@ -22,7 +22,6 @@ from pydantic_core import PydanticUndefined
 
 from ..ir import history_keys
 from ..registry import Registry
-from ..spec.check.context import params_model
 from ..spec.models import (
     DTYPES,
     CheckpointSpec,
@@ -228,6 +227,11 @@ def item_doc(kind: str, item: Any, reg: Registry) -> str:
         if table:
             parts.append(table)
     return "\n\n".join(parts)
+
+
+def params_model(item: Any) -> Any:
+    """An item's parameter model: ``params_model`` (plugin API 2) or ``Params`` (API 1)."""
+    return getattr(item, "params_model", None) or getattr(item, "Params", None)
 
 
 def _params_of(kind: str, item: Any) -> type[BaseModel] | None:

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..diagnostics import Span
-from ..loader import Document, _SpanTree, loads, max_spec_bytes
+from ..spec.load import Document, _SpanTree, loads, max_spec_bytes
 
 #: A block-sequence item holding a flow mapping: indentation, "- ", then "{".
 _ITEM = re.compile(r"( *- +)\{")

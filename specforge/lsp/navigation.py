@@ -18,7 +18,7 @@ from typing import Any
 from lsprotocol import types
 
 from ..diagnostics import Span
-from ..loader import Document, Path_
+from ..spec.load import Document, Path_
 from ..spec.models import NAME_PATTERN
 from .analysis import Analysis
 from .positions import to_range

@@ -1,13 +1,17 @@
 """NumPy reference backend: runs compiled specs without Keras, agreeing with Keras 3 to float32 precision.
 
-The backend itself is the built-in plugin :mod:`specforge.default_plugins.numpy_backend`
-(backend name ``numpy``). This package holds its parts:
+The backend (name ``numpy``) is :class:`~specforge.numpy_backend.backend.NumpyBackend`,
+registered by the built-in plugin :mod:`specforge.default_plugins.backends`; the
+NumPy lowerings of the built-in vocabulary come from
+:mod:`specforge.default_plugins.numpy_names` and the built-in node types' own
+plugins (``specforge/default_plugins/dense.py``, ...). This package holds its parts:
 
 * :mod:`.lowering` -- the contract plugins implement (:class:`NodeLowering`,
-  :func:`lookup`); importable without NumPy;
+  :class:`NumpyContext`); importable without NumPy;
+* :mod:`.backend` -- :class:`NumpyBackend`, importable without NumPy;
+* :mod:`.check` -- the backend's own rules (step functions, the perceptron);
 * :mod:`.kernels` -- activations, losses, metrics, initializers and optimizers
-  matching Keras 3, one module per family, keyed by canonical names;
-* :mod:`.builtins` -- the lowerings of the built-in vocabulary;
+  matching Keras 3;
 * :mod:`.model` -- :class:`NumpyModel` (forward, backward, fit/evaluate/predict);
 * :mod:`.io` -- saving and loading ``.npz`` model files;
 * :mod:`.perceptron` -- Rosenblatt's rule as the ``perceptron`` optimizer;
@@ -21,17 +25,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from .lowering import BACKEND, NodeLowering, lookup, using_registry
+from .backend import NumpyBackend
+from .lowering import BACKEND, NodeLowering, NumpyContext, lookup
 
 __all__ = [
     "BACKEND",
     "ModelFileError",
     "NodeLowering",
+    "NumpyBackend",
+    "NumpyContext",
     "NumpyModel",
     "load",
     "lookup",
     "save",
-    "using_registry",
 ]
 
 _LAZY = {

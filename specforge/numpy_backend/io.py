@@ -82,8 +82,8 @@ def read(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, list[n
     return meta, weights
 
 
-def load(path: str | os.PathLike[str], graph: Any = None, *, registry: Any = None) -> Any:
-    """Rebuild the model saved at ``path``.
+def load(path: str | os.PathLike[str], graph: Any = None, *, registry: Any) -> Any:
+    """Rebuild the model saved at ``path`` with ``registry``'s lowerings.
 
     ``graph`` defaults to the resolved spec stored in the file; when given, the stored
     weights must fit it (same node names and shapes).

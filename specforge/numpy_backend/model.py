@@ -29,11 +29,9 @@ from typing import Any
 
 import numpy as np
 
-from ..diagnostics import SpecError
 from ..plugin import TrainingCallback
-from .check import check
 from .kernels import SGD
-from .lowering import BACKEND, using_registry
+from .lowering import NumpyContext
 
 Array = np.ndarray
 
@@ -116,15 +114,18 @@ class NumpyModel:
     :param graph: the resolved :class:`specforge.ir.Graph`.
     :param seed: seeds the weight initialisers and the training randomness (shuffling,
         stochastic layers); None draws fresh entropy.
-    :param registry: the plugin registry to lower with (default: the process-wide one).
+    :param registry: the plugin registry to lower with; every lowering receives a
+        :class:`~specforge.numpy_backend.lowering.NumpyContext` of it.
     :param dtype: floating dtype of weights and activations (float32 like Keras; float64
         is useful for gradient checks).
     :param blas_threads: BLAS threads while ``fit`` runs (default 1, or the environment
         variable ``SPECFORGE_BLAS_THREADS``; 0 leaves the BLAS library's own setting).
         Mini-batch products are small: a second thread gains little, and OpenBLAS's
         spinning threads lose up to 10× when other processes compete for the cores.
-    :raises SpecError: if the graph names something the NumPy backend cannot run, or
-        the optimizer cannot train it (e.g. a step activation under SGD).
+
+    The graph is not checked here: build models with ``NumpyBackend.build``, which
+    reports what the backend cannot lower or train as diagnostics first (a missing
+    lowering here is a ``KeyError``).
     """
 
     def __init__(
@@ -132,16 +133,13 @@ class NumpyModel:
         graph: Any,
         *,
         seed: int | None = None,
-        registry: Any = None,
+        registry: Any,
         dtype: Any = "float32",
         blas_threads: int | None = None,
     ):
-        if registry is None:
-            from ..registry import get_registry
-
-            registry = get_registry()
         self.graph = graph
         self.registry = registry
+        self._ctx = NumpyContext(registry)
         self.dtype = np.dtype(dtype)
         if self.dtype.kind != "f":
             raise ValueError(f"dtype must be a floating type, got {self.dtype}")
@@ -158,44 +156,40 @@ class NumpyModel:
         self.optimizer: Any = None
         self._rule: Any = None
         self._plain_sgd = False
-        with using_registry(registry):
-            self._make_optimizer()
-            diags = check(graph, registry=registry, optimizer=self.optimizer)
-            if any(d.is_error for d in diags):
-                raise SpecError(diags)
-            self._lower(np.random.default_rng(init_seq))
+        self._make_optimizer()
+        self._lower(np.random.default_rng(init_seq))
         self._keys, self._finalizers = self._history_keys()
 
     # ------------------------------------------------------------------ lowering
     def _make_optimizer(self) -> None:
         opt = self.graph.optimizer
-        name = self.registry.canonical("optimizer", opt.type) or opt.type
-        factory = self.registry.lowering(BACKEND, "optimizer", name)
-        if factory is not None:  # a missing one is reported by check()
-            self.optimizer = factory(dict(opt.params.model_dump()))
-            self._rule = self.optimizer if hasattr(self.optimizer, "train_step") else None
-            self._plain_sgd = (
-                type(self.optimizer) is SGD
-                and self.optimizer.momentum == 0
-                and not any(
-                    self.optimizer.hyperparameters[k]
-                    for k in ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm")
-                )
+        factory = self._ctx.lowering("optimizer", opt.type)
+        self.optimizer = factory(dict(opt.params.model_dump()))
+        self._rule = self.optimizer if hasattr(self.optimizer, "train_step") else None
+        self._plain_sgd = (
+            type(self.optimizer) is SGD
+            and self.optimizer.momentum == 0
+            and not any(
+                self.optimizer.hyperparameters[k]
+                for k in ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm")
             )
+        )
 
     def _lower(self, rng: np.random.Generator) -> None:
         """Bind every node to its lowering and allocate the weights (``check`` passed)."""
-        graph, reg = self.graph, self.registry
+        graph, ctx = self.graph, self._ctx
         for node in graph.nodes:
-            lowering = reg.lowering(BACKEND, "node", node.type)
+            lowering = ctx.lowering("node", node.type)
             act_name = act = None
             raw_act = getattr(node.params, "activation", None)
             if isinstance(raw_act, str) and not getattr(lowering, "applies_activation", False):
-                act_name = reg.canonical("activation", raw_act) or raw_act
-                act = reg.lowering(BACKEND, "activation", act_name)
-            weights = [np.ascontiguousarray(w, dtype=self.dtype) for w in lowering.init(node, rng)]
+                act_name = ctx.canonical("activation", raw_act)
+                act = ctx.activation(act_name)
+            weights = [
+                np.ascontiguousarray(w, dtype=self.dtype) for w in lowering.init(ctx, node, rng)
+            ]
             try:
-                flags = [bool(f) for f in lowering.trainable(node)]
+                flags = [bool(f) for f in lowering.trainable(ctx, node)]
             except (AttributeError, NotImplementedError):
                 flags = [True] * len(weights)
             if len(flags) != len(weights):
@@ -249,9 +243,9 @@ class NumpyModel:
 
         index = {st.name: st.index for st in self._plan}
         for out in graph.outputs:
-            loss = reg.lowering(BACKEND, "loss", reg.canonical("loss", out.loss) or out.loss)
+            loss = ctx.loss(out.loss)
             step = self._plan[index[out.node]]
-            act = reg.lowering(BACKEND, "activation", step.activation) if step.activation else None
+            act = ctx.activation(step.activation) if step.activation else None
             logits_loss = getattr(loss, "from_logits", None)
             fused = bool(
                 act is not None
@@ -259,10 +253,7 @@ class NumpyModel:
                 and logits_loss is not None
             )
             source = logits_loss if fused else loss
-            metrics = [
-                (m, reg.lowering(BACKEND, "metric", reg.canonical("metric", m) or m))
-                for m in out.metrics
-            ]
+            metrics = [(m, ctx.metric(m)) for m in out.metrics]
             self._outputs.append(
                 _Output(
                     name=out.name,
@@ -371,9 +362,10 @@ class NumpyModel:
     ) -> tuple[dict[str, Array], list[Any]]:
         values = dict(feeds)
         caches: list[Any] = [None] * len(self._plan)
+        ctx = self._ctx
         for st in self._plan:
             out, cache = st.forward(
-                st.node, st.weights, [values[n] for n in st.inputs], training, **st.forward_kw
+                ctx, st.node, st.weights, [values[n] for n in st.inputs], training, **st.forward_kw
             )
             if st.act_forward is not None:
                 pre = out
@@ -417,6 +409,7 @@ class NumpyModel:
     ) -> None:
         grads = g_out
         params_grads = self._grads
+        ctx = self._ctx
         for st in reversed(self._plan):
             g = grads.pop(st.name, None)
             gp = g_pre.pop(st.name, None)
@@ -430,7 +423,7 @@ class NumpyModel:
             else:
                 gz = g
             grad_inputs, grad_weights = st.backward(
-                st.node, st.weights, cache, gz, **st.backward_kw
+                ctx, st.node, st.weights, cache, gz, **st.backward_kw
             )
             for j, pos in st.slots:
                 params_grads[pos] = grad_weights[j]
@@ -456,7 +449,7 @@ class NumpyModel:
             self._backward(caches, g_out, g_pre)
         for st in self._plan:
             if st.update_state is not None:
-                st.update_state(st.node, st.weights, caches[st.index][0])
+                st.update_state(self._ctx, st.node, st.weights, caches[st.index][0])
         if rule is None:
             if any(g is None for g in self._grads):
                 self._no_gradient()

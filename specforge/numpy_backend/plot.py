@@ -35,17 +35,9 @@ class PlotError(ValueError):
     """An activation that cannot be plotted (unknown, no NumPy lowering, not elementwise)."""
 
 
-def _registry(registry: Any) -> Any:
-    if registry is None:
-        from ..registry import get_registry
-
-        registry = get_registry()
-    return registry
-
-
-def plottable_activations(registry: Any = None) -> list[str]:
-    """Every activation with a NumPy lowering that acts elementwise (softmax does not)."""
-    reg = _registry(registry)
+def plottable_activations(registry: Any) -> list[str]:
+    """Every activation of ``registry`` with a NumPy lowering that acts elementwise (softmax does not)."""
+    reg = registry
     names = sorted(n for (b, k, n) in reg.lowerings if b == BACKEND and k == "activation")
     out = []
     for name in names:
@@ -58,10 +50,10 @@ def plottable_activations(registry: Any = None) -> list[str]:
 
 
 def activation_curve(
-    name: str, registry: Any = None, x: np.ndarray = X
+    name: str, registry: Any, x: np.ndarray = X
 ) -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
     """(canonical name, x, f(x), f'(x)) from the NumPy lowering of activation ``name``."""
-    reg = _registry(registry)
+    reg = registry
     canonical = reg.canonical("activation", name) or name
     impl = reg.lowering(BACKEND, "activation", canonical)
     if impl is None:
@@ -94,7 +86,7 @@ def _limits(base: tuple[float, float], curves: list[np.ndarray]) -> tuple[float,
     return lo, hi
 
 
-def activations_figure(names: Sequence[str] = DEFAULT_ACTIVATIONS, registry: Any = None) -> Any:
+def activations_figure(names: Sequence[str] = DEFAULT_ACTIVATIONS, *, registry: Any) -> Any:
     """A two-panel matplotlib Figure: the activations (left) and their derivatives (right).
 
     Each curve is a ``Line2D`` whose ``gid`` is the activation's canonical name and
@@ -104,7 +96,7 @@ def activations_figure(names: Sequence[str] = DEFAULT_ACTIVATIONS, registry: Any
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    reg = _registry(registry)
+    reg = registry
     curves = []
     for name in dict.fromkeys(names):  # keep order, drop repeats
         curves.append(activation_curve(name, reg))

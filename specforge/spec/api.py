@@ -1,10 +1,9 @@
-"""Load, check and resolve specs: the spec language's Python API (the CLI is a thin layer on it).
+"""Load, check and resolve specs against a given registry: the front end's entry points.
 
-Everything the CLI does is one call here, so a notebook can do the same::
-
-    import specforge
-    graph = specforge.resolve("specs/wide_deep.yaml")
-    print(graph.total_params)   # 3479
+The registry is always passed in: the front end never reaches for the
+installed plugins itself (that is :mod:`specforge.api`'s job, one layer up, for
+users and the CLI), so a backend or plugin can check a spec with the registry it
+was given without importing the plugin manager.
 """
 
 from __future__ import annotations
@@ -13,13 +12,15 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..diagnostics import Diagnostic, SpecError
 from ..ir import Graph, GraphNode
-from ..loader import Document, load, loads
-from ..registry import Registry, get_registry
 from .check import check_partial
+from .load import Document, load, loads
+
+if TYPE_CHECKING:
+    from ..registry import Registry
 
 SpecLike = str | os.PathLike[str] | Mapping[str, Any] | Graph
 
@@ -44,18 +45,16 @@ class CheckResult:
         return [d for d in self.diagnostics if d.is_error]
 
 
-def check_document(
-    doc: Document, load_diags: list[Diagnostic], registry: Registry | None = None
-) -> CheckResult:
-    """Check a loaded document; ``registry`` defaults to the installed plugins'."""
+def check_document(doc: Document, load_diags: list[Diagnostic], registry: Registry) -> CheckResult:
+    """Check a loaded document against ``registry``."""
     if load_diags:
         return CheckResult(doc, None, load_diags)
-    graph, diags, nodes = check_partial(doc, registry or get_registry())
+    graph, diags, nodes = check_partial(doc, registry)
     return CheckResult(doc, graph, diags, nodes)
 
 
-def check_file(path: str | os.PathLike[str], *, registry: Registry | None = None) -> CheckResult:
-    """Check a spec file. Raises :class:`specforge.loader.SpecFileError` if it cannot be read."""
+def check_file(path: str | os.PathLike[str], *, registry: Registry) -> CheckResult:
+    """Check a spec file. Raises :class:`specforge.spec.load.SpecFileError` if it cannot be read."""
     doc, diags = load(path)
     return check_document(doc, diags, registry)
 
@@ -65,22 +64,20 @@ def check_text(
     file: str = "<spec>",
     *,
     format: str | None = None,
-    registry: Registry | None = None,
+    registry: Registry,
 ) -> CheckResult:
     """Check spec text (YAML, or JSON when ``format='json'`` or the file name ends in .json)."""
     doc, diags = loads(text, file, format=format)
     return check_document(doc, diags, registry)
 
 
-def check_data(
-    data: Mapping[str, Any], *, file: str = "<dict>", registry: Registry | None = None
-) -> CheckResult:
+def check_data(data: Mapping[str, Any], *, file: str = "<dict>", registry: Registry) -> CheckResult:
     """Check a spec given as Python data (no positions: diagnostics point at line 1)."""
     doc = Document(data=dict(data), file=file, format="python")
     return check_document(doc, [], registry)
 
 
-def resolve(spec: SpecLike, *, registry: Registry | None = None) -> Graph:
+def resolve(spec: SpecLike, *, registry: Registry) -> Graph:
     """A spec file, text path or dict → its Graph; raises :class:`SpecError` if invalid."""
     if isinstance(spec, Graph):
         return spec

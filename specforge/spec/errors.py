@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..diagnostics import Diagnostic, did_you_mean
-from ..loader import Document, Path_
+from .load import Document, Path_
 
 _TYPE_WORDS = {
     "int": "an integer",
@@ -135,6 +135,12 @@ def pydantic_diagnostics(
                 f"{where}: '{field_text}' needs at least {need} item{'s' * (need != 1)}, "
                 + (f"got {got}" if got else "but it is empty"),
                 path,
+            )
+        elif (err.get("ctx") or {}).get("help"):
+            # A validator's own sentence (PydanticCustomError with a help, maybe a code).
+            ctx = err["ctx"]
+            yield doc.diagnostic(
+                ctx.get("code", "invalid-value"), f"{where} {err['msg']}", path, help=ctx["help"]
             )
         else:
             msg = err["msg"].replace("Input should", "must").replace("String should", "must")

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from ..registry import Registry, get_registry
-from .check.context import params_model
 from .models import (
     NAME_PATTERN,
     CheckpointSpec,
@@ -31,6 +29,9 @@ from .models import (
     TargetSpec,
     TrainSection,
 )
+
+if TYPE_CHECKING:
+    from ..registry import Registry
 
 SCHEMA_ID = "urn:specforge:spec:1"
 
@@ -71,7 +72,7 @@ def typed_union_schema(
     for name, item in sorted(items.items()):
         names = [name, *getattr(item, "aliases", ())] if aliases else [name]
         selector: dict[str, Any] = {"enum": names} if aliases else {"const": name}
-        params = model_schema(params_model(item))
+        params = model_schema(item.params_model)
         props: dict[str, Any] = {**common, "type": selector}
         for pname, pschema in params.get("properties", {}).items():
             props[pname] = prop(item, pname, copy.deepcopy(pschema)) if prop else pschema
@@ -80,6 +81,9 @@ def typed_union_schema(
             then["required"] = [*required, "type", *params["required"]]
         if params.get("$defs"):
             then["$defs"] = params["$defs"]
+        for key in ("oneOf", "anyOf", "allOf"):  # a model's own constraints across its keys
+            if key in params:
+                then[key] = params[key]
         branches.append(
             {
                 "if": {"properties": {"type": selector}, "required": ["type"]},
@@ -167,9 +171,9 @@ def train_schema() -> dict[str, Any]:
     return schema
 
 
-def json_schema(registry: Registry | None = None) -> dict[str, Any]:
+def json_schema(registry: Registry) -> dict[str, Any]:
     """The JSON Schema of spec format 1 for the installed plugins."""
-    reg = registry or get_registry()
+    reg = registry
     header = model_schema(SpecHeader)
     inputs = model_schema(InputSpec)
     outputs = model_schema(OutputSpec)

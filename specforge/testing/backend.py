@@ -30,14 +30,14 @@ def check_backend(
     """
     import numpy as np
 
-    from ..spec.api import resolve
+    from ..api import resolve
 
     reg = registry or get_registry()
     b = reg.backends[backend] if isinstance(backend, str) else backend
     ref = reg.backends[reference]
     graph = resolve(spec, registry=reg)
-    ref_model = ref.build(graph, seed=seed)
-    model = b.build(graph, seed=seed)
+    ref_model = ref.build(graph, seed=seed, registry=reg)
+    model = b.build(graph, seed=seed, registry=reg)
     b.set_weights(model, ref.get_weights(ref_model))
     gen = np.random.default_rng(seed)
     x = {i.name: gen.normal(size=(batch, *i.shape)).astype(i.dtype) for i in graph.inputs}
@@ -62,7 +62,7 @@ def check_backend(
 
         path = Path(tmp_path) / f"{graph.name}{b.file_suffix}"
         b.save(model, str(path))
-        loaded = b.load(str(path), graph)
+        loaded = b.load(str(path), graph, registry=reg)
         again = b.predict(loaded, x, batch_size=batch)
         for o in graph.outputs:
             assert_close(

@@ -55,7 +55,7 @@ def _graph_for(
     node_type: NodeType, params: Mapping[str, Any], input_shapes: Sequence[Sequence[int]], reg: Any
 ) -> Any:
     """Resolve a one-node spec through the real checker: what the backends will receive."""
-    from ..spec.api import check_data
+    from ..api import check_data
 
     spec = {
         "specforge": 1,
@@ -235,7 +235,8 @@ def _keras_layer(nt: NodeType, graph: Any, node: Any, reg: Any) -> tuple[Any, An
 
     import numpy as np
 
-    from ..keras_backend.lowering import import_keras, using_registry
+    from ..keras_backend.context import KerasContext
+    from ..keras_backend.env import import_keras
 
     keras = import_keras()
     # Seed Keras's initialisers for reproducible checks, leaving the caller's
@@ -245,8 +246,7 @@ def _keras_layer(nt: NodeType, graph: Any, node: Any, reg: Any) -> tuple[Any, An
     random.setstate(saved[0])
     np.random.set_state(saved[1])
     inputs = [keras.Input(shape=i.shape, name=i.name) for i in graph.inputs]
-    with using_registry(reg):
-        out = lower(node, list(inputs))
+    out = lower(KerasContext(reg), node, list(inputs))
     if not isinstance(out, keras.KerasTensor):
         raise ConformanceError(
             f"{nt.name}: the Keras lowering returned {type(out).__name__}, not a Keras tensor"
@@ -297,20 +297,20 @@ def _numpy_pass(
     """The NumPy lowering's output (activation applied as the backend does), its gradients, and its cache."""
     import numpy as np
 
-    from ..numpy_backend.lowering import lookup, using_registry
+    from ..numpy_backend.lowering import NumpyContext
 
+    ctx = NumpyContext(reg)
     kwargs = {}
     if _accepts(lowering.forward, "rng"):
         kwargs["rng"] = rng if rng is not None else np.random.default_rng(seed)
-    with using_registry(reg):
-        out, cache = lowering.forward(node, weights, list(xs), training, **kwargs)
-        g = grad_out.astype(out.dtype)
-        activation_name = getattr(node.params, "activation", None)
-        if activation_name is not None and not getattr(lowering, "applies_activation", False):
-            act = lookup("activation", activation_name)
-            pre, out = out, act.forward(out)
-            g = act.backward(pre, out, g)
-        grad_inputs, grad_weights = lowering.backward(node, weights, cache, g)
+    out, cache = lowering.forward(ctx, node, weights, list(xs), training, **kwargs)
+    g = grad_out.astype(out.dtype)
+    activation_name = getattr(node.params, "activation", None)
+    if activation_name is not None and not getattr(lowering, "applies_activation", False):
+        act = ctx.activation(activation_name)
+        pre, out = out, act.forward(out)
+        g = act.backward(pre, out, g)
+    grad_inputs, grad_weights = lowering.backward(ctx, node, weights, cache, g)
     return out, list(grad_inputs), list(grad_weights), cache
 
 
@@ -333,15 +333,16 @@ def _check_numpy(
 ) -> None:
     import numpy as np
 
-    from ..numpy_backend.lowering import using_registry
+    from ..numpy_backend.lowering import NumpyContext
+
+    ctx = NumpyContext(reg)
 
     lowering = reg.lowering("numpy", "node", nt.name)
     if lowering is None:
         raise ConformanceError(
             f"{nt.name} has no NumPy lowering (register('numpy', 'node', '{nt.name}', lowering))"
         )
-    with using_registry(reg):
-        fresh = lowering.init(node, np.random.default_rng(seed))
+    fresh = lowering.init(ctx, node, np.random.default_rng(seed))
     shapes = [tuple(np.shape(w)) for w in fresh]
     keras_shapes = [tuple(w.shape) for w in weights0]
     if shapes != keras_shapes:
@@ -350,7 +351,7 @@ def _check_numpy(
         )
     flags_fn = getattr(lowering, "trainable", None)
     try:
-        flags = list(flags_fn(node)) if flags_fn is not None else [True] * len(fresh)
+        flags = list(flags_fn(ctx, node)) if flags_fn is not None else [True] * len(fresh)
     except NotImplementedError:
         flags = [True] * len(fresh)
     keras_flags = [bool(w.trainable) for w in layer.weights]
@@ -403,8 +404,7 @@ def _check_numpy(
             )
         update = getattr(lowering, "update_state", None)
         if mode and callable(update):
-            with using_registry(reg):
-                update(node, weights, cache)
+            update(ctx, node, weights, cache)
         # Keras moved its moving statistics in training mode: so must update_state.
         for k, (mine, theirs) in enumerate(zip(weights, k_after, strict=True)):
             assert_close(
@@ -433,10 +433,16 @@ def _check_finite_differences(
 ) -> None:
     import numpy as np
 
+    from ..numpy_backend.lowering import NumpyContext
+
     lowering = reg.lowering("numpy", "node", nt.name)
     flags_fn = getattr(lowering, "trainable", None)
     try:
-        flags = list(flags_fn(node)) if flags_fn is not None else [True] * len(weights0)
+        flags = (
+            list(flags_fn(NumpyContext(reg), node))
+            if flags_fn is not None
+            else [True] * len(weights0)
+        )
     except NotImplementedError:
         flags = [True] * len(weights0)
     x64 = [x.astype(np.float64) for x in xs]
@@ -497,7 +503,9 @@ def _check_import(
             f"{nt.name}: no Keras import rule for layer class '{class_name}' "
             f"(register('keras', 'import', '{class_name}', fn)), or pass import_rule=False"
         )
-    imported = dict(rule(layer))
+    from ..keras_backend.context import KerasContext
+
+    imported = dict(rule(KerasContext(reg), layer))
     if imported.get("type") != nt.name:
         raise ConformanceError(f"{nt.name}: the import rule gives type {imported.get('type')!r}")
     if "name" in imported or "inputs" in imported:

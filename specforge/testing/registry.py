@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from ..plugin import API_VERSION
-from ..registry import Registry, current_settings, get_registry, load_registry, use_settings
+from ..registry import (
+    BUILTIN_PLUGINS,
+    Registry,
+    current_settings,
+    get_registry,
+    load_registry,
+    use_settings,
+)
 from .conformance import ConformanceError
 
 
@@ -118,7 +125,12 @@ def check_plugin(plugin: Any, name: str | None = None) -> Registry:
         raise ConformanceError(
             f"plugin '{label}' does not declare SPECFORGE_API (add SPECFORGE_API = {API_VERSION})"
         )
-    reg = load_registry([(label, plugin)], entry_points=False)
+    builtin = getattr(plugin, "__name__", None) in BUILTIN_PLUGINS
+    if builtin:  # loaded with every registry: check it where it is, under its own name
+        label = plugin.__name__
+        reg = load_registry(entry_points=False)
+    else:
+        reg = load_registry([(label, plugin)], entry_points=False)
     problems = [p for p in reg.problems if p.plugin == label]
     if problems:
         raise ConformanceError("\n".join(p.render() for p in problems))

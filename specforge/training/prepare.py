@@ -24,8 +24,8 @@ import numpy as np
 from ..data import selectors
 from ..data.dataset import DataError, Dataset
 from ..ir import DataConfig, Graph, Step
-from ..loader import Path_
 from ..registry import Registry
+from ..spec.load import Path_
 from .split import split_indices
 
 SPLITS = ("train", "validation", "test")

@@ -23,12 +23,12 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
+from ..api import CheckResult, check_file
 from ..atomic import atomic_path
 from ..diagnostics import SpecError
 from ..ir import DataConfig
 from ..plugin import Backend, BackendError
 from ..registry import Registry, get_registry
-from ..spec.api import CheckResult, check_file
 from . import plots, rundir
 from .callbacks import Checkpoint, EarlyStopping, Guard, Progress, Recorder, sigint_stops
 from .prepare import (
@@ -218,7 +218,7 @@ def train(
         echo(
             f"note: dataset '{data_cfg.dataset}' has its own test split; data.split.test is ignored"
         )
-    model = be.build(graph, seed=train_cfg.seed)
+    model = be.build(graph, seed=train_cfg.seed, registry=reg)
 
     suffix = be.file_suffix
     run_dir = (
@@ -315,7 +315,7 @@ def train(
         artefacts["model"] = model_path
     if status in ("completed", "early_stopped"):
         # Evaluate the model as saved: exactly what `specforge evaluate` will load.
-        saved = be.load(str(artefacts["model"]), graph)
+        saved = be.load(str(artefacts["model"]), graph, registry=reg)
         for split in ("train", "validation", "test"):
             if split in prepared.x:
                 metrics[split] = _in_spec_order(
@@ -384,7 +384,7 @@ def load_run(run_dir: str | os.PathLike[str], *, registry: Registry | None = Non
             f"{path / rundir.SPEC} has no 'data' section",
             "the run directory is damaged: train again",
         )
-    model = be.load(str(model_path), result.graph)
+    model = be.load(str(model_path), result.graph, registry=reg)
     return LoadedRun(
         path, result, metrics, info, be, model, train_cfg.batch_size, states, data_cfg, reg
     )

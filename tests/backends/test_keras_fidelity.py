@@ -17,7 +17,7 @@ import pytest
 keras = pytest.importorskip("keras")
 
 import specforge  # noqa: E402
-from specforge.spec.api import check_file  # noqa: E402
+from specforge.api import check_file  # noqa: E402
 from specforge.testing import chapter, keras_structure  # noqa: E402
 
 # ---------------------------------------------------------------- the chapter's models, by hand

@@ -15,9 +15,9 @@ import pytest
 keras = pytest.importorskip("keras")
 
 import specforge  # noqa: E402
+from specforge.api import check_data, check_file  # noqa: E402
 from specforge.plugin import BackendError  # noqa: E402
 from specforge.registry import get_registry  # noqa: E402
-from specforge.spec.api import check_data, check_file  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = ROOT / "specs"
@@ -112,7 +112,7 @@ def test_saved_config_names_only_keras_builtins(saved_seed_models):
 
 def test_load_reads_the_model_back_compiled_and_checks_it_fits_the_spec(saved_seed_models, backend):
     graph = check_file(SPECS / "wide_deep_aux.yaml").graph
-    model = backend.load(saved_seed_models["wide_deep_aux"], graph)
+    model = backend.load(saved_seed_models["wide_deep_aux"], graph, registry=get_registry())
     original = specforge.build(SPECS / "wide_deep_aux.yaml", seed=0)
     for name, arrays in backend.get_weights(original).items():
         for a, b in zip(arrays, backend.get_weights(model)[name], strict=True):
@@ -123,23 +123,23 @@ def test_load_reads_the_model_back_compiled_and_checks_it_fits_the_spec(saved_se
     assert set(backend.evaluate(model, x, y)) == {"loss", "output_loss", "aux_output_loss"}
     other = check_file(SPECS / "wide_deep.yaml").graph
     with pytest.raises(BackendError, match="does not match spec 'wide_deep'"):
-        backend.load(saved_seed_models["wide_deep_aux"], other)
+        backend.load(saved_seed_models["wide_deep_aux"], other, registry=get_registry())
 
 
 def test_load_refuses_what_is_not_a_safe_keras_model(tmp_path, backend):
     graph = check_file(SPECS / "california_mlp.yaml").graph
     with pytest.raises(BackendError, match="no such model file"):
-        backend.load(tmp_path / "nothing.keras", graph)
+        backend.load(tmp_path / "nothing.keras", graph, registry=get_registry())
     junk = tmp_path / "junk.keras"
     junk.write_text("not a zip")
     with pytest.raises(BackendError, match="not a Keras model"):
-        backend.load(junk, graph)
+        backend.load(junk, graph, registry=get_registry())
     inputs = keras.Input((8,), name="features")
     out = keras.layers.Lambda(lambda t: t[:, :1], name="output")(inputs)
     lam = keras.Model(inputs, out)
     lam.save(tmp_path / "lambda.keras")
     with pytest.raises(BackendError, match="Lambda") as info:
-        backend.load(tmp_path / "lambda.keras", graph)
+        backend.load(tmp_path / "lambda.keras", graph, registry=get_registry())
     assert "safe mode" in info.value.help
 
 
@@ -207,9 +207,9 @@ def test_deep_graphs_get_room_to_recurse_and_the_limit_is_restored(tmp_path, bac
     sys.setrecursionlimit(200)
     try:
         graph = check_data(chain_spec(300)).graph
-        model = backend.build(graph, seed=0)
+        model = backend.build(graph, seed=0, registry=get_registry())
         backend.save(model, tmp_path / "chain.keras")
-        loaded = backend.load(tmp_path / "chain.keras", graph)
+        loaded = backend.load(tmp_path / "chain.keras", graph, registry=get_registry())
         assert sys.getrecursionlimit() == 200
     finally:
         sys.setrecursionlimit(old)
@@ -219,7 +219,7 @@ def test_deep_graphs_get_room_to_recurse_and_the_limit_is_restored(tmp_path, bac
 def test_a_1000_node_chain_builds_and_saves_without_recursion_error(tmp_path, backend):
     limit = sys.getrecursionlimit()
     graph = check_data(chain_spec(1000)).graph
-    model = backend.build(graph, seed=0)
+    model = backend.build(graph, seed=0, registry=get_registry())
     assert len(model.layers) == 1001
     assert model.count_params() == graph.total_params == 6000
     backend.save(model, tmp_path / "chain.keras")
@@ -231,10 +231,10 @@ def test_a_1000_node_chain_builds_and_saves_without_recursion_error(tmp_path, ba
 def test_a_3000_node_chain_builds_saves_and_loads(tmp_path, backend):
     limit = sys.getrecursionlimit()
     graph = check_data(chain_spec(3000)).graph
-    model = backend.build(graph, seed=0)
+    model = backend.build(graph, seed=0, registry=get_registry())
     path = tmp_path / "chain.keras"
     backend.save(model, path)
-    loaded = backend.load(path, graph)
+    loaded = backend.load(path, graph, registry=get_registry())
     assert loaded.count_params() == graph.total_params == 18000
     assert sys.getrecursionlimit() == limit
 
@@ -243,7 +243,7 @@ def test_a_3000_node_chain_builds_saves_and_loads(tmp_path, backend):
 def test_a_1000_node_chain_predicts_and_trains(backend):
     """TensorFlow traces the whole graph (about a minute here): as slow as a hand-written Keras model."""
     limit = sys.getrecursionlimit()
-    model = backend.build(check_data(chain_spec(1000)).graph, seed=0)
+    model = backend.build(check_data(chain_spec(1000)).graph, seed=0, registry=get_registry())
     x = {"x": np.ones((4, 2), dtype="float32")}
     assert backend.predict(model, x)["d999"].shape == (4, 2)
     history = backend.fit(

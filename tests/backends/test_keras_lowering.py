@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from pydantic import Field
 
+from specforge.api import check_file, check_text
 from specforge.diagnostics import SpecError
 from specforge.plugin import Activation, NodeType, Params, hookimpl
 from specforge.registry import load_registry
-from specforge.spec.api import check_file, check_text
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -290,15 +290,15 @@ def test_every_builtin_name_has_a_keras_lowering_except_the_step_function_and_th
 
 def test_every_builtin_keras_lowering_is_a_name_keras_knows():
     keras = pytest.importorskip("keras")
-    from specforge.default_plugins import keras_backend as plugin
+    from specforge.default_plugins.keras_names import names
 
-    for name in plugin.ACTIVATIONS:
+    for name in names("activation"):
         keras.activations.get(name)
-    for name in plugin.INITIALIZERS:
+    for name in names("initializer"):
         keras.initializers.get(name)
-    for name in plugin.LOSSES:
+    for name in names("loss"):
         keras.losses.get(name)
-    for name in plugin.METRICS:
+    for name in names("metric"):
         keras.metrics.get(name)
 
 
@@ -326,7 +326,8 @@ def test_validate_imports_neither_keras_nor_tensorflow():
 def test_importing_specforge_and_its_keras_plugin_does_not_import_keras():
     code = (
         "import sys, specforge, specforge.builder, specforge.keras_backend.decompile, "
-        "specforge.default_plugins.keras_backend, specforge.cli.build, specforge.cli.import_;"
+        "specforge.default_plugins.keras_names, specforge.default_plugins.dense, "
+        "specforge.default_plugins.backends, specforge.cli.build, specforge.cli.import_;"
         "specforge.get_registry();"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('keras', 'tensorflow')))"
     )
@@ -335,3 +336,28 @@ def test_importing_specforge_and_its_keras_plugin_does_not_import_keras():
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_a_backend_rule_replaces_only_the_coverage_diagnostic_about_the_same_name():
+    """Without the document every diagnostic of a node sits at the node: the rule still tells them apart."""
+    from specforge.keras_backend import check
+    from specforge.plugin import Initializer
+
+    class Extra:
+        @hookimpl
+        def register_initializers(self, register):
+            register(Initializer("fancy_init"))
+
+    reg = load_registry([("extra", Extra()), ("test-layers", LayersPlugin())], entry_points=False)
+    text = spec_text(
+        "- {name: out, type: Dense, units: 1, activation: sign, kernel_initializer: fancy_init}\n"
+    )
+    result = check_text(text, "both.yaml", registry=reg)
+    assert result.ok, result.diagnostics
+    diags = check(result.graph, registry=reg)  # no document: one span per node
+    assert [(d.code, d.span) for d in diags] == [
+        ("unsupported-by-backend", result.graph.node("out").span),
+        ("not-differentiable", result.graph.node("out").span),
+    ]
+    assert "initializer 'fancy_init' has no Keras lowering" in diags[0].message
+    assert "activation 'sign' is a step function" in diags[1].message

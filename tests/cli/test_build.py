@@ -206,7 +206,9 @@ def test_build_with_weights_exports_a_numpy_model_to_keras_with_the_same_predict
         "wide_input": np.random.default_rng(0).normal(size=(16, 5)).astype("float32"),
         "deep_input": np.random.default_rng(1).normal(size=(16, 6)).astype("float32"),
     }
-    expected = numpy_backend.predict(numpy_backend.load(str(npz), graph), x)
+    expected = numpy_backend.predict(
+        numpy_backend.load(str(npz), graph, registry=get_registry()), x
+    )
     got = keras.models.load_model(out).predict(x, verbose=0)
     for i, name in enumerate(["output", "aux_output"]):
         np.testing.assert_allclose(got[i], expected[name], rtol=1e-5, atol=1e-6)
@@ -262,7 +264,9 @@ def test_the_python_api_takes_weights_from_a_model_file(cli_run, tmp_path):
     fresh = specforge.build(spec, backend="numpy", seed=4)
     loaded = specforge.build(spec, backend="numpy", seed=4, weights=npz)
     backend = get_registry().backends["numpy"]
-    stored = backend.get_weights(backend.load(str(npz), specforge.resolve(spec)))
+    stored = backend.get_weights(
+        backend.load(str(npz), specforge.resolve(spec), registry=get_registry())
+    )
     for name, arrays in stored.items():
         for got, want in zip(backend.get_weights(loaded)[name], arrays, strict=True):
             np.testing.assert_array_equal(got, want)

@@ -14,6 +14,7 @@ from specforge.numpy_backend.plot import (
     activations_figure,
     plottable_activations,
 )
+from specforge.registry import get_registry
 
 #: figsize (10, 5) inches at 100 dpi
 PNG_SIZE = (1000, 500)
@@ -75,7 +76,7 @@ def test_writes_the_chapter_figure_with_the_four_activations(cli_run, tmp_path):
 
 
 def test_the_figure_has_the_chapter_panels_and_labels():
-    fig = activations_figure()
+    fig = activations_figure(registry=get_registry())
     left, right = fig.axes
     assert left.get_title() == "Activation Functions"
     assert right.get_title() == "Derivatives of Activation Functions"
@@ -95,9 +96,9 @@ def test_the_figure_has_the_chapter_panels_and_labels():
     assert dy[x < 0].max() == 0 and dy[x > 0].min() == 1
 
 
-@pytest.mark.parametrize("name", plottable_activations())
+@pytest.mark.parametrize("name", plottable_activations(get_registry()))
 def test_each_plotted_derivative_is_the_slope_of_the_plotted_function(name):
-    fig = activations_figure([name])
+    fig = activations_figure([name], registry=get_registry())
     ((gid, (x, y, dy)),) = curves(fig).items()
     assert gid == name
     assert_derivative_matches_finite_differences(x, y, dy)
@@ -119,14 +120,14 @@ def test_activation_options_choose_the_curves_and_aliases_resolve(cli_run, tmp_p
     )
     assert res.exit_code == 0, res.output
     assert out.read_text().lstrip().startswith("<?xml")
-    fig = activations_figure(["swish", "elu", "step"])
+    fig = activations_figure(["swish", "elu", "step"], registry=get_registry())
     assert list(curves(fig)) == ["silu", "elu", "heaviside"]
 
 
 def test_all_draws_every_elementwise_activation(cli_run, tmp_path):
     res = cli_run("plot", "activations", "-o", str(tmp_path / "all.png"), "--all")
     assert res.exit_code == 0, res.output
-    names = plottable_activations()
+    names = plottable_activations(get_registry())
     assert "softmax" not in names and {"heaviside", "gelu", "mish", "silu"} <= set(names)
     assert png_size(tmp_path / "all.png") == PNG_SIZE
 
@@ -177,7 +178,8 @@ def test_an_activation_from_a_plugin_is_drawn_from_its_numpy_lowering():
     assert y.min() == -1 and y.max() == 1
     assert_derivative_matches_finite_differences(x, y, dy)
     with pytest.raises(PlotError):
-        activations_figure(["hard_tanh"])  # the process-wide registry does not have it
+        # the process-wide registry does not have it
+        activations_figure(["hard_tanh"], registry=get_registry())
 
 
 def test_a_failed_write_leaves_nothing(cli_run, tmp_path, monkeypatch):

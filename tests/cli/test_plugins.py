@@ -39,8 +39,9 @@ def test_text_lists_every_built_in_with_what_it_adds(cli_run):
     out = result.stdout
     for name in BUILTIN_PLUGINS:
         assert f"{name} (built-in, specforge {__version__})" in out
-    assert "  node_type: Concatenate, Dense, Flatten\n" in out
-    assert "  backend: keras\n" in out and "  backend: numpy\n" in out
+    for node_type in ("Concatenate", "Dense", "Flatten"):  # one built-in plugin each
+        assert f"  node_type: {node_type}\n" in out
+    assert "  backend: keras, numpy\n" in out
     assert "iris" in out and "standard_scaler" in out
     assert "lowerings[keras]:" in out and "lowerings[numpy]:" in out
 
@@ -63,16 +64,18 @@ def test_json_has_the_documented_fields(cli_run):
     assert result.exit_code == 0
     data = json.loads(result.stdout)
     assert set(data) == {"specforge", "api_version", "plugins", "failed", "disabled"}
-    assert data["specforge"] == __version__ and data["api_version"] == 1
+    assert data["specforge"] == __version__ and data["api_version"] == 2
     names = [p["name"] for p in data["plugins"]]
     assert names[: len(BUILTIN_PLUGINS)] == list(BUILTIN_PLUGINS)
     first = data["plugins"][0]
     assert set(first) == {"name", "distribution", "version", "builtin", "in_process", "provides"}
     assert first["builtin"] is True and first["distribution"] == "specforge"
-    node_types = next(
-        p for p in data["plugins"] if p["name"] == "specforge.default_plugins.node_types"
-    )
-    assert node_types["provides"] == {"node_type": ["Concatenate", "Dense", "Flatten"]}
+    dense = next(p for p in data["plugins"] if p["name"] == "specforge.default_plugins.dense")
+    assert dense["provides"] == {
+        "node_type": ["Dense"],
+        "lowerings[keras]": ["import:Dense", "node:Dense"],
+        "lowerings[numpy]": ["node:Dense"],
+    }
     for plugin in sorted(PACKAGES.keys() & INSTALLED):
         entry = next(p for p in data["plugins"] if p["name"] == plugin)
         assert entry["builtin"] is False

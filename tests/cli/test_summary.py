@@ -82,7 +82,7 @@ def test_summary_in_a_real_process(run_specforge):
 
 
 def test_the_json_twin_resolves_to_the_same_model():
-    from specforge.spec.api import resolve
+    from specforge.api import resolve
 
     from_yaml = resolve(ROOT / "specs" / "wide_deep_aux.yaml").to_spec()
     from_json = resolve(ROOT / "specs" / "wide_deep_aux.json").to_spec()

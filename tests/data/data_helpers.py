@@ -7,11 +7,16 @@ is put on sys.path by this directory's conftest.py.
 from __future__ import annotations
 
 import gzip
+import hashlib
+import io
 import os
 import struct
+import tarfile
 
 import numpy as np
 
+from specforge.default_plugins.datasets import fashion_mnist
+from specforge.default_plugins.datasets.california import CALIFORNIA_MEMBER
 from specforge.default_plugins.datasets.fashion_mnist import FASHION_MNIST_FILES
 
 _IDX_CODES = {
@@ -67,3 +72,44 @@ def write_text(path, text: str) -> str:
     with open(path, "w", encoding="utf-8", newline="") as fh:
         fh.write(text)
     return path
+
+
+def sha256(path) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.sha256(fh.read()).hexdigest()
+
+
+def trust_fashion(monkeypatch, directory) -> None:
+    """Make the files in ``directory`` Fashion-MNIST's as far as checksums go.
+
+    The real checksums (Zalando's) are in the code; the tests' files are
+    generated, so their hashes replace the real ones for the test.
+    """
+    for name in FASHION_MNIST_FILES.values():
+        path = os.path.join(directory, name)
+        monkeypatch.setitem(fashion_mnist.FASHION_MNIST_SHA256, name, sha256(path))
+
+
+# Rows in the archive's column order: longitude, latitude, housingMedianAge,
+# totalRooms, totalBedrooms, population, households, medianIncome,
+# medianHouseValue -- the first three rows of the real file plus two more.
+CAL_ROWS = np.array(
+    [
+        [-122.23, 37.88, 41.0, 880.0, 129.0, 322.0, 126.0, 8.3252, 452600.0],
+        [-122.22, 37.86, 21.0, 7099.0, 1106.0, 2401.0, 1138.0, 8.3014, 358500.0],
+        [-122.24, 37.85, 52.0, 1467.0, 190.0, 496.0, 177.0, 7.2574, 352100.0],
+        [-118.30, 34.05, 15.0, 2000.0, 500.0, 1500.0, 400.0, 2.5, 150000.0],
+        [-121.09, 39.48, 25.0, 1665.0, 374.0, 845.0, 330.0, 1.5603, 78100.0],
+    ]
+)
+
+
+def make_cal_tgz(path, rows: np.ndarray = CAL_ROWS, member: str = CALIFORNIA_MEMBER):
+    buf = io.StringIO()
+    np.savetxt(buf, rows, fmt="%f", delimiter=",")  # the real file's "%f" layout
+    data = buf.getvalue().encode()
+    with tarfile.open(path, "w:gz") as tar:
+        info = tarfile.TarInfo(member)
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    return str(path)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import os
 import shutil
-import tarfile
 
 import numpy as np
 import pytest
-from data_helpers import write_text
+from data_helpers import CAL_ROWS, make_cal_tgz, sha256, write_text
 
 from specforge.data.dataset import DataError
 from specforge.default_plugins.datasets import california
@@ -17,30 +15,6 @@ from specforge.default_plugins.datasets.california import (
     CALIFORNIA_FEATURES,
     load_california_housing,
 )
-
-# Rows in the archive's column order: longitude, latitude, housingMedianAge,
-# totalRooms, totalBedrooms, population, households, medianIncome,
-# medianHouseValue -- the first three rows of the real file plus two more.
-CAL_ROWS = np.array(
-    [
-        [-122.23, 37.88, 41.0, 880.0, 129.0, 322.0, 126.0, 8.3252, 452600.0],
-        [-122.22, 37.86, 21.0, 7099.0, 1106.0, 2401.0, 1138.0, 8.3014, 358500.0],
-        [-122.24, 37.85, 52.0, 1467.0, 190.0, 496.0, 177.0, 7.2574, 352100.0],
-        [-118.30, 34.05, 15.0, 2000.0, 500.0, 1500.0, 400.0, 2.5, 150000.0],
-        [-121.09, 39.48, 25.0, 1665.0, 374.0, 845.0, 330.0, 1.5603, 78100.0],
-    ]
-)
-
-
-def make_cal_tgz(path, rows: np.ndarray = CAL_ROWS, member: str = california.CALIFORNIA_MEMBER):
-    buf = io.StringIO()
-    np.savetxt(buf, rows, fmt="%f", delimiter=",")  # the real file's "%f" layout
-    data = buf.getvalue().encode()
-    with tarfile.open(path, "w:gz") as tar:
-        info = tarfile.TarInfo(member)
-        info.size = len(data)
-        tar.addfile(info, io.BytesIO(data))
-    return str(path)
 
 
 def sklearn_fetch_from_archive(archive: str, data_home, monkeypatch):
@@ -88,10 +62,38 @@ def test_california_sklearn_cache(tmp_path, monkeypatch):
     ds = load_california_housing(data_home=str(home))
     np.testing.assert_array_equal(ds.x, ref.data.astype(np.float32))
     np.testing.assert_array_equal(ds.y, ref.target.astype(np.float32))
-    # the same cache through $SCIKIT_LEARN_DATA and through a directory `path`
-    monkeypatch.setenv("SCIKIT_LEARN_DATA", str(home))
-    np.testing.assert_array_equal(load_california_housing().x, ds.x)
+    # the same cache through a directory `path`
     np.testing.assert_array_equal(load_california_housing(str(home)).y, ds.y)
+
+
+def test_california_default_never_unpickles_scikit_learns_cache(tmp_path, monkeypatch):
+    archive = make_cal_tgz(tmp_path / "cal_housing.tgz")
+    home = tmp_path / "scikit_learn_data"
+    sklearn_fetch_from_archive(archive, home, monkeypatch)
+    monkeypatch.setenv("SCIKIT_LEARN_DATA", str(home))
+    import joblib
+
+    def no_unpickling(*args, **kwargs):
+        raise AssertionError("joblib.load called")
+
+    monkeypatch.setattr(joblib, "load", no_unpickling)
+    with pytest.raises(DataError, match="cannot download California housing"):
+        load_california_housing()  # the pkz is not the archive: it downloads (and fails here)
+
+
+def test_california_reuses_a_verified_archive_in_scikit_learns_home(tmp_path, monkeypatch):
+    home = tmp_path / "scikit_learn_data"
+    home.mkdir()
+    archive = make_cal_tgz(home / "cal_housing.tgz")
+    monkeypatch.setenv("SCIKIT_LEARN_DATA", str(home))
+    monkeypatch.setattr(california, "CALIFORNIA_SHA256", sha256(archive))
+    ds = load_california_housing()
+    np.testing.assert_array_equal(ds.x, load_california_housing(archive).x)
+    assert not os.path.exists(os.environ["SPECFORGE_DATA_HOME"])  # nothing downloaded
+    # the same file with another checksum is not California housing's archive
+    monkeypatch.setattr(california, "CALIFORNIA_SHA256", "0" * 64)
+    with pytest.raises(DataError, match="cannot download"):
+        load_california_housing()
 
 
 def test_california_cache_path_is_sklearns(tmp_path):
@@ -132,16 +134,21 @@ def test_california_missing_cache(tmp_path, monkeypatch):
         f"exist (nor does {archive})"
     )
     assert e.looked_in == [cache, archive]
-    assert "fetch_california_housing()" in e.help and "path:" in e.help
+    assert "leave out `path:` and `data_home:`" in e.help and "cal_housing.tgz" in e.help
     assert not home.exists()  # looking does not create directories
 
 
-def test_california_default_home(tmp_path, monkeypatch):
+def test_california_default_looks_in_the_cache_and_in_scikit_learns_home(tmp_path, monkeypatch):
     monkeypatch.delenv("SCIKIT_LEARN_DATA", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
     with pytest.raises(DataError) as ei:
         load_california_housing()
-    assert ei.value.looked_in[0] == str(tmp_path / "scikit_learn_data" / "cal_housing_py3.pkz")
+    cache = os.path.join(os.environ["SPECFORGE_DATA_HOME"], "california-housing")
+    assert ei.value.looked_in == [
+        os.path.join(cache, "cal_housing.tgz"),
+        str(tmp_path / "scikit_learn_data" / "cal_housing.tgz"),
+    ]
+    assert california.CALIFORNIA_SHA256 in ei.value.help
 
 
 def test_california_csv(tmp_path):

@@ -8,7 +8,7 @@ import shutil
 
 import numpy as np
 import pytest
-from data_helpers import make_fashion, write_idx, write_text
+from data_helpers import make_fashion, trust_fashion, write_idx, write_text
 
 from specforge.data.dataset import DataError, Dataset
 from specforge.default_plugins.datasets import fashion_mnist
@@ -61,6 +61,7 @@ def test_fashion_uncompressed_files(tmp_path):
 def test_fashion_default_keras_home(tmp_path, monkeypatch, no_tmp_keras):
     keras_home = tmp_path / "kh"
     arrays = make_fashion(keras_home / "datasets" / "fashion-mnist")
+    trust_fashion(monkeypatch, keras_home / "datasets" / "fashion-mnist")
     monkeypatch.setenv("KERAS_HOME", str(keras_home))
     monkeypatch.setenv("HOME", str(tmp_path / "elsewhere"))
     _check_fashion(load_fashion_mnist(), arrays)
@@ -69,6 +70,7 @@ def test_fashion_default_keras_home(tmp_path, monkeypatch, no_tmp_keras):
 def test_fashion_default_home_dot_keras(tmp_path, monkeypatch, no_tmp_keras):
     home = tmp_path / "home"
     arrays = make_fashion(home / ".keras" / "datasets" / "fashion-mnist")
+    trust_fashion(monkeypatch, home / ".keras" / "datasets" / "fashion-mnist")
     monkeypatch.delenv("KERAS_HOME", raising=False)
     monkeypatch.setenv("HOME", str(home))
     _check_fashion(load_fashion_mnist(), arrays)
@@ -77,6 +79,7 @@ def test_fashion_default_home_dot_keras(tmp_path, monkeypatch, no_tmp_keras):
 def test_fashion_tmp_fallback(tmp_path, monkeypatch, no_tmp_keras):
     # Keras' get_file writes to /tmp/.keras when the keras home is not writable.
     arrays = make_fashion(no_tmp_keras / "datasets" / "fashion-mnist")
+    trust_fashion(monkeypatch, no_tmp_keras / "datasets" / "fashion-mnist")
     monkeypatch.delenv("KERAS_HOME", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     _check_fashion(load_fashion_mnist(), arrays)
@@ -89,31 +92,39 @@ def test_keras_tmp_root_matches_keras():
     assert fashion_mnist._keras_tmp_root() == expected
 
 
-def test_fashion_missing_lists_every_directory(tmp_path, monkeypatch, no_tmp_keras):
+def test_fashion_missing_says_where_it_looked_and_how_to_place_the_files(
+    tmp_path, monkeypatch, no_tmp_keras
+):
+    # Nothing cached anywhere, and the download fails (the tests' mirror is a closed port).
     home = tmp_path / "home"
     monkeypatch.delenv("KERAS_HOME", raising=False)
     monkeypatch.setenv("HOME", str(home))
+    cache = os.path.join(os.environ["SPECFORGE_DATA_HOME"], "fashion-mnist")
     primary = str(home / ".keras" / "datasets" / "fashion-mnist")
     fallback = str(no_tmp_keras / "datasets" / "fashion-mnist")
     with pytest.raises(DataError) as ei:
         load_fashion_mnist()
     e = ei.value
-    assert str(e) == (
-        "Fashion-MNIST files not found; looked in:\n"
-        f"  {primary} (does not exist)\n"
-        f"  {fallback} (does not exist)"
+    name = "train-labels-idx1-ubyte.gz"
+    assert str(e).startswith(
+        f"cannot download Fashion-MNIST's {name} from http://127.0.0.1:9/{name}: "
     )
-    assert e.looked_in == [primary, fallback]
-    assert "keras.datasets.fashion_mnist.load_data()" in e.help
-    assert "https://github.com/zalandoresearch/fashion-mnist" in e.help
-    assert "path:" in e.help
+    assert e.looked_in == [os.path.join(d, name) for d in (cache, primary, fallback)]
+    assert f"save it as {os.path.join(cache, name)}" in e.help
+    assert fashion_mnist.FASHION_MNIST_SHA256[name] in e.help
+    assert "all four files" in e.help and "t10k-images-idx3-ubyte.gz" in e.help
 
 
-def test_fashion_missing_with_keras_home(tmp_path, monkeypatch, no_tmp_keras):
+def test_fashion_in_the_keras_cache_with_wrong_checksums_is_not_used(
+    tmp_path, monkeypatch, no_tmp_keras
+):
+    keras_dir = tmp_path / "kh" / "datasets" / "fashion-mnist"
+    make_fashion(keras_dir)  # generated files: not Zalando's
+    before = {p.name: p.read_bytes() for p in keras_dir.iterdir()}
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "kh"))
-    with pytest.raises(DataError) as ei:
+    with pytest.raises(DataError, match="cannot download"):
         load_fashion_mnist()
-    assert ei.value.looked_in[0] == str(tmp_path / "kh" / "datasets" / "fashion-mnist")
+    assert {p.name: p.read_bytes() for p in keras_dir.iterdir()} == before  # left alone
 
 
 def test_fashion_partial_directory(tmp_path):

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from specforge.loader import Document, loads
+from specforge.api import check_document
 from specforge.lsp.incremental import splice
 from specforge.lsp.positions import split_lines
-from specforge.spec.api import check_document
+from specforge.spec.load import Document, loads
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))

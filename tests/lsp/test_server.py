@@ -263,8 +263,9 @@ async def test_hover_on_a_node_a_type_and_a_parameter(client: LanguageClient):
     hover = await client.text_document_hover_async(
         types.HoverParams(text_document=doc_id(uri), position=P(6, 27))
     )
+    owner = get_registry().owner[("node_type", "Dense")]
     assert hover.contents.value.startswith(
-        "**Dense** (node type, plugin `specforge.default_plugins.node_types`)\n\n"
+        f"**Dense** (node type, plugin `{owner}`)\n\n"
         "fully connected layer on the last axis: activation(x · W + b)"
     )
     assert "| `units` | int | required | Number of output features. |" in hover.contents.value

@@ -22,6 +22,8 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
+from specforge.registry import get_registry
+
 from .conftest import graph_of, model_specs, strip_run_sections, targets_for
 
 pytestmark = pytest.mark.keras
@@ -54,8 +56,8 @@ def _compare(
 ):
     """Same weights in both; compare forward, loss, and weights after ``steps`` full-batch steps."""
     x, y = _data(graph, n, seed)
-    nm = numpy_backend.build(graph, seed=seed)
-    km = keras_backend.build(graph, seed=seed)
+    nm = numpy_backend.build(graph, seed=seed, registry=get_registry())
+    km = keras_backend.build(graph, seed=seed, registry=get_registry())
     if direction == "numpy->keras":
         keras_backend.set_weights(km, numpy_backend.get_weights(nm))
     else:

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from specforge.default_plugins.numpy_backend import ACTIVATIONS
+from specforge.default_plugins.numpy_names import names
+from specforge.registry import get_registry
 
 from .conftest import graph_of, spec, targets_for
 
@@ -41,7 +42,7 @@ def check_graph(data, n=6, seed=0, rtol=1e-5, atol=1e-8):
     from specforge.numpy_backend import NumpyModel
 
     graph = graph_of(data)
-    model = NumpyModel(graph, seed=seed, dtype="float64")
+    model = NumpyModel(graph, seed=seed, registry=get_registry(), dtype="float64")
     rng = np.random.default_rng(seed)
     x = {i.name: rng.standard_normal((n, *i.shape)) * 1.5 for i in graph.inputs}
     y = {o.name: targets_for(graph, o, n, rng, np.float64) for o in graph.outputs}
@@ -55,7 +56,7 @@ def check_graph(data, n=6, seed=0, rtol=1e-5, atol=1e-8):
 
 # heaviside has no derivative to check: its backward is defined as zero and gradient
 # optimizers refuse it (test_perceptron.py); the plot test checks its flat derivative.
-DIFFERENTIABLE = [a for a in ACTIVATIONS if a != "heaviside"]
+DIFFERENTIABLE = [a for a in names("activation") if a != "heaviside"]
 
 
 @pytest.mark.parametrize("activation", DIFFERENTIABLE)

@@ -12,6 +12,7 @@ from numpy.testing import assert_array_equal
 import specforge
 from specforge.numpy_backend.io import META_KEY, ModelFileError, read
 from specforge.plugin import BackendError
+from specforge.registry import get_registry
 
 from .conftest import SPECS, graph_of, spec, synthetic
 
@@ -21,7 +22,7 @@ WIDE_DEEP = SPECS / "wide_deep_aux.yaml"
 @pytest.fixture
 def trained(numpy_backend):
     graph = specforge.resolve(WIDE_DEEP)
-    model = numpy_backend.build(graph, seed=0)
+    model = numpy_backend.build(graph, seed=0, registry=get_registry())
     x, y = synthetic(graph, 64)
     numpy_backend.fit(model, x, y, epochs=2, seed=0)
     return model, graph, x
@@ -31,7 +32,10 @@ def test_save_and_load_round_trip_exactly(numpy_backend, trained, tmp_path):
     model, graph, x = trained
     path = tmp_path / "model.npz"
     numpy_backend.save(model, str(path))
-    for loaded in (numpy_backend.load(str(path), graph), numpy_backend.load(str(path), None)):
+    for loaded in (
+        numpy_backend.load(str(path), graph, registry=get_registry()),
+        numpy_backend.load(str(path), None, registry=get_registry()),
+    ):
         for name, ws in numpy_backend.get_weights(model).items():
             for a, b in zip(ws, numpy_backend.get_weights(loaded)[name], strict=True):
                 assert_array_equal(a, b)
@@ -104,7 +108,7 @@ def test_files_that_are_not_numpy_models_are_backend_errors(numpy_backend, tmp_p
         (tmp_path / "missing.npz", "cannot read"),
     ):
         with pytest.raises(ModelFileError, match=message) as err:
-            numpy_backend.load(str(path), graph)
+            numpy_backend.load(str(path), graph, registry=get_registry())
         assert isinstance(err.value, BackendError)
 
 
@@ -119,7 +123,7 @@ def test_a_newer_file_format_is_refused(numpy_backend, trained, tmp_path):
     arrays[META_KEY] = np.array(json.dumps(meta))
     np.savez(path, **arrays)
     with pytest.raises(ModelFileError, match="newer specforge"):
-        numpy_backend.load(str(path), graph)
+        numpy_backend.load(str(path), graph, registry=get_registry())
 
 
 def test_weights_that_do_not_fit_the_graph_are_refused(numpy_backend, trained, tmp_path):
@@ -132,7 +136,7 @@ def test_weights_that_do_not_fit_the_graph_are_refused(numpy_backend, trained, t
         ModelFileError,
         match=r"weights do not fit 'wide_deep_aux': .*node 'hidden2' weight 0 has shape \(30, 99\), got \(30, 100\)",
     ):
-        numpy_backend.load(str(path), graph_of(wider))
+        numpy_backend.load(str(path), graph_of(wider), registry=get_registry())
     other = graph_of(
         spec(
             [{"name": "hidden1", "type": "Dense", "units": 30}],
@@ -141,9 +145,9 @@ def test_weights_that_do_not_fit_the_graph_are_refused(numpy_backend, trained, t
         )
     )
     with pytest.raises(ModelFileError, match="no node named aux_output, hidden2, output"):
-        numpy_backend.load(str(path), other)
+        numpy_backend.load(str(path), other, registry=get_registry())
     missing = graph_of(
         spec([{"name": "fresh", "type": "Dense", "units": 2}], [{"node": "fresh", "loss": "mse"}])
     )
     with pytest.raises(ModelFileError, match="no weights for node"):
-        numpy_backend.load(str(path), missing)
+        numpy_backend.load(str(path), missing, registry=get_registry())

@@ -8,6 +8,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from specforge.diagnostics import SpecError
 from specforge.plugin import TrainingCallback
+from specforge.registry import get_registry
 
 from .conftest import graph_of, spec, synthetic
 
@@ -37,7 +38,7 @@ TWO_OUT = spec(
 @pytest.fixture
 def mlp(numpy_backend):
     graph = graph_of(MLP)
-    return numpy_backend.build(graph, seed=1), graph
+    return numpy_backend.build(graph, seed=1, registry=get_registry()), graph
 
 
 def test_build_is_float32_keras_ordered_and_seeded(numpy_backend, mlp):
@@ -49,8 +50,8 @@ def test_build_is_float32_keras_ordered_and_seeded(numpy_backend, mlp):
         w.dtype == np.float32 and w.flags.c_contiguous for ws in weights.values() for w in ws
     )
     assert not weights["h"][1].any()  # bias_initializer zeros
-    again = numpy_backend.get_weights(numpy_backend.build(graph, seed=1))
-    other = numpy_backend.get_weights(numpy_backend.build(graph, seed=2))
+    again = numpy_backend.get_weights(numpy_backend.build(graph, seed=1, registry=get_registry()))
+    other = numpy_backend.get_weights(numpy_backend.build(graph, seed=2, registry=get_registry()))
     assert all(np.array_equal(a, b) for a, b in zip(weights["h"], again["h"], strict=True))
     assert not np.array_equal(weights["h"][0], other["h"][0])
     assert model.count_params() == graph.total_params
@@ -64,7 +65,9 @@ def test_glorot_uniform_kernel_has_keras_limit(numpy_backend):
             inputs=[{"name": "x", "shape": [784]}],
         )
     )
-    kernel = numpy_backend.get_weights(numpy_backend.build(graph, seed=0))["d"][0]
+    kernel = numpy_backend.get_weights(numpy_backend.build(graph, seed=0, registry=get_registry()))[
+        "d"
+    ][0]
     limit = np.sqrt(6 / (784 + 300))
     assert np.abs(kernel).max() <= limit and np.abs(kernel).max() > 0.99 * limit
     assert abs(kernel.mean()) < 0.01
@@ -83,7 +86,7 @@ def test_history_keys_follow_keras_for_one_output(numpy_backend, mlp):
 
 def test_history_keys_follow_keras_for_several_outputs(numpy_backend):
     graph = graph_of(TWO_OUT)
-    model = numpy_backend.build(graph, seed=0)
+    model = numpy_backend.build(graph, seed=0, registry=get_registry())
     x, y = synthetic(graph, 30)
     history = numpy_backend.fit(model, x, y, epochs=1, validation_data=(x, y))
     keys = [
@@ -99,7 +102,7 @@ def test_history_keys_follow_keras_for_several_outputs(numpy_backend):
 
 def test_total_loss_is_the_weighted_sum_of_output_losses(numpy_backend):
     graph = graph_of(TWO_OUT)
-    model = numpy_backend.build(graph, seed=0)
+    model = numpy_backend.build(graph, seed=0, registry=get_registry())
     x, y = synthetic(graph, 30)
     result = numpy_backend.evaluate(model, x, y, batch_size=7)
     assert result["loss"] == pytest.approx(
@@ -136,9 +139,9 @@ def test_evaluate_and_predict_do_not_depend_on_batch_size(numpy_backend, mlp):
 def test_epoch_figures_are_batch_size_weighted_means_of_the_steps(numpy_backend):
     graph = graph_of(MLP)
     x, y = synthetic(graph, 40)
-    fitted = numpy_backend.build(graph, seed=3)
+    fitted = numpy_backend.build(graph, seed=3, registry=get_registry())
     history = numpy_backend.fit(fitted, x, y, epochs=1, batch_size=16, shuffle=False)
-    stepped = numpy_backend.build(graph, seed=3)
+    stepped = numpy_backend.build(graph, seed=3, registry=get_registry())
     logs = [
         (stepped.train_on_batch({"x": x["x"][s:e]}, {"out": y["out"][s:e]}), e - s)
         for s, e in ((0, 16), (16, 32), (32, 40))
@@ -158,7 +161,7 @@ def test_shuffling_is_reproducible_with_a_seed(numpy_backend):
     x, y = synthetic(graph, 64)
 
     def trained(seed):
-        model = numpy_backend.build(graph, seed=0)
+        model = numpy_backend.build(graph, seed=0, registry=get_registry())
         numpy_backend.fit(model, x, y, epochs=2, batch_size=8, seed=seed)
         return numpy_backend.get_weights(model)["h"][0]
 
@@ -180,7 +183,7 @@ def test_training_reduces_the_loss(numpy_backend):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((256, 4)).astype(np.float32)
     y = (x @ np.array([1.0, -2.0, 0.5, 3.0], np.float32))[:, None] + 1.0
-    model = numpy_backend.build(graph, seed=0)
+    model = numpy_backend.build(graph, seed=0, registry=get_registry())
     history = numpy_backend.fit(model, {"x": x}, {"o": y}, epochs=30, batch_size=32, seed=0)
     assert history["loss"][-1] < 0.05 * history["loss"][0]
 
@@ -231,7 +234,7 @@ def test_a_callback_stops_training_after_a_batch_or_an_epoch(numpy_backend, mlp)
 
 def test_weights_move_between_models_and_are_copies(numpy_backend, mlp):
     model, graph = mlp
-    other = numpy_backend.build(graph, seed=99)
+    other = numpy_backend.build(graph, seed=99, registry=get_registry())
     weights = numpy_backend.get_weights(model)
     numpy_backend.set_weights(other, weights)
     x, _ = synthetic(graph, 10)
@@ -263,7 +266,7 @@ def test_set_weights_refuses_what_does_not_fit(numpy_backend, mlp, weights, mess
 
 def test_data_errors_name_inputs_and_outputs(numpy_backend):
     graph = graph_of(TWO_OUT)
-    model = numpy_backend.build(graph, seed=0)
+    model = numpy_backend.build(graph, seed=0, registry=get_registry())
     x, y = synthetic(graph, 10)
     with pytest.raises(ValueError, match="missing b"):
         numpy_backend.predict(model, {"a": x["a"]})
@@ -277,7 +280,7 @@ def test_float64_models_compute_in_float64(mlp):
     from specforge.numpy_backend import NumpyModel
 
     _, graph = mlp
-    model = NumpyModel(graph, seed=0, dtype="float64")
+    model = NumpyModel(graph, seed=0, registry=get_registry(), dtype="float64")
     x, y = synthetic(graph, 8)
     assert model.predict(x)["out"].dtype == np.float64
     assert model.get_weights()["h"][0].dtype == np.float64
@@ -319,14 +322,17 @@ def test_build_of_every_spec_reports_its_parameter_count(numpy_backend, spec_pat
     import specforge
 
     graph = specforge.resolve(spec_path)
-    model = numpy_backend.build(graph, seed=0)
+    model = numpy_backend.build(graph, seed=0, registry=get_registry())
     assert model.count_params() == graph.total_params
 
 
 def test_the_plain_sgd_fast_path_is_the_generic_sgd_step(numpy_backend):
     graph = graph_of(TWO_OUT)
     x, y = synthetic(graph, 40)
-    fast, generic = numpy_backend.build(graph, seed=0), numpy_backend.build(graph, seed=0)
+    fast, generic = (
+        numpy_backend.build(graph, seed=0, registry=get_registry()),
+        numpy_backend.build(graph, seed=0, registry=get_registry()),
+    )
     assert fast._plain_sgd
     generic._plain_sgd = False  # through kernels.SGD.step
     for model in (fast, generic):
@@ -336,7 +342,7 @@ def test_the_plain_sgd_fast_path_is_the_generic_sgd_step(numpy_backend):
             assert_allclose(a, b, rtol=1e-6, atol=1e-7)
     assert fast.optimizer.iterations == generic.optimizer.iterations == 15
     momentum = graph_of({**TWO_OUT, "optimizer": {"type": "sgd", "momentum": 0.9}})
-    assert not numpy_backend.build(momentum, seed=0)._plain_sgd
+    assert not numpy_backend.build(momentum, seed=0, registry=get_registry())._plain_sgd
 
 
 def test_float32_stays_float32_through_the_backward_pass(mlp):

@@ -8,6 +8,7 @@ from numpy.testing import assert_allclose
 
 import specforge
 from specforge.diagnostics import SpecError
+from specforge.registry import get_registry
 
 from .conftest import SPECS, graph_of, spec, strip_run_sections
 
@@ -29,7 +30,7 @@ def _sklearn(x, y, epochs):
 
 
 def _trained(numpy_backend, graph, x, y, epochs, batch_size=32):
-    model = numpy_backend.build(graph, seed=0)
+    model = numpy_backend.build(graph, seed=0, registry=get_registry())
     numpy_backend.fit(
         model,
         {"petals": x},
@@ -109,7 +110,7 @@ def test_setosa_versus_rest_is_learnt_perfectly(numpy_backend, iris):
 def test_the_history_reports_the_step_outputs_figures(numpy_backend, iris):
     x, labels = iris
     graph = strip_run_sections(specforge.resolve(SPEC))
-    model = numpy_backend.build(graph, seed=0)
+    model = numpy_backend.build(graph, seed=0, registry=get_registry())
     onehot = np.eye(3, dtype=np.float32)[labels]
     history = numpy_backend.fit(
         model,
@@ -175,7 +176,7 @@ def test_the_perceptron_rule_on_another_graph_is_a_diagnostic(numpy_backend, nod
         spec(nodes, [{"node": nodes[-1]["name"], "loss": "mse"}], optimizer=PERCEPTRON)
     )
     with pytest.raises(SpecError) as err:
-        numpy_backend.build(graph, seed=0)
+        numpy_backend.build(graph, seed=0, registry=get_registry())
     found = [d for d in err.value.diagnostics if message in d.message]
     assert found, [d.message for d in err.value.diagnostics]
     assert (
@@ -207,7 +208,7 @@ def test_a_step_activation_under_a_gradient_optimizer_is_a_diagnostic_at_its_lin
     result = specforge.check_file(path)
     assert result.ok
     with pytest.raises(SpecError) as err:
-        numpy_backend.build(result.graph, seed=0)
+        numpy_backend.build(result.graph, seed=0, registry=get_registry())
     (diag,) = err.value.diagnostics
     assert diag.code == "not-differentiable"
     assert (
@@ -215,7 +216,7 @@ def test_a_step_activation_under_a_gradient_optimizer_is_a_diagnostic_at_its_lin
         and "optimizer 'sgd'" in diag.message
     )
     assert diag.span.line == 7 and "perceptron" in diag.help  # the node
-    (exact,) = numpy_backend.check(result.graph, document=result.document)
+    (exact,) = numpy_backend.check(result.graph, registry=get_registry(), document=result.document)
     assert (exact.span.line, exact.span.column) == (8, 18)  # the activation itself
 
 

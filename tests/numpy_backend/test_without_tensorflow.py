@@ -53,7 +53,7 @@ RUN_EVERY_SPEC = HIDE + textwrap.dedent(
                 y[out.name] = np.eye(shape[-1], dtype=np.float32)[rng.integers(0, shape[-1], n)]
             else:
                 y[out.name] = rng.standard_normal((n, *shape)).astype(np.float32)
-        model = backend.build(graph, seed=0)
+        model = backend.build(graph, seed=0, registry=get_registry())
         history = backend.fit(model, x, y, epochs=1, batch_size=16, seed=0)
         pred = backend.predict(model, x)
         assert all(p.shape == (n, *graph.node(o.node).output_shape) for p, o in zip(pred.values(), graph.outputs))

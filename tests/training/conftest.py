@@ -12,9 +12,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import toy_backend
-from training_helpers import make_california_cache, make_fashion
+from training_helpers import make_california_archive, make_fashion, sha256
 
-from specforge.default_plugins.datasets import fashion_mnist
+from specforge.default_plugins.datasets import california, fashion_mnist
 
 
 @pytest.fixture
@@ -28,9 +28,13 @@ def toy():
 
 @pytest.fixture
 def keras_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fake $KERAS_HOME (and no /tmp/.keras fallback) holding Fashion-MNIST."""
+    """A fake $KERAS_HOME (and no /tmp/.keras fallback) holding Fashion-MNIST (generated files,
+    whose checksums replace the real ones for the test)."""
     home = tmp_path / "keras-home"
     make_fashion(home / "datasets" / "fashion-mnist")
+    for name in fashion_mnist.FASHION_MNIST_FILES.values():
+        digest = sha256(home / "datasets" / "fashion-mnist" / name)
+        monkeypatch.setitem(fashion_mnist.FASHION_MNIST_SHA256, name, digest)
     monkeypatch.setenv("KERAS_HOME", str(home))
     monkeypatch.setattr(fashion_mnist, "_keras_tmp_root", lambda: str(tmp_path / "no-tmp-keras"))
     return home
@@ -38,9 +42,11 @@ def keras_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def sklearn_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fake scikit-learn data home holding the California housing cache."""
+    """A fake scikit-learn data home holding California housing's archive (a generated one,
+    whose checksum replaces the real one for the test)."""
     home = tmp_path / "scikit_learn_data"
-    make_california_cache(home)
+    make_california_archive(home / "cal_housing.tgz")
+    monkeypatch.setattr(california, "CALIFORNIA_SHA256", sha256(home / "cal_housing.tgz"))
     monkeypatch.setenv("SCIKIT_LEARN_DATA", str(home))
     return home
 

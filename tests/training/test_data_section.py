@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from specforge.spec.api import check_file, check_text
+from specforge.api import check_file, check_text
 from specforge.spec.check import sections
 
 HERE = Path(__file__).resolve().parent
@@ -167,8 +167,8 @@ def test_dataset_paths_are_relative_to_the_spec_directory(tmp_path):
 def test_schema_of_the_sections_accepts_every_spec_and_rejects_a_typo():
     import jsonschema
 
-    from specforge.loader import load
-    from specforge.spec.schema import json_schema
+    from specforge.api import json_schema
+    from specforge.spec.load import load
 
     schema = json_schema()
     jsonschema.Draft202012Validator.check_schema(schema)

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from training_helpers import make_fashion, write_spec
 
+from specforge.api import check_file
 from specforge.plugin import DataError
 from specforge.registry import get_registry
-from specforge.spec.api import check_file
 from specforge.spec.models import SplitSpec
 from specforge.training.prepare import DataMismatch, prepare
 from specforge.training.split import split_indices

@@ -26,13 +26,15 @@ def train(cli_run, spec: Path | str, *args: str):
     return result
 
 
-def fashion_spec(tmp_path: Path) -> Path:
+def fashion_spec(tmp_path: Path, path: Path | None = None) -> Path:
     text = (
         (SPECS / "fashion_mnist_mlp.yaml")
         .read_text()
         .replace("validation: 5000", "validation: 50")
         .replace("epochs: 30", "epochs: 1")
     )
+    if path is not None:
+        text = text.replace("{type: fashion_mnist}", f"{{type: fashion_mnist, path: '{path}'}}")
     return write_spec(tmp_path / "fashion.yaml", text)
 
 
@@ -45,19 +47,18 @@ def test_fashion_mnist_trains_from_the_keras_cache_files(toy, cli_run, keras_hom
 def test_missing_fashion_mnist_says_where_it_looked_and_how_to_get_it(
     toy, cli_run, tmp_path, monkeypatch
 ):
+    # Nothing cached, and the download fails: the tests' mirror is a closed local port.
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty-home"))
     monkeypatch.setattr(fashion_mnist, "_keras_tmp_root", lambda: str(tmp_path / "no-tmp"))
     result = train(cli_run, fashion_spec(tmp_path))
     assert result.exit_code == 2
-    assert result.stderr.startswith("error: Fashion-MNIST files not found; looked in:\n")
-    assert (
-        str(tmp_path / "empty-home" / "datasets" / "fashion-mnist") + " (does not exist)"
-        in result.stderr
+    name = "train-labels-idx1-ubyte.gz"
+    assert result.stderr.startswith(
+        f"error: cannot download Fashion-MNIST's {name} from http://127.0.0.1:9/{name}: "
     )
-    assert (
-        "help: run `python -c 'import keras; keras.datasets.fashion_mnist.load_data()'`"
-        in result.stderr
-    )
+    assert str(tmp_path / "empty-home" / "datasets" / "fashion-mnist" / name) in result.stderr
+    assert "help: check that the mirror http://127.0.0.1:9 is reachable" in result.stderr
+    assert f"or download {fashion_mnist.FASHION_MNIST_URL}{name} by hand" in result.stderr
     assert not (tmp_path / "runs").exists()
 
 
@@ -71,9 +72,11 @@ def test_missing_fashion_mnist_says_where_it_looked_and_how_to_get_it(
     ],
 )
 def test_damaged_fashion_mnist_files_are_a_clear_error_with_exit_2(
-    toy, cli_run, keras_home, tmp_path, damage, message
+    toy, cli_run, tmp_path, damage, message
 ):
-    directory = keras_home / "datasets" / "fashion-mnist"
+    # The user's own files (`path:`) are read as they are; downloaded ones are checksummed.
+    directory = tmp_path / "fm"
+    make_fashion(directory)
     images = directory / "train-images-idx3-ubyte.gz"
     if damage == "corrupt":
         images.write_bytes(images.read_bytes()[:200])
@@ -84,12 +87,14 @@ def test_damaged_fashion_mnist_files_are_a_clear_error_with_exit_2(
     else:
         with gzip.open(directory / "train-labels-idx1-ubyte.gz", "wb") as fh:
             fh.write(idx_bytes(np.zeros(7, np.uint8)))
-    result = train(cli_run, fashion_spec(tmp_path))
+    result = train(cli_run, fashion_spec(tmp_path, directory))
     assert result.exit_code == 2, result.output
     assert message in result.stderr and "help: " in result.stderr
 
 
-def test_california_models_train_from_scikit_learns_cache(toy, cli_run, sklearn_home, tmp_path):
+def test_california_models_train_from_the_archive_in_scikit_learns_home(
+    toy, cli_run, sklearn_home, tmp_path
+):
     for name in ("california_mlp", "wide_deep", "wide_deep_two_inputs", "wide_deep_aux"):
         result = train(
             cli_run, SPECS / f"{name}.yaml", "--epochs", "1", "--out", str(tmp_path / name)
@@ -102,17 +107,17 @@ def test_california_models_train_from_scikit_learns_cache(toy, cli_run, sklearn_
     assert {"output_loss", "aux_output_loss"} <= set(m["test"])
 
 
-def test_missing_california_cache_names_both_files_it_looked_for(
+def test_missing_california_housing_names_where_it_looked_and_the_url(
     toy, cli_run, tmp_path, monkeypatch
 ):
     monkeypatch.setenv("SCIKIT_LEARN_DATA", str(tmp_path / "skl"))
     result = train(cli_run, SPECS / "california_mlp.yaml")
     assert result.exit_code == 2
-    assert (
-        f"scikit-learn's cache file {tmp_path / 'skl' / 'cal_housing_py3.pkz'} does not exist"
-        in result.stderr
+    assert result.stderr.startswith(
+        "error: cannot download California housing from http://127.0.0.1:9/cal_housing.tgz: "
     )
-    assert "fetch_california_housing()" in result.stderr
+    assert str(tmp_path / "skl" / "cal_housing.tgz") in result.stderr
+    assert "help: " in result.stderr
 
 
 def csv_spec(tmp_path: Path, table: str, **dataset: str) -> Path:

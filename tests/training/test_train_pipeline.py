@@ -90,7 +90,7 @@ def test_train_writes_every_artefact_and_prints_where_they_are(toy, cli_run, tmp
 def test_the_run_directory_holds_the_resolved_spec_with_defaults_and_absolute_paths(
     toy, cli_run, tmp_path
 ):
-    from specforge.spec.api import check_file
+    from specforge.api import check_file
 
     table = tmp_path / "data" / "t.csv"
     table.parent.mkdir()

@@ -7,7 +7,10 @@ directory is put on sys.path by this directory's conftest.py.
 from __future__ import annotations
 
 import gzip
+import hashlib
+import io
 import struct
+import tarfile
 from pathlib import Path
 
 import numpy as np
@@ -59,11 +62,8 @@ def make_fashion(
     return arrays
 
 
-def make_california_cache(data_home: Path, n: int = 400) -> np.ndarray:
-    """scikit-learn's cache exactly as fetch_california_housing writes it:
-    the archive's table reordered (target first), joblib-dumped to cal_housing_py3.pkz."""
-    import joblib
-
+def california_rows(n: int = 400) -> np.ndarray:
+    """Learnable synthetic rows in the archive's column order (longitude ... medianHouseValue)."""
     rng = np.random.default_rng(1)
     lon = rng.uniform(-124, -114, n)
     lat = rng.uniform(32, 42, n)
@@ -74,7 +74,22 @@ def make_california_cache(data_home: Path, n: int = 400) -> np.ndarray:
     population = households * rng.uniform(2, 4, n)
     income = rng.uniform(0.5, 12, n)
     value = np.clip(income * 40_000 + rng.normal(0, 20_000, n), 15_000, 500_001)
-    raw = np.column_stack([lon, lat, age, rooms, bedrooms, population, households, income, value])
-    data_home.mkdir(parents=True, exist_ok=True)
-    joblib.dump(raw[:, [8, 7, 2, 3, 4, 5, 6, 1, 0]], data_home / "cal_housing_py3.pkz", compress=6)
+    return np.column_stack([lon, lat, age, rooms, bedrooms, population, households, income, value])
+
+
+def make_california_archive(path: Path, n: int = 400) -> np.ndarray:
+    """``cal_housing.tgz`` in the original layout: CaliforniaHousing/cal_housing.data, '%f' CSV."""
+    raw = california_rows(n)
+    buf = io.StringIO()
+    np.savetxt(buf, raw, fmt="%f", delimiter=",")
+    data = buf.getvalue().encode()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(path, "w:gz") as tar:
+        info = tarfile.TarInfo("CaliforniaHousing/cal_housing.data")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
     return raw
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import specforge_layers.plugin
 
-from specforge.plugin import ParamCount
-from specforge.registry import get_registry
+from specforge import get_registry
+from specforge.plugin import LoweringContext, ParamCount
 from specforge.testing import check_node_type, check_plugin, resolve_node
 
 pytestmark = pytest.mark.keras
@@ -89,20 +89,22 @@ def test_dropout_in_training_matches_keras_given_keras_s_own_mask():
     keep = k_out != 0
     node = resolve_node("Dropout", {"rate": rate}, [(10,)])
     lowering = get_registry().lowering("numpy", "node", "Dropout")
-    out, cache = lowering.forward(node, [], [x], True, rng=KerasMask(keep))
+    ctx = LoweringContext(get_registry(), "numpy")
+    out, cache = lowering.forward(ctx, node, [], [x], True, rng=KerasMask(keep))
     np.testing.assert_allclose(out, k_out, rtol=1e-5, atol=1e-5)
-    (grad,), _ = lowering.backward(node, [], cache, np.ones_like(x))
+    (grad,), _ = lowering.backward(ctx, node, [], cache, np.ones_like(x))
     np.testing.assert_allclose(grad, keep / (1 - rate), rtol=1e-6)
 
 
 def test_dropout_in_training_drops_about_rate_and_keeps_the_expectation():
     node = resolve_node("Dropout", {"rate": 0.25}, [(1000,)])
     lowering = get_registry().lowering("numpy", "node", "Dropout")
+    ctx = LoweringContext(get_registry(), "numpy")
     x = np.ones((100, 1000), np.float32)
-    out, _ = lowering.forward(node, [], [x], True, rng=np.random.default_rng(0))
+    out, _ = lowering.forward(ctx, node, [], [x], True, rng=np.random.default_rng(0))
     dropped = np.mean(out == 0)
     assert abs(dropped - 0.25) < 0.01
     assert set(np.unique(out)) == {np.float32(0.0), np.float32(1 / 0.75)}
     assert abs(out.mean() - 1.0) < 0.02
-    same, _ = lowering.forward(node, [], [x], False)
+    same, _ = lowering.forward(ctx, node, [], [x], False)
     assert same is x  # inference: the identity, no copy

@@ -24,8 +24,8 @@ import yaml
 from click.testing import CliRunner
 
 import specforge
+from specforge import get_registry
 from specforge.cli import cli
-from specforge.registry import get_registry
 
 SPEC = Path(__file__).resolve().parents[1] / "specs" / "residual_bn_mlp.yaml"
 
@@ -128,8 +128,8 @@ def _graph(rate: float | None = None):
 def _pair(graph):
     reg = get_registry()
     keras_backend, numpy_backend = reg.backends["keras"], reg.backends["numpy"]
-    k = keras_backend.build(graph, seed=0)
-    n = numpy_backend.build(graph, seed=0)
+    k = keras_backend.build(graph, seed=0, registry=reg)
+    n = numpy_backend.build(graph, seed=0, registry=reg)
     weights = keras_backend.get_weights(k)
     # Non-trivial moving statistics, so that inference really uses them.
     rng = np.random.default_rng(1)

@@ -13,9 +13,9 @@ import specforge_onnx.plugin
 from click.testing import CliRunner
 
 import specforge
+from specforge import get_registry
 from specforge.cli import cli
 from specforge.plugin import BackendError, NodeType, hookimpl
-from specforge.registry import get_registry
 from specforge.testing import check_backend, check_plugin, plugins_installed
 
 REPO = Path(__file__).resolve().parents[3]
@@ -80,7 +80,7 @@ def test_a_layers_spec_agrees_in_inference_with_trained_statistics():
     spec = REPO / "plugins" / "specforge-layers" / "specs" / "residual_bn_mlp.yaml"
     graph = specforge.resolve(spec)
     numpy_backend, onnx_backend = reg.backends["numpy"], reg.backends["onnx"]
-    reference = numpy_backend.build(graph, seed=0)
+    reference = numpy_backend.build(graph, seed=0, registry=get_registry())
     weights = numpy_backend.get_weights(reference)
     rng = np.random.default_rng(0)
     for name in ("norm1", "norm2"):
@@ -92,7 +92,7 @@ def test_a_layers_spec_agrees_in_inference_with_trained_statistics():
             rng.uniform(0.5, 2.0, var.shape),
         ]
     numpy_backend.set_weights(reference, weights)
-    model = onnx_backend.build(graph, seed=0)
+    model = onnx_backend.build(graph, seed=0, registry=get_registry())
     onnx_backend.set_weights(model, weights)
     x = {"features": rng.normal(size=(32, 8)).astype(np.float32)}
     np.testing.assert_allclose(
@@ -134,7 +134,12 @@ def test_specforge_build_writes_an_onnx_file_that_onnxruntime_runs_alone(tmp_pat
     got = dict(zip(["output", "aux_output"], session.run(None, x), strict=True))
     numpy_backend = get_registry().backends["numpy"]
     expected = numpy_backend.predict(
-        numpy_backend.build(specforge.resolve(REPO / "specs" / "wide_deep_aux.yaml"), seed=3), x
+        numpy_backend.build(
+            specforge.resolve(REPO / "specs" / "wide_deep_aux.yaml"),
+            seed=3,
+            registry=get_registry(),
+        ),
+        x,
     )
     for name in got:
         np.testing.assert_allclose(got[name], expected[name], rtol=1e-5, atol=1e-5)
@@ -175,7 +180,9 @@ def test_build_refuses_a_node_type_without_an_onnx_lowering(tmp_path):
 def test_training_is_refused_with_a_clear_error():
     reg = get_registry()
     onnx_backend = reg.backends["onnx"]
-    model = onnx_backend.build(specforge.resolve(REPO / "specs" / "wide_deep.yaml"), seed=0)
+    model = onnx_backend.build(
+        specforge.resolve(REPO / "specs" / "wide_deep.yaml"), seed=0, registry=get_registry()
+    )
     with pytest.raises(BackendError, match="the onnx backend cannot train") as info:
         onnx_backend.fit(model, {}, {}, epochs=1)
     assert "--backend numpy or keras" in info.value.help
@@ -243,15 +250,15 @@ def test_weights_from_a_trained_numpy_run_export_to_onnx(tmp_path):
         "output": rng.normal(size=(64, 1)).astype(np.float32),
         "aux_output": rng.normal(size=(64, 1)).astype(np.float32),
     }
-    trained = numpy_backend.build(graph, seed=0)
+    trained = numpy_backend.build(graph, seed=0, registry=get_registry())
     numpy_backend.fit(trained, x, y, epochs=2, batch_size=16, seed=0)
     numpy_backend.save(trained, str(tmp_path / "model.npz"))
 
     exported = onnx_backend.load(
-        str(tmp_path / "model.npz"), graph
+        str(tmp_path / "model.npz"), graph, registry=get_registry()
     )  # weights taken over from the .npz
     onnx_backend.save(exported, str(tmp_path / "model.onnx"))
-    reloaded = onnx_backend.load(str(tmp_path / "model.onnx"), graph)
+    reloaded = onnx_backend.load(str(tmp_path / "model.onnx"), graph, registry=get_registry())
     expected = numpy_backend.predict(trained, x)
     for model in (exported, reloaded):
         got = onnx_backend.predict(model, x)
@@ -267,7 +274,9 @@ def test_weights_from_a_trained_numpy_run_export_to_onnx(tmp_path):
 def test_an_onnx_file_of_another_spec_is_refused(tmp_path):
     reg = get_registry()
     onnx_backend = reg.backends["onnx"]
-    model = onnx_backend.build(specforge.resolve(REPO / "specs" / "wide_deep.yaml"), seed=0)
+    model = onnx_backend.build(
+        specforge.resolve(REPO / "specs" / "wide_deep.yaml"), seed=0, registry=get_registry()
+    )
     onnx_backend.save(model, str(tmp_path / "wide_deep.onnx"))
     with pytest.raises(
         BackendError,
@@ -276,6 +285,7 @@ def test_an_onnx_file_of_another_spec_is_refused(tmp_path):
         onnx_backend.load(
             str(tmp_path / "wide_deep.onnx"),
             specforge.resolve(REPO / "specs" / "california_mlp.yaml"),
+            registry=get_registry(),
         )
 
 
@@ -293,3 +303,58 @@ def test_loading_the_plugin_imports_neither_onnx_nor_onnxruntime():
         timeout=60,
     )
     assert out.stdout.strip() == "[]", out.stderr
+
+
+def test_a_plugins_loss_and_metric_evaluate_on_onnx_through_the_registry():
+    """Losses and metrics come from the registry's numpy lowerings: a plugin's work on ONNX too."""
+    from specforge.plugin import Loss, Metric
+    from specforge.testing import registry_with
+
+    class HalvedMse:
+        def value(self, y_true, y_pred):
+            return 0.5 * np.mean((np.asarray(y_pred) - np.asarray(y_true)) ** 2, axis=-1)
+
+        def grad(self, y_true, y_pred):
+            return (np.asarray(y_pred) - np.asarray(y_true)) / np.size(y_pred)
+
+    class MaxError:
+        def __call__(self, y_true, y_pred):
+            return float(np.max(np.abs(np.asarray(y_pred) - np.asarray(y_true))))
+
+    class Plugin:
+        SPECFORGE_API = 2
+
+        @hookimpl
+        def register_losses(self, register):
+            register(Loss("halved_mse"))
+
+        @hookimpl
+        def register_metrics(self, register):
+            register(Metric("max_error"))
+
+        @hookimpl
+        def register_lowerings(self, register):
+            register("numpy", "loss", "halved_mse", HalvedMse())
+            register("numpy", "metric", "max_error", MaxError())
+
+    reg = registry_with(("halved", Plugin()), specforge_onnx.plugin)
+    spec = {
+        "specforge": 1,
+        "name": "halved",
+        "inputs": [{"name": "x", "shape": [4]}],
+        "nodes": [{"name": "out", "type": "Dense", "units": 2}],
+        "outputs": [{"node": "out", "loss": "halved_mse", "metrics": ["max_error"]}],
+        "optimizer": {"type": "sgd"},
+    }
+    graph = specforge.resolve(spec, registry=reg)
+    numpy_backend, onnx_backend = reg.backends["numpy"], reg.backends["onnx"]
+    reference = numpy_backend.build(graph, seed=0, registry=reg)
+    model = onnx_backend.build(graph, seed=0, registry=reg)
+    rng = np.random.default_rng(0)
+    x = {"x": rng.normal(size=(16, 4)).astype(np.float32)}
+    y = {"out": rng.normal(size=(16, 2)).astype(np.float32)}
+    got = onnx_backend.evaluate(model, x, y, batch_size=16)
+    expected = numpy_backend.evaluate(reference, x, y, batch_size=16)
+    assert got.keys() == expected.keys() == {"loss", "max_error"}
+    for key in got:
+        assert got[key] == pytest.approx(expected[key], rel=1e-5), key

@@ -6,14 +6,16 @@ One module per source of data, each written as a dataset plugin would be
 
 * :mod:`.toy`: ``iris``, ``digits``, ``wine``, ``breast_cancer``, ``diabetes``
   (shipped inside scikit-learn);
-* :mod:`.fashion_mnist`: ``fashion_mnist`` (the IDX files Keras caches);
-* :mod:`.california`: ``california_housing`` (scikit-learn's archive or cache);
-* :mod:`.files`: ``csv`` and ``npz`` (a file the spec names).
+* :mod:`.fashion_mnist`: ``fashion_mnist`` (Zalando's four IDX files);
+* :mod:`.california`: ``california_housing`` (the original ``cal_housing.tgz``);
+* :mod:`.files`: ``csv`` and ``npz`` (a file the spec names, or its URL).
 
-Nothing is downloaded: every loader reads local files. A parameter whose
-schema says ``format: path`` (``json_schema_extra={"format": "path"}``) is a
-file or directory: specforge resolves it relative to the spec file's
-directory before calling ``load``, for third-party datasets as well.
+Fashion-MNIST, California housing and a ``url:`` are downloaded on first use,
+checked and cached by :mod:`specforge.data.fetch`; the rest are local files.
+A parameter whose schema says ``format: path``
+(``json_schema_extra={"format": "path"}``) is a file or directory: specforge
+resolves it relative to the spec file's directory before calling ``load``,
+for third-party datasets as well.
 
 The readers (and numpy, and scikit-learn) are imported inside ``load``, so
 ``specforge validate`` stays fast.
@@ -26,7 +28,7 @@ from specforge.plugin import hookimpl
 from . import california, fashion_mnist, files, toy
 
 #: The plugin API these datasets are written against.
-SPECFORGE_API = 1
+SPECFORGE_API = 2
 
 DATASETS = [*toy.DATASETS, fashion_mnist.DATASET, california.DATASET, *files.DATASETS]
 

@@ -1,16 +1,20 @@
-"""``california_housing``: the 1990 California census blocks, as scikit-learn serves them.
+"""``california_housing``: the 1990 California census blocks, fetched on first use.
 
-Nothing is downloaded. ``path:`` may name scikit-learn's raw archive
-``cal_housing.tgz``, the ``cal_housing.data`` inside it or a CSV with the 8
-features and ``MedHouseVal``: specforge parses these as text, with the very
-arithmetic of ``fetch_california_housing``. Without ``path`` (or with a
-directory), the data come from scikit-learn's data home: its cache
-``cal_housing_py3.pkz`` if present, read by scikit-learn's own
-``fetch_california_housing(download_if_missing=False)``, which **unpickles it
-with joblib** (unpickling can run code: point ``data_home`` only at a cache
-scikit-learn wrote); else a ``cal_housing.tgz`` there, parsed as text.
-Either way the values equal what scikit-learn returns. numpy and
-scikit-learn are imported inside the loader.
+Without parameters, the original archive ``cal_housing.tgz`` (the one
+scikit-learn downloads) is taken from specforge's cache, or from
+scikit-learn's data home when a verified copy is there, and else downloaded
+(:mod:`specforge.data.fetch`); its ``CaliforniaHousing/cal_housing.data`` is
+parsed as text with the very arithmetic of ``fetch_california_housing``, so
+the values equal what scikit-learn returns, without unpickling anything.
+
+``path:`` may name the archive, the ``cal_housing.data`` inside it or a CSV
+with the 8 features and ``MedHouseVal`` (all parsed as text), or a data
+directory; ``data_home:`` a scikit-learn data home. Those are read as they
+are, never downloaded into: a scikit-learn cache ``cal_housing_py3.pkz`` there
+is read by scikit-learn's own ``fetch_california_housing(download_if_missing=False)``,
+which **unpickles it with joblib** (unpickling can run code: point them only
+at a cache scikit-learn wrote). numpy and scikit-learn are imported inside
+the loader.
 """
 
 from __future__ import annotations
@@ -40,13 +44,17 @@ CALIFORNIA_FEATURES = [
 ]
 CALIFORNIA_TARGET = "MedHouseVal"
 CALIFORNIA_MEMBER = "CaliforniaHousing/cal_housing.data"
+#: The original archive, where scikit-learn downloads it from, and its SHA-256
+#: (scikit-learn's); tests replace the checksum with that of the archive they serve.
+CALIFORNIA_ARCHIVE = "cal_housing.tgz"
 CALIFORNIA_URL = "https://ndownloader.figshare.com/files/5976036"
+CALIFORNIA_SHA256 = "aaa5c9a6afe2225cc2aed2723682ae403280c4a3695a2ddda4ffb5d8215ea681"
+#: The cache sub-folder.
+CALIFORNIA_FOLDER = "california-housing"
 
 _CALIFORNIA_HELP = (
-    "run `python -c 'from sklearn.datasets import fetch_california_housing; "
-    "fetch_california_housing()'` once on a machine with network access and copy "
-    "its scikit_learn_data directory here (point SCIKIT_LEARN_DATA or `data_home:` "
-    f"at it), or download cal_housing.tgz from {CALIFORNIA_URL} and pass `path:`"
+    "leave out `path:` and `data_home:` and specforge downloads the archive on first use; "
+    f"or download {CALIFORNIA_ARCHIVE} from {CALIFORNIA_URL} and pass it as `path:`"
 )
 
 
@@ -55,12 +63,13 @@ class CaliforniaParams(Params):
         None,
         json_schema_extra={"format": "path"},
         description="cal_housing.tgz, cal_housing.data, a CSV with the 8 features and "
-        "MedHouseVal, or a scikit-learn data directory; default: scikit-learn's cache.",
+        "MedHouseVal, or a scikit-learn data directory; default: downloaded on first use.",
     )
     data_home: str | None = Field(
         None,
         json_schema_extra={"format": "path"},
-        description="scikit-learn's data home; default: $SCIKIT_LEARN_DATA or ~/scikit_learn_data.",
+        description="A scikit-learn data home to read (its cache is unpickled); "
+        "default: the archive, downloaded on first use.",
     )
 
 
@@ -202,15 +211,16 @@ def _looks_like_archive(path: str) -> bool:
 def load_california_housing(
     path: PathLike | None = None, data_home: PathLike | None = None
 ) -> Dataset:
-    """Load California housing from an archive, a CSV or scikit-learn's data home.
+    """Load California housing: the original archive, fetched on first use, or the user's files.
 
-    ``path`` may be scikit-learn's raw ``cal_housing.tgz``, the bare
-    ``cal_housing.data`` inside it, a CSV with the 8 feature columns and
-    MedHouseVal (all parsed as text), or a scikit-learn data directory.
-    Without ``path`` the data home is read (never downloaded): scikit-learn's
-    cache ``cal_housing_py3.pkz`` through ``fetch_california_housing``, which
-    unpickles it with joblib, or else a ``cal_housing.tgz`` there. Either way
-    the result equals what scikit-learn would return.
+    Without arguments, ``cal_housing.tgz`` comes from specforge's cache or a
+    verified copy in scikit-learn's data home, else is downloaded. ``path``
+    may be that archive, the bare ``cal_housing.data`` inside it, a CSV with
+    the 8 feature columns and MedHouseVal (all parsed as text), or a
+    scikit-learn data directory; ``data_home`` a scikit-learn data home, whose
+    cache ``cal_housing_py3.pkz`` is read through ``fetch_california_housing``
+    (which unpickles it with joblib), or else its ``cal_housing.tgz``. Every
+    way gives what scikit-learn would return.
     """
     if path is not None:
         p = os.fspath(path)
@@ -227,9 +237,20 @@ def load_california_housing(
         ds = read_csv(p, target=CALIFORNIA_TARGET, features=CALIFORNIA_FEATURES, task="regression")
         return _california_dataset(ds.x, ds.y, p)
 
+    if data_home is None:
+        from specforge.data.fetch import RemoteFile, fetch
+
+        archive = fetch(
+            RemoteFile(CALIFORNIA_ARCHIVE, CALIFORNIA_URL, CALIFORNIA_SHA256),
+            CALIFORNIA_FOLDER,
+            reuse=[_sklearn_data_home(None)],
+            what="California housing",
+        )
+        return _california_from_raw(_read_california_archive(archive), archive)
+
     home = _sklearn_data_home(data_home)
     cache = _california_cache_file(home)
-    archive = os.path.join(home, "cal_housing.tgz")
+    archive = os.path.join(home, CALIFORNIA_ARCHIVE)
     if os.path.isfile(cache):
         return _california_from_sklearn_cache(home)
     if os.path.isfile(archive):
@@ -250,5 +271,5 @@ DATASET = DatasetType(
     "california_housing",
     CaliforniaParams,
     _load,
-    "California housing from scikit-learn's cache: 20,640 × 8 features, regression",
+    "California housing (downloaded on first use): 20,640 × 8 features, regression",
 )

@@ -1,10 +1,13 @@
-"""``fashion_mnist``: Zalando's Fashion-MNIST from the four IDX files Keras caches.
+"""``fashion_mnist``: Zalando's Fashion-MNIST, the four gzipped IDX files, fetched on first use.
 
-Nothing is downloaded: the files are read from ``path:`` or from where
-``keras.datasets.fashion_mnist.load_data()`` leaves them, and a missing file
-is a :class:`~specforge.plugin.DataError` listing every directory searched and
-how to obtain the data. The files are parsed by :func:`specforge.data.idx.read_idx`
-(no pickle); numpy is imported inside the loader.
+Without ``path:`` each file is taken from specforge's cache or Keras' (where
+``keras.datasets.fashion_mnist.load_data()`` leaves it) when its SHA-256 is
+right, and else downloaded (:mod:`specforge.data.fetch`) from Keras' copy of
+the files into specforge's cache. With ``path:`` the files of that directory
+are read as they are (gzipped or not, unchecked), and a missing one is a
+:class:`~specforge.plugin.DataError` listing what is missing. The files are
+parsed by :func:`specforge.data.idx.read_idx` (no pickle); numpy is imported
+inside the loader.
 """
 
 from __future__ import annotations
@@ -41,12 +44,25 @@ FASHION_MNIST_FILES = {
     "x_test": "t10k-images-idx3-ubyte.gz",
 }
 
+#: Where the files are downloaded from: Keras' copy of Zalando's files.
+FASHION_MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
+
+#: The SHA-256 of each file as Zalando published it; every copy used is checked
+#: against these (tests replace them with those of the files they serve).
+FASHION_MNIST_SHA256 = {
+    "train-labels-idx1-ubyte.gz": "b0197879cbda89f3dc7b894f9fd52b858e68ea4182b6947c9d8c2b67e5f18dcc",
+    "train-images-idx3-ubyte.gz": "08dc20ab1689590a0bcd66e874647b6ee8464e2d501b5a3f1f78831db19a3fdc",
+    "t10k-labels-idx1-ubyte.gz": "42bd18137a62d5998cdeae52bf3a0676ac6b706f5cf8439b47bb5b151ae3dccf",
+    "t10k-images-idx3-ubyte.gz": "78dcbbfb5a27efaf1b6c1d616caca68560be8766c5bffcb2791df9273a534229",
+}
+
+#: The cache sub-folder, the same as Keras'.
+FASHION_MNIST_FOLDER = "fashion-mnist"
+
 _FASHION_HELP = (
-    "run `python -c 'import keras; keras.datasets.fashion_mnist.load_data()'` "
-    "once on a machine with network access (it writes the four files to "
-    "~/.keras/datasets/fashion-mnist/; copy that directory here), or download "
-    "the four files from https://github.com/zalandoresearch/fashion-mnist and "
-    "pass `path:` (the directory holding them)"
+    "leave out `path:` to use the files specforge downloads (or finds in the Keras "
+    "cache), or download the four files from https://github.com/zalandoresearch/fashion-mnist "
+    "into that directory"
 )
 
 
@@ -54,8 +70,8 @@ class FashionMnistParams(Params):
     path: str | None = Field(
         None,
         json_schema_extra={"format": "path"},
-        description="Directory holding the four idx .gz files; default: the Keras cache "
-        "($KERAS_HOME or ~/.keras)/datasets/fashion-mnist.",
+        description="Directory holding the four idx .gz files; default: downloaded on first "
+        "use into the cache ($SPECFORGE_DATA_HOME or ~/.specforge/datasets), or Keras' copy.",
     )
 
 
@@ -130,31 +146,12 @@ def _fashion_pair(images_path: str, labels_path: str) -> tuple[Any, Any]:
 
 
 def load_fashion_mnist(path: PathLike | None = None) -> Dataset:
-    """Load Fashion-MNIST from ``path`` or from the Keras cache.
+    """Load Fashion-MNIST from ``path``, or from a cache, downloading it on first use.
 
     Images stay float32 in 0..255: scaling is a preprocessing decision the
     spec makes explicitly, not something a reader should do behind its back.
     """
-    dirs = [os.fspath(path)] if path is not None else _keras_dataset_dirs("fashion-mnist")
-    notes: list[str] = []
-    found: dict[str, str] | None = None
-    for directory in dirs:
-        if not os.path.isdir(directory):
-            why = "not a directory" if os.path.exists(directory) else "does not exist"
-            notes.append(f"  {directory} ({why})")
-            continue
-        files = {key: _find_in_dir(directory, name) for key, name in FASHION_MNIST_FILES.items()}
-        missing = [FASHION_MNIST_FILES[k] for k, v in files.items() if v is None]
-        if not missing:
-            found = {k: v for k, v in files.items() if v is not None}
-            break
-        notes.append(f"  {directory} (missing: {', '.join(missing)})")
-    if found is None:
-        raise DataError(
-            "Fashion-MNIST files not found; looked in:\n" + "\n".join(notes),
-            help=_FASHION_HELP,
-            looked_in=[os.path.abspath(d) for d in dirs],
-        )
+    found = _files_in(os.fspath(path)) if path is not None else _fetched_files()
     x, y = _fashion_pair(found["x_train"], found["y_train"])
     x_test, y_test = _fashion_pair(found["x_test"], found["y_test"])
     return Dataset(
@@ -169,6 +166,49 @@ def load_fashion_mnist(path: PathLike | None = None) -> Dataset:
     )
 
 
+def _fetched_files() -> dict[str, str]:
+    """Each file from specforge's or Keras' cache if its checksum is right, else downloaded."""
+    from specforge.data.fetch import RemoteFile, fetch
+
+    reuse = _keras_dataset_dirs(FASHION_MNIST_FOLDER)
+    found = {}
+    for key, name in FASHION_MNIST_FILES.items():
+        remote = RemoteFile(name, FASHION_MNIST_URL + name, FASHION_MNIST_SHA256[name])
+        try:
+            found[key] = fetch(
+                remote, FASHION_MNIST_FOLDER, reuse=reuse, what=f"Fashion-MNIST's {name}"
+            )
+        except DataError as e:
+            names = ", ".join(FASHION_MNIST_FILES.values())
+            e.help = (
+                f"{e.help}; all four files ({names}) are under {FASHION_MNIST_URL} "
+                "and go in that folder"
+            )
+            raise
+    return found
+
+
+def _files_in(directory: str) -> dict[str, str]:
+    """The four files in the user's ``directory`` (gzipped or not), or a DataError."""
+    if not os.path.isdir(directory):
+        why = "not a directory" if os.path.exists(directory) else "does not exist"
+        raise DataError(
+            f"Fashion-MNIST files not found; looked in:\n  {directory} ({why})",
+            help=_FASHION_HELP,
+            looked_in=[os.path.abspath(directory)],
+        )
+    files = {key: _find_in_dir(directory, name) for key, name in FASHION_MNIST_FILES.items()}
+    missing = [FASHION_MNIST_FILES[k] for k, v in files.items() if v is None]
+    if missing:
+        raise DataError(
+            "Fashion-MNIST files not found; looked in:\n"
+            f"  {directory} (missing: {', '.join(missing)})",
+            help=_FASHION_HELP,
+            looked_in=[os.path.abspath(directory)],
+        )
+    return {k: v for k, v in files.items() if v is not None}
+
+
 def _load(params: FashionMnistParams) -> Dataset:
     return load_fashion_mnist(params.path)
 
@@ -177,5 +217,6 @@ DATASET = DatasetType(
     "fashion_mnist",
     FashionMnistParams,
     _load,
-    "Fashion-MNIST from the Keras cache files: 60,000 + 10,000 (official test split) images of 28×28, 10 classes",
+    "Fashion-MNIST (downloaded on first use): 60,000 + 10,000 (official test split) images "
+    "of 28×28, 10 classes",
 )

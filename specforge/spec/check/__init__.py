@@ -11,13 +11,16 @@ the :class:`~specforge.ir.Graph` it returns is complete and typed.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ...diagnostics import Diagnostic
 from ...ir import Graph, GraphNode
-from ...loader import Document, gc_paused
-from ...registry import Registry
+from ..load import Document, gc_paused
 from . import graph, sections, structure
 from .context import CheckContext, collect
+
+if TYPE_CHECKING:
+    from ...registry import Registry
 
 #: The passes, in order; documented in docs/architecture.md.
 PASSES = (

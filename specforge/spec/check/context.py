@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...diagnostics import Diagnostic, did_you_mean
 from ...ir import GraphInput, OptimizerConfig
-from ...loader import Document, Path_
 from ...plugin import NodeType
-from ...registry import Registry
+from ..load import Document, Path_
 from ..models import OutputSpec
+
+if TYPE_CHECKING:
+    from ...registry import Registry
 
 
 @dataclass
@@ -65,15 +67,6 @@ def unknown_name_help(reg: Registry, kind: str, name: object) -> str | None:
     if len(names) <= 20:
         return "known: " + ", ".join(names)
     return None
-
-
-def params_model(item: Any) -> Any:
-    """The pydantic model of a node type's or optimizer's parameters."""
-    return (
-        getattr(item, "params_model", None)
-        or getattr(item, "Params", None)
-        or getattr(item, "params", None)
-    )
 
 
 def collect(passes: Iterator[Diagnostic], into: list[Diagnostic]) -> Any:

@@ -12,8 +12,8 @@ from typing import Any
 
 from ...diagnostics import Diagnostic, did_you_mean
 from ...ir import GraphNode, GraphOutput, topological_order
-from ...loader import Document
 from ...plugin import ParamCount, ShapeError
+from ..load import Document
 from .context import CheckContext
 
 
@@ -144,7 +144,7 @@ def check_graph(s: CheckContext) -> Generator[Diagnostic, None, tuple[list[Graph
             shapes[name] = None
             continue
         try:
-            node_warnings = list(node_type.warnings(params, in_shapes, out_shape))  # type: ignore[arg-type]
+            node_warnings = list(node_type.warnings(params, in_shapes))  # type: ignore[arg-type]
         except Exception:  # a plugin's warning code failed: a warning is not worth a crash
             node_warnings = []
         for warning in node_warnings:

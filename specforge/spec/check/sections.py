@@ -15,16 +15,15 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
 from ...data import selectors
 from ...diagnostics import Diagnostic, did_you_mean
 from ...ir import DataConfig, Step, TrainConfig, history_keys
-from ...loader import Document, Path_
-from ...registry import Registry
 from ..errors import pydantic_diagnostics
+from ..load import Document, Path_
 from ..models import (
     CheckpointSpec,
     DataHeader,
@@ -35,6 +34,9 @@ from ..models import (
     TrainSection,
 )
 from .context import unknown_name_help
+
+if TYPE_CHECKING:
+    from ...registry import Registry
 
 
 def _validate(

@@ -25,7 +25,7 @@ from ..models import (
     OutputSpec,
     SpecHeader,
 )
-from .context import CheckContext, NodeEntry, params_model
+from .context import CheckContext, NodeEntry
 
 
 def check_top(s: CheckContext, data: Any) -> Generator[Diagnostic, None, bool]:
@@ -230,9 +230,9 @@ def check_nodes(s: CheckContext, items: Any) -> Iterator[Diagnostic]:
         else:
             raw_params = {k: v for k, v in item.items() if k not in ("name", "type", "inputs")}
             try:
-                params = params_model(node_type).model_validate(raw_params)
+                params = node_type.params_model.model_validate(raw_params)
             except ValidationError as e:
-                fields = ["name", "type", "inputs", *params_model(node_type).model_fields]
+                fields = ["name", "type", "inputs", *node_type.params_model.model_fields]
                 yield from (pydantic_diagnostics(doc, e, ("nodes", i), where=where, fields=fields))
                 yield from _check_names_in_params(s, i, where, node_type, raw_params)  # these too
             else:
@@ -388,9 +388,9 @@ def check_optimizer(s: CheckContext, raw: Any) -> Iterator[Diagnostic]:
         return
     params_raw = {k: v for k, v in raw.items() if k != "type"}
     try:
-        params = params_model(opt).model_validate(params_raw)
+        params = opt.params_model.model_validate(params_raw)
     except ValidationError as e:
-        fields = ["type", *params_model(opt).model_fields]
+        fields = ["type", *opt.params_model.model_fields]
         yield from (
             pydantic_diagnostics(
                 doc, e, ("optimizer",), where=f"optimizer '{opt.name}'", fields=fields

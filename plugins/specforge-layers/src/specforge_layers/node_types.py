@@ -55,7 +55,7 @@ class Dropout(NodeType):
     scale the rest by 1 / (1 - rate); in inference, the identity."""
 
     name = "Dropout"
-    Params = DropoutParams
+    params_model = DropoutParams
     description = (
         "randomly zero a fraction `rate` of the inputs while training (identity in inference)"
     )
@@ -71,7 +71,7 @@ class Add(NodeType):
     """Element-wise sum of two or more inputs of the same shape."""
 
     name = "Add"
-    Params = NoParams
+    params_model = NoParams
     min_inputs = 2
     max_inputs = None
     description = "element-wise sum of two or more inputs of the same shape (residual connections)"
@@ -124,7 +124,7 @@ class BatchNormalization(NodeType):
     """
 
     name = "BatchNormalization"
-    Params = BatchNormalizationParams
+    params_model = BatchNormalizationParams
     description = (
         "normalise each feature (batch statistics in training, moving averages in inference)"
     )

@@ -1,11 +1,12 @@
 """NumPy lowerings: forward and backward passes the NumPy backend runs.
 
-The contract is :class:`specforge.numpy_backend.lowering.NodeLowering`: ``init``
-gives fresh weights (Keras's order), ``forward(node, weights, inputs,
-training)`` returns the output and a cache, ``backward(node, weights, cache,
-grad_output)`` returns the gradients of the inputs and of the weights (``None``
-for non-trainable ones), ``update_state`` moves BatchNormalization's moving
-statistics after a training step. The arithmetic follows Keras 3 on
+The contract is :class:`specforge.plugin.NodeLowering`: every method receives
+the lowering context first; ``init`` gives fresh weights (Keras's order),
+``forward(ctx, node, weights, inputs, training)`` returns the output and a
+cache, ``backward(ctx, node, weights, cache, grad_output)`` returns the
+gradients of the inputs and of the weights (``None`` for non-trainable ones),
+``update_state`` moves BatchNormalization's moving statistics after a training
+step. The arithmetic follows Keras 3 on
 TensorFlow step by step (``tf.nn.moments``, ``tf.nn.batch_normalization``,
 ``stateless_dropout``) so the two agree to float32 precision.
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from specforge.numpy_backend.lowering import NodeLowering
+from specforge.plugin import NodeLowering
 
 from .node_types import feature_axis
 
@@ -35,6 +36,7 @@ class DropoutLowering(NodeLowering):
 
     def forward(
         self,
+        ctx: Any,
         node: Any,
         weights: Sequence[Any],
         inputs: Sequence[Any],
@@ -55,7 +57,7 @@ class DropoutLowering(NodeLowering):
         return x * scale, scale
 
     def backward(
-        self, node: Any, weights: Sequence[Any], cache: Any, grad_output: Any
+        self, ctx: Any, node: Any, weights: Sequence[Any], cache: Any, grad_output: Any
     ) -> tuple[list[Any], list[Any]]:
         if cache is None:
             return [grad_output], []
@@ -66,7 +68,7 @@ class AddLowering(NodeLowering):
     """``inputs[0] + inputs[1] + ...`` in order, as ``keras.layers.Add``."""
 
     def forward(
-        self, node: Any, weights: Sequence[Any], inputs: Sequence[Any], training: bool
+        self, ctx: Any, node: Any, weights: Sequence[Any], inputs: Sequence[Any], training: bool
     ) -> tuple[Any, Any]:
         out = inputs[0]
         for x in inputs[1:]:
@@ -74,7 +76,7 @@ class AddLowering(NodeLowering):
         return out, len(inputs)
 
     def backward(
-        self, node: Any, weights: Sequence[Any], cache: Any, grad_output: Any
+        self, ctx: Any, node: Any, weights: Sequence[Any], cache: Any, grad_output: Any
     ) -> tuple[list[Any], list[Any]]:
         # One array per input, never the same object twice (the backend may accumulate in place).
         return [grad_output] + [grad_output.copy() for _ in range(cache - 1)], []
@@ -103,7 +105,7 @@ class BatchNormalizationLowering(NodeLowering):
             beta, i = weights[i], i + 1
         return gamma, beta, weights[i], weights[i + 1]
 
-    def init(self, node: Any, rng: Any) -> list[Any]:
+    def init(self, ctx: Any, node: Any, rng: Any) -> list[Any]:
         import numpy as np
 
         features = node.input_shapes[0][feature_axis(node.params.axis, tuple(node.input_shapes[0]))]
@@ -115,12 +117,12 @@ class BatchNormalizationLowering(NodeLowering):
             weights.append(zeros.copy())
         return [*weights, zeros.copy(), ones.copy()]
 
-    def trainable(self, node: Any) -> list[bool]:
+    def trainable(self, ctx: Any, node: Any) -> list[bool]:
         learned = int(node.params.scale) + int(node.params.center)
         return [True] * learned + [False, False]
 
     def forward(
-        self, node: Any, weights: Sequence[Any], inputs: Sequence[Any], training: bool
+        self, ctx: Any, node: Any, weights: Sequence[Any], inputs: Sequence[Any], training: bool
     ) -> tuple[Any, Any]:
         import numpy as np
 
@@ -142,7 +144,7 @@ class BatchNormalizationLowering(NodeLowering):
         return out, (x, mean, var, rstd, training)
 
     def backward(
-        self, node: Any, weights: Sequence[Any], cache: Any, grad_output: Any
+        self, ctx: Any, node: Any, weights: Sequence[Any], cache: Any, grad_output: Any
     ) -> tuple[list[Any], list[Any]]:
         import numpy as np
 
@@ -169,7 +171,7 @@ class BatchNormalizationLowering(NodeLowering):
             grads.append(grad_beta)
         return [grad_x], [*grads, None, None]
 
-    def update_state(self, node: Any, weights: Sequence[Any], cache: Any) -> None:
+    def update_state(self, ctx: Any, node: Any, weights: Sequence[Any], cache: Any) -> None:
         _x, mean, var, _rstd, training = cache
         if not training:
             return

@@ -1,8 +1,8 @@
 """ONNX lowerings, for the ``onnx`` backend of the specforge-onnx plugin (inference only).
 
-The contract is specforge-onnx's: ``fn(builder, node, inputs) -> value name``,
-adding ONNX nodes with ``builder.op`` and reading weights with
-``builder.weight(i)`` (Keras's order). This package does not depend on
+The contract is specforge-onnx's: ``fn(ctx, node, inputs) -> value name``, the
+context being the ONNX builder, adding ONNX nodes with ``ctx.op`` and reading
+weights with ``ctx.weight(i)`` (Keras's order). This package does not depend on
 specforge-onnx: the lowerings are registered either way and simply unused when
 that backend is not installed.
 """

@@ -14,7 +14,7 @@ from . import keras_lowering, numpy_lowering, onnx_lowering
 from .node_types import NODE_TYPES
 
 #: The plugin API this plugin was written against.
-SPECFORGE_API = 1
+SPECFORGE_API = 2
 
 
 @hookimpl

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from specforge.plugin import Backend, BackendError
+from specforge.plugin import Backend, BackendError, LoweringContext, atomic_write_bytes
 
 from .lowering import lower_graph, weight_name
 
@@ -85,58 +85,27 @@ def _require() -> None:
 
 class OnnxBackend(Backend):
     name = "onnx"
+    label = "onnx"
     description = "ONNX export (opset 17) with onnxruntime inference; no training"
     file_suffix = ".onnx"
     requires = ("onnx", "onnxruntime")
     can_train = False
+    #: Inference only: the spec's nodes and activations must export; its losses and
+    #: metrics are evaluated with the numpy backend's lowerings, its initial weights
+    #: drawn by that backend.
+    lowering_kinds = ("node", "activation")
 
-    # -- checking --------------------------------------------------------
-    def check(self, graph: Any, *, registry: Any = None, document: Any = None) -> list[Any]:
-        """What in ``graph`` cannot be exported, as positioned diagnostics (``specforge build`` exit 1)."""
-        from specforge.plugin import BackendReporter, lowering_hint
-
-        reg = registry or self._registry()
-        r = BackendReporter(graph, document)
-        for node in graph.nodes:
-            if reg.lowering(self.name, "node", node.type) is None:
-                owner = reg.owner.get(("node_type", node.type), "?")
-                r.add(
-                    "unsupported-by-backend",
-                    f"node '{node.name}': node type '{node.type}' has no onnx lowering",
-                    r.node_span(node, "type"),
-                    f"plugin '{owner}' provides '{node.type}' without an onnx lowering; "
-                    "use another backend, or ask its author (docs/plugins.md shows how)",
-                )
-            node_type = reg.node_types.get(node.type)
-            for param in getattr(node_type, "activation_params", ()):
-                value = node.param(param)
-                if isinstance(value, str) and reg.lowering(self.name, "activation", value) is None:
-                    r.add(
-                        "unsupported-by-backend",
-                        f"node '{node.name}': activation '{value}' has no onnx lowering",
-                        r.node_span(node, param),
-                        lowering_hint(reg, self.name, "ONNX", "activation", value),
-                    )
-        found = r.diagnostics
-        return found
-
-    # -- building --------------------------------------------------------
-    def _registry(self) -> Any:
-        from specforge.registry import get_registry
-
-        return get_registry()
-
-    def build(self, graph: Any, *, seed: int | None = None) -> OnnxModel:
+    def build(self, graph: Any, *, seed: int | None = None, registry: Any) -> OnnxModel:
         """The graph with freshly initialised weights: the NumPy backend's, for the same seed."""
         _require()
-        reg = self._registry()
+        reg = registry
         numpy_backend = reg.backends.get("numpy")
         if numpy_backend is None:
             raise BackendError(
                 "the onnx backend takes its initial weights from the numpy backend, which is not available",
                 help="`specforge plugins` lists the backends installed",
             )
-        reference = numpy_backend.build(graph, seed=seed)
+        reference = numpy_backend.build(graph, seed=seed, registry=reg)
         model = OnnxModel(graph, _copy(numpy_backend.get_weights(reference)), reg)
         model.proto()  # fail now, with a clear message, if a node cannot be exported
         return model
@@ -165,11 +134,9 @@ class OnnxBackend(Backend):
     # -- files -----------------------------------------------------------
     def save(self, model: OnnxModel, path: str) -> None:
         """Write the ONNX model (weights embedded) atomically."""
-        from specforge.atomic import atomic_write_bytes
-
         atomic_write_bytes(path, model.proto().SerializeToString())
 
-    def load(self, path: str, graph: Any) -> OnnxModel:
+    def load(self, path: str, graph: Any, *, registry: Any) -> OnnxModel:
         """Read weights for ``graph`` from a file.
 
         An ``.onnx`` file written by :meth:`save` is read directly (protobuf
@@ -179,7 +146,7 @@ class OnnxBackend(Backend):
         trained run becomes an ONNX model.
         """
         _require()
-        reg = self._registry()
+        reg = registry
         suffix = os.path.splitext(str(path))[1].lower()
         if not os.path.isfile(path):
             raise BackendError(f"{path}: no such file")
@@ -198,7 +165,7 @@ class OnnxBackend(Backend):
                     f"{path}: cannot read weights from a '{suffix}' file",
                     help=f"give a file one of the backends writes ({', '.join(known)})",
                 )
-            source = owner.load(str(path), graph)
+            source = owner.load(str(path), graph, registry=reg)
             model = OnnxModel(graph, _copy(owner.get_weights(source)), reg)
             model.proto()
             return model
@@ -250,7 +217,7 @@ class OnnxBackend(Backend):
     def _shapes(graph: Any, reg: Any) -> dict[str, list[tuple[int, ...]]]:
         """The weight shapes the spec's nodes have (what the NumPy backend builds)."""
         reference = reg.backends["numpy"]
-        arrays = reference.get_weights(reference.build(graph, seed=0))
+        arrays = reference.get_weights(reference.build(graph, seed=0, registry=reg))
         return {name: [tuple(a.shape) for a in ws] for name, ws in arrays.items() if ws}
 
     # -- running ---------------------------------------------------------
@@ -272,21 +239,30 @@ class OnnxBackend(Backend):
     def evaluate(
         self, model: OnnxModel, x: Mapping[str, Any], y: Mapping[str, Any], *, batch_size: int = 32
     ) -> dict[str, float]:
-        """Loss and metrics with the NumPy reference kernels, under Keras's key names."""
-        from specforge.numpy_backend import kernels
+        """Loss and metrics under Keras's key names, computed by the numpy backend's lowerings.
 
+        They come from the model's registry, so a plugin's loss or metric with a
+        NumPy lowering is evaluated on ONNX too.
+        """
+        import numpy as np
+
+        numpy_names = LoweringContext(model.registry, "numpy")
         pred = self.predict(model, x, batch_size=batch_size)
         outputs = model.graph.outputs
         several = len(outputs) > 1
         result: dict[str, float] = {}
         total = 0.0
         for o in outputs:
-            value = float(kernels.LOSSES[o.loss](y[o.node], pred[o.node]))
+            loss = numpy_names.lowering("loss", o.loss)
+            value = float(np.mean(loss.value(y[o.node], pred[o.node])))
             total += o.weight * value
             if several:
                 result[f"{o.node}_loss"] = value
             for metric in o.metrics:
-                figure = float(kernels.METRICS[metric](y[o.node], pred[o.node]))
+                impl = numpy_names.lowering("metric", metric)
+                figure = float(impl(y[o.node], pred[o.node]))
+                finish = getattr(impl, "result", None)
+                figure = float(finish(figure)) if finish is not None else figure
                 result[f"{o.node}_{metric}" if several else metric] = figure
         return {"loss": total, **result}
 

@@ -5,17 +5,19 @@ plugin that wants its node types exported to ONNX::
 
     @hookimpl
     def register_lowerings(register):
-        register("onnx", "node", "MyNode", lower_my_node)          # (builder, node, inputs) -> value name
-        register("onnx", "activation", "my_act", lower_my_act)      # (builder, x) -> value name
+        register("onnx", "node", "MyNode", lower_my_node)          # (ctx, node, inputs) -> value name
+        register("onnx", "activation", "my_act", lower_my_act)      # (ctx, x) -> value name
 
-A node lowering receives an :class:`OnnxBuilder`, the
-:class:`specforge.ir.GraphNode` and the names of the ONNX values holding its
-inputs (in the node's input order), adds ONNX nodes with
-:meth:`OnnxBuilder.op` and returns the name of the value holding the node's
-output. Weights come from :meth:`OnnxBuilder.weight`: ``weight(i)`` is the
-node's i-th weight in Keras's order (Dense: kernel, then bias), stored as an
-initializer. Nothing here imports onnx at module level, so registering the
-lowerings costs nothing when the backend is not used.
+As on every backend, a node lowering receives the lowering context first: on
+ONNX it is an :class:`OnnxBuilder` (a :class:`specforge.plugin.LoweringContext`
+holding the registry in use), then the :class:`specforge.ir.GraphNode` and
+the names of the ONNX values holding its inputs (in the node's input order). It
+adds ONNX nodes with :meth:`OnnxBuilder.op` and returns the name of the value
+holding the node's output. Weights come from :meth:`OnnxBuilder.weight`:
+``weight(i)`` is the node's i-th weight in Keras's order (Dense: kernel, then
+bias), stored as an initializer; ``ctx.activation(name, x)`` applies an
+activation through its ONNX lowering. Nothing here imports onnx at module level,
+so registering the lowerings costs nothing when the backend is not used.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from specforge.plugin import BackendError
+from specforge.plugin import BackendError, LoweringContext
 
 #: ONNX operator set the exported models use (Softmax/LogSoftmax on one axis need >= 13).
 OPSET = 17
@@ -34,11 +36,13 @@ IR_VERSION = 8
 BACKEND = "onnx"
 
 
-class OnnxBuilder:
-    """Collects the ONNX nodes and initializers of one model while it is lowered."""
+class OnnxBuilder(LoweringContext):
+    """The ONNX backend's lowering context: collects the nodes and initializers of one model."""
+
+    label = "onnx"
 
     def __init__(self, registry: Any, weights: Mapping[str, Sequence[Any]]):
-        self.registry = registry
+        super().__init__(registry, BACKEND)
         self.weights = weights
         self.nodes: list[Any] = []
         self.initializers: list[Any] = []
@@ -106,7 +110,7 @@ class OnnxBuilder:
 
     def activation(self, name: str, x: str) -> str:
         """Apply the activation called ``name`` (a canonical registry name) to value ``x``."""
-        lower = self.registry.lowering(BACKEND, "activation", name)
+        lower = self.find("activation", name)
         if lower is None:
             raise BackendError(
                 f"the onnx backend cannot export activation '{name}' (node '{self.node.name}')",
@@ -162,7 +166,7 @@ def lower_graph(graph: Any, weights: Mapping[str, Sequence[Any]], registry: Any)
         b.reserve(n.name)
     protected = {i.name for i in graph.inputs}
     for n in graph.nodes:
-        lower = registry.lowering(BACKEND, "node", n.type)
+        lower = b.find("node", n.type)
         if lower is None:
             owner = registry.owner.get(("node_type", n.type), "?")
             raise BackendError(

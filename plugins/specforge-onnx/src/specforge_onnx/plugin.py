@@ -12,7 +12,7 @@ from .backend import OnnxBackend
 from .lowering import ACTIVATION_LOWERINGS, BACKEND, NODE_LOWERINGS
 
 #: The plugin API this plugin was written against (specforge refuses newer ones it does not know).
-SPECFORGE_API = 1
+SPECFORGE_API = 2
 
 
 @hookimpl

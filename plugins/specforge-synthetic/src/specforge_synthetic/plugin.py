@@ -12,7 +12,7 @@ from .datasets import DATASETS
 from .preprocessors import PREPROCESSORS
 
 #: The plugin API this plugin was written against.
-SPECFORGE_API = 1
+SPECFORGE_API = 2
 
 
 @hookimpl

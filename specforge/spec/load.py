@@ -59,7 +59,7 @@ from yaml.events import (
     SequenceStartEvent,
 )
 
-from .diagnostics import Diagnostic, Related, Span
+from ..diagnostics import Diagnostic, Related, Span
 
 try:  # libyaml is an order of magnitude faster; the pure parser is the fallback.
     from yaml import CSafeLoader as _EventLoader
