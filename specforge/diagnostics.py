@@ -33,6 +33,17 @@ class Span(NamedTuple):
     end_column: int = 1
 
 
+class Related(NamedTuple):
+    """Another place a diagnostic concerns, such as the first definition of a duplicate name.
+
+    Editors show it next to the diagnostic (LSP ``relatedInformation``); the
+    text and JSON output of ``validate`` leave it out (the message says it in words).
+    """
+
+    span: Span
+    message: str
+
+
 @dataclass(frozen=True)
 class Diagnostic:
     """One problem found in a spec, located in its source file."""
@@ -43,6 +54,8 @@ class Diagnostic:
     file: str = "<spec>"
     span: Span = field(default_factory=Span)
     help: str | None = None
+    #: Other places in the same file this diagnostic concerns.
+    related: tuple[Related, ...] = ()
 
     @property
     def is_error(self) -> bool:
@@ -152,6 +165,7 @@ def count(diagnostics: Iterable[Diagnostic]) -> tuple[int, int]:
 __all__ = [
     "MAX_PRINTED",
     "Diagnostic",
+    "Related",
     "Severity",
     "Span",
     "SpecError",

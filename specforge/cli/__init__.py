@@ -37,6 +37,7 @@ COMMANDS = (
     "plot",
     "graph",
     "upgrade",
+    "lsp",
 )
 
 

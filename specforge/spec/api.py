@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..diagnostics import Diagnostic, SpecError
-from ..ir import Graph
-from .check import check
+from ..ir import Graph, GraphNode
+from .check import check_partial
 from .load import Document, load, loads
 
 if TYPE_CHECKING:
@@ -32,6 +32,9 @@ class CheckResult:
     document: Document
     graph: Graph | None
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    #: The nodes whose shapes and parameter counts resolved, in topological order: all of
+    #: them when the spec is valid, and those the errors do not reach when it is not.
+    nodes: list[GraphNode] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -46,8 +49,8 @@ def check_document(doc: Document, load_diags: list[Diagnostic], registry: Regist
     """Check a loaded document against ``registry``."""
     if load_diags:
         return CheckResult(doc, None, load_diags)
-    graph, diags = check(doc, registry)
-    return CheckResult(doc, graph, diags)
+    graph, diags, nodes = check_partial(doc, registry)
+    return CheckResult(doc, graph, diags, nodes)
 
 
 def check_file(path: str | os.PathLike[str], *, registry: Registry) -> CheckResult:

@@ -59,7 +59,7 @@ from yaml.events import (
     SequenceStartEvent,
 )
 
-from ..diagnostics import Diagnostic, Span
+from ..diagnostics import Diagnostic, Related, Span
 
 try:  # libyaml is an order of magnitude faster; the pure parser is the fallback.
     from yaml import CSafeLoader as _EventLoader
@@ -242,7 +242,9 @@ class Document:
         key: bool = False,
         help: str | None = None,
         severity: str = "error",
+        related: tuple[tuple[Path_, str], ...] = (),
     ) -> Diagnostic:
+        """A diagnostic at ``path``; ``related`` names other places it concerns: (path, message)."""
         return Diagnostic(
             code=code,
             message=message,
@@ -250,6 +252,7 @@ class Document:
             file=self.file,
             span=self.span(path, key=key),
             help=help,
+            related=tuple(Related(self.span(p), m) for p, m in related),
         )
 
 
@@ -305,9 +308,17 @@ def _carry_spans(
 
 
 class _LoadError(Exception):
-    def __init__(self, code: str, message: str, span: Span, help: str | None = None):
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        span: Span,
+        help: str | None = None,
+        related: tuple[Related, ...] = (),
+    ):
         super().__init__(message)
         self.code, self.message, self.span, self.help = code, message, span, help
+        self.related = related
 
 
 @contextlib.contextmanager
@@ -515,6 +526,7 @@ class _Builder:
                     f"duplicate key '{shown}'{same} (first defined at line {first_span.line})",
                     span,
                     "each key may appear once in a mapping: remove or rename one of them",
+                    (Related(first_span, f"'{first_text}' first defined here"),),
                 )
             top.seen_keys[value] = (span, shown)
             top.key = (value,)
@@ -953,7 +965,9 @@ def loads(
     doc = Document(data=None, file=str(file), format=fmt)
 
     def fail(err: _LoadError) -> tuple[Document, list[Diagnostic]]:
-        return doc, [Diagnostic(err.code, err.message, "error", doc.file, err.span, err.help)]
+        return doc, [
+            Diagnostic(err.code, err.message, "error", doc.file, err.span, err.help, err.related)
+        ]
 
     raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else bytes(text)
     if len(raw) > max_bytes:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ...diagnostics import Diagnostic
-from ...ir import Graph
+from ...ir import Graph, GraphNode
 from ..load import Document, gc_paused
 from ..migrate import migrate_document
 from . import graph, sections, structure
@@ -46,15 +46,27 @@ def check(doc: Document, registry: Registry) -> tuple[Graph | None, list[Diagnos
     A spec in an older format is first migrated in memory (with a warning);
     positions still point into the file as written.
     """
+    graph, diags, _ = check_partial(doc, registry)
+    return graph, diags
+
+
+def check_partial(
+    doc: Document, registry: Registry
+) -> tuple[Graph | None, list[Diagnostic], list[GraphNode]]:
+    """Like :func:`check`, plus the nodes whose shapes resolved even if the spec has
+    errors elsewhere (an editor shows their shapes while the spec is being written)."""
+    resolved: list[GraphNode] = []
     with gc_paused():
         doc, migrated = migrate_document(doc, registry)
         if any(d.is_error for d in migrated):
-            return None, migrated
-        graph, diags = _check(doc, registry)
-        return graph, migrated + diags if migrated else diags
+            return None, migrated, resolved
+        graph, diags = _check(doc, registry, resolved)
+    return graph, (migrated + diags if migrated else diags), resolved
 
 
-def _check(doc: Document, reg: Registry) -> tuple[Graph | None, list[Diagnostic]]:
+def _check(
+    doc: Document, reg: Registry, resolved: list[GraphNode]
+) -> tuple[Graph | None, list[Diagnostic]]:
     s = CheckContext(doc, reg)
     diags: list[Diagnostic] = []
     data = doc.data
@@ -82,6 +94,7 @@ def _check(doc: Document, reg: Registry) -> tuple[Graph | None, list[Diagnostic]
                 )
     sections_ok = not any(d.is_error for d in diags[section_errors:])
     nodes, complete = collect(graph.check_graph(s), diags) if s.nodes else ([], False)
+    resolved.extend(nodes)
     outputs = collect(graph.check_outputs_against_graph(s, nodes), diags)
     if complete and outputs and len(outputs) == len(s.outputs):
         diags.extend(graph.check_reachability(s, nodes, outputs))
@@ -123,4 +136,4 @@ def _base_dir(doc: Document) -> Path:
     return Path(doc.file).resolve().parent
 
 
-__all__ = ["PASSES", "check"]
+__all__ = ["PASSES", "check", "check_partial"]

@@ -95,6 +95,11 @@ def check_graph(s: CheckContext) -> Generator[Diagnostic, None, tuple[list[Graph
                 f"nodes form a cycle: {loop}",
                 _inputs_path(doc, i),
                 help="a model is a directed acyclic graph: one of these nodes must read something else",
+                related=tuple(
+                    (_inputs_path(doc, s.nodes[n].index), f"'{n}' reads its inputs here")
+                    for n in cycle
+                    if n != first
+                ),
             )
         )
     shapes: dict[str, tuple[int, ...] | None] = {inp.name: inp.shape for inp in s.inputs}

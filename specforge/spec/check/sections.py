@@ -127,6 +127,15 @@ def _model_inputs(doc: Document) -> dict[str, tuple[int, ...] | None]:
     return out
 
 
+def _input_shape(doc: Document, name: str) -> tuple[tuple[Path_, str], ...]:
+    """Where input ``name``'s shape is written, as a related location."""
+    items = doc.data.get("inputs") if isinstance(doc.data, dict) else None
+    for i, item in enumerate(items if isinstance(items, list) else []):
+        if isinstance(item, dict) and item.get("name") == name:
+            return ((("inputs", i, "shape"), f"input '{name}' has this shape"),)
+    return ()
+
+
 def _model_outputs(doc: Document) -> list[dict[str, Any]]:
     items = doc.data.get("outputs") if isinstance(doc.data, dict) else None
     return [
@@ -224,6 +233,7 @@ def _check_feeds(doc: Document, data: Any, reg: Registry) -> Iterator[Diagnostic
                 f"{list(shape)} ({size} value{'s' * (size != 1)} per sample)",
                 (*path, name, "columns"),
                 help=f'select {size} columns, e.g. columns: "0:{size}", or change the input\'s shape',
+                related=_input_shape(doc, name),
             )
     missing = [n for n in inputs if n not in feeds]
     if missing and (feeds or len(inputs) > 1):

@@ -102,6 +102,7 @@ def _duplicate(s: CheckContext, name: str, path: tuple[Any, ...], what: str) -> 
         f"{what} name '{name}' is already used{where}",
         path,
         help="names of inputs and nodes must be unique: rename one of them",
+        related=((first, f"'{name}' first defined here"),) if first is not None else (),
     )
 
 
@@ -308,6 +309,7 @@ def check_outputs(s: CheckContext, items: Any) -> Iterator[Diagnostic]:
                     f"node '{out.node}' is listed as an output twice",
                     ("outputs", i, "node"),
                     help=f"remove one of the entries (the first is outputs[{seen[out.node]}])",
+                    related=((("outputs", seen[out.node], "node"), "first listed here"),),
                 )
             )
             continue
