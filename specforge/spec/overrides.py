@@ -25,7 +25,7 @@ from .load import OVERRIDE_FILE, Document, loads
 _NAME_KEYS = ("name", "node")
 
 
-class _Bad(Exception):
+class _OverrideError(Exception):
     def __init__(self, code: str, message: str, start: int, end: int, help: str | None = None):
         super().__init__(message)
         self.code, self.message, self.start, self.end, self.help = code, message, start, end, help
@@ -35,7 +35,7 @@ def _parts(text: str) -> tuple[list[tuple[str, int, int]], str, int]:
     """``key.path=value`` -> ([(part, start, end)], value text, value start); 0-based columns."""
     eq = text.find("=")
     if eq < 0:
-        raise _Bad(
+        raise _OverrideError(
             "override-syntax",
             f"'{text}' is not an override: expected key.path=value",
             0,
@@ -46,7 +46,7 @@ def _parts(text: str) -> tuple[list[tuple[str, int, int]], str, int]:
     for piece in text[:eq].split("."):
         end = start + len(piece)
         if not piece.strip():
-            raise _Bad(
+            raise _OverrideError(
                 "override-syntax",
                 "an empty key in the override's path",
                 start,
@@ -79,7 +79,7 @@ def _find_item(items: list[Any], part: str, where: str, start: int, end: int) ->
         index = int(part)
         if 0 <= index < len(items):
             return index
-        raise _Bad(
+        raise _OverrideError(
             "override-path",
             f"'{where}' has {len(items)} item(s): there is no index {index}",
             start,
@@ -93,7 +93,7 @@ def _find_item(items: list[Any], part: str, where: str, start: int, end: int) ->
             if isinstance(item, dict) and item.get(key) == part:
                 return i
     names = _item_names(items)
-    raise _Bad(
+    raise _OverrideError(
         "override-path",
         f"'{where}' has no item named '{part}'",
         start,
@@ -125,7 +125,7 @@ def _apply_one(doc: Document, text: str, line: int) -> None:
     value, positions, error = _value(value_text)
     if error is not None:
         s = error.span
-        raise _Bad(
+        raise _OverrideError(
             error.code,
             error.message,
             value_col + s.column - 1,
@@ -144,7 +144,7 @@ def _apply_one(doc: Document, text: str, line: int) -> None:
         elif isinstance(cur, list):
             path.append(_find_item(cur, part, where, start, end))
         else:
-            raise _Bad(
+            raise _OverrideError(
                 "override-path",
                 f"'{where}' is {_describe(cur)} ({cur!r}), so it has no '{part}'",
                 start,
@@ -190,7 +190,7 @@ def apply_overrides(doc: Document, overrides: Sequence[str]) -> list[Diagnostic]
     for i, text in enumerate(overrides):
         try:
             _apply_one(doc, text, doc.override_line + i)
-        except _Bad as e:
+        except _OverrideError as e:
             span = Span(i + 1, e.start + 1, i + 1, max(e.end, e.start + 1) + 1)
             diags.append(Diagnostic(e.code, e.message, "error", OVERRIDE_FILE, span, e.help))
     return diags
