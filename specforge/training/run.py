@@ -57,6 +57,13 @@ class TrainError(Exception):
 
 @dataclass
 class RunResult:
+    """What :func:`train` returns: the run directory, its status and figures, and the model.
+
+    ``history`` maps each history key (``loss``, ``val_accuracy``, ...) to one
+    value per epoch, in the spec's order: ``pandas.DataFrame(run.history)`` is a
+    table of it (:meth:`history_frame` adds the epoch index).
+    """
+
     run_dir: Path
     status: str
     metrics: dict[str, Any]
@@ -65,10 +72,20 @@ class RunResult:
     artefacts: dict[str, Path] = field(default_factory=dict)
     #: What to try next, for a run that diverged.
     help: str | None = None
+    #: The trained model as the backend holds it (a ``keras.Model``, a ``NumpyModel``).
+    model: Any = field(default=None, repr=False)
 
     @property
     def exit_code(self) -> int:
         return EXIT_CODES[self.status]
+
+    def history_frame(self) -> Any:
+        """The history as a ``pandas.DataFrame`` indexed by epoch (1, 2, ...); needs pandas."""
+        import pandas as pd
+
+        frame = pd.DataFrame(self.history)
+        frame.index = pd.RangeIndex(1, len(frame) + 1, name="epoch")
+        return frame
 
 
 def _stderr(line: str) -> None:
@@ -404,7 +421,7 @@ def train(
         run_dir / rundir.METRICS, metrics
     )  # last: its presence marks a finished write
     artefacts["metrics"] = run_dir / rundir.METRICS
-    return RunResult(run_dir, status, metrics, history, message, artefacts, hint)
+    return RunResult(run_dir, status, metrics, history, message, artefacts, hint, model)
 
 
 # ---------------------------------------------------------------- evaluate / predict
