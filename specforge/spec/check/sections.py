@@ -166,8 +166,10 @@ def check_data_section(doc: Document, data: Any, reg: Registry) -> Iterator[Diag
 
     if isinstance(data.get("dataset"), dict):  # anything else is reported by the header check
         path = (*base, "dataset")
-        item, _ = _typed_item(doc, data["dataset"], path, "dataset", "data.dataset", reg, diags)
-        if item is not None:
+        item, params = _typed_item(
+            doc, data["dataset"], path, "dataset", "data.dataset", reg, diags
+        )
+        if item is not None and params is not None:  # a valid dataset: does its file exist?
             diags.extend(_missing_files(doc, item.params_model, data["dataset"], path))
 
     if isinstance(data.get("split"), dict):
