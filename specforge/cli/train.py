@@ -81,7 +81,10 @@ def _rel(path: Any) -> str:
 @cli.command()
 @click.argument("spec", type=click.Path(dir_okay=False), required=False)
 @click.option(
-    "--backend", default=None, help="Backend to train on: keras (default), numpy, or a plugin's."
+    "--backend",
+    default=None,
+    help="Backend to train on: keras, numpy, or a plugin's [default: the spec's "
+    "train.backend, else keras].",
 )
 @click.option(
     "--out",
