@@ -34,6 +34,10 @@ _EXPORTS = {
     "TrainConfig": "ir",
     "SpecFileError": "spec.load",
     "get_registry": "registry",
+    "RunResult": "training.run",
+    "train": "training.run",
+    "evaluate_run": "training.run",
+    "predict_run": "training.run",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
@@ -46,6 +50,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors
     from .ir import DataConfig, Graph, GraphInput, GraphNode, GraphOutput, TrainConfig
     from .registry import get_registry
     from .spec.load import SpecFileError
+    from .training.run import RunResult, evaluate_run, predict_run, train
 
 
 def __getattr__(name: str) -> Any:

@@ -16,7 +16,7 @@ front end (:mod:`specforge.spec`) is always given its registry.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .ir import Graph
@@ -38,15 +38,26 @@ __all__ = [
 
 
 def check_document(
-    doc: Document, load_diags: list[Any], registry: Registry | None = None
+    doc: Document,
+    load_diags: list[Any],
+    registry: Registry | None = None,
+    overrides: Sequence[str] = (),
 ) -> CheckResult:
-    """Check a loaded document."""
-    return _spec.check_document(doc, load_diags, registry or get_registry())
+    """Check a loaded document, after applying ``overrides`` (``key.path=value`` strings)."""
+    return _spec.check_document(doc, load_diags, registry or get_registry(), overrides)
 
 
-def check_file(path: str | os.PathLike[str], *, registry: Registry | None = None) -> CheckResult:
-    """Check a spec file. Raises :class:`specforge.spec.load.SpecFileError` if it cannot be read."""
-    return _spec.check_file(path, registry=registry or get_registry())
+def check_file(
+    path: str | os.PathLike[str],
+    *,
+    overrides: Sequence[str] = (),
+    registry: Registry | None = None,
+) -> CheckResult:
+    """Check a spec file, with ``overrides`` applied first (``["train.epochs=5"]``, as ``--set``).
+
+    Raises :class:`specforge.spec.load.SpecFileError` if it cannot be read.
+    """
+    return _spec.check_file(path, registry=registry or get_registry(), overrides=overrides)
 
 
 def check_text(
@@ -54,22 +65,33 @@ def check_text(
     file: str = "<spec>",
     *,
     format: str | None = None,
+    overrides: Sequence[str] = (),
     registry: Registry | None = None,
 ) -> CheckResult:
     """Check spec text (YAML, or JSON when ``format='json'`` or the file name ends in .json)."""
-    return _spec.check_text(text, file, format=format, registry=registry or get_registry())
+    return _spec.check_text(
+        text, file, format=format, registry=registry or get_registry(), overrides=overrides
+    )
 
 
 def check_data(
-    data: Mapping[str, Any], *, file: str = "<dict>", registry: Registry | None = None
+    data: Mapping[str, Any],
+    *,
+    file: str = "<dict>",
+    overrides: Sequence[str] = (),
+    registry: Registry | None = None,
 ) -> CheckResult:
     """Check a spec given as Python data (no positions: diagnostics point at line 1)."""
-    return _spec.check_data(data, file=file, registry=registry or get_registry())
+    return _spec.check_data(
+        data, file=file, registry=registry or get_registry(), overrides=overrides
+    )
 
 
-def resolve(spec: SpecLike, *, registry: Registry | None = None) -> Graph:
+def resolve(
+    spec: SpecLike, *, overrides: Sequence[str] = (), registry: Registry | None = None
+) -> Graph:
     """A spec file path or dict → its Graph; raises :class:`~specforge.diagnostics.SpecError` if invalid."""
-    return _spec.resolve(spec, registry=registry or get_registry())
+    return _spec.resolve(spec, registry=registry or get_registry(), overrides=overrides)
 
 
 def json_schema(registry: Registry | None = None) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
@@ -135,12 +135,24 @@ def render_one(d: Diagnostic, lines: Sequence[str] | None) -> str:
 
 
 def render_text(
-    diagnostics: Sequence[Diagnostic], source: str | None = None, *, limit: int = MAX_PRINTED
+    diagnostics: Sequence[Diagnostic],
+    source: str | Mapping[str, str] | None = None,
+    *,
+    limit: int = MAX_PRINTED,
 ) -> str:
-    """Render diagnostics the way a compiler prints them."""
-    lines = source.splitlines() if source is not None else None
-    shown = list(diagnostics)[:limit]
-    parts = [render_one(d, lines) for d in shown]
+    """Render diagnostics the way a compiler prints them.
+
+    ``source`` is the text of the file, or a mapping of file name to text when
+    diagnostics name several (a spec and its ``--set`` overrides).
+    """
+    if isinstance(source, Mapping):
+        texts = {f: t.splitlines() for f, t in source.items()}
+        shown = list(diagnostics)[:limit]
+        parts = [render_one(d, texts.get(d.file)) for d in shown]
+    else:
+        lines = source.splitlines() if source is not None else None
+        shown = list(diagnostics)[:limit]
+        parts = [render_one(d, lines) for d in shown]
     hidden = len(diagnostics) - len(shown)
     if hidden > 0:
         parts.append(f"... and {hidden} more diagnostic(s) not shown")

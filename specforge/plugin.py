@@ -350,8 +350,14 @@ class Backend:
         seed: int | None = None,
         validation_data: tuple[Mapping[str, Any], Mapping[str, Any]] | None = None,
         callbacks: Sequence[TrainingCallback] = (),
+        initial_epoch: int = 0,
     ) -> dict[str, list[float]]:
-        """Train; return the history (one value per completed epoch per key)."""
+        """Train; return the history (one value per completed epoch per key).
+
+        ``initial_epoch`` (0-based, passed only when > 0) resumes a run: train
+        epochs ``initial_epoch`` .. ``epochs - 1`` from the state restored by
+        :meth:`set_training_state`, returning those epochs' history only.
+        """
         raise NotImplementedError
 
     def evaluate(
@@ -365,6 +371,18 @@ class Backend:
         raise NotImplementedError
 
     def get_weights(self, model: Any) -> dict[str, list[Any]]:
+        raise NotImplementedError
+
+    def get_training_state(self, model: Any) -> dict[str, Any]:
+        """What resuming a run needs beyond the weights (optimizer state, random state).
+
+        Values are NumPy arrays or JSON data. Optional: a backend without it
+        trains, but its runs write no checkpoints and cannot be resumed.
+        """
+        raise NotImplementedError
+
+    def set_training_state(self, model: Any, state: Mapping[str, Any]) -> None:
+        """Restore :meth:`get_training_state`'s result into a model built from the same spec."""
         raise NotImplementedError
 
     def set_weights(self, model: Any, weights: Mapping[str, Sequence[Any]]) -> None:

@@ -43,7 +43,14 @@ FSTRING_CODES: dict[tuple[str, str], tuple[str, ...]] = {
 }
 
 #: Names of the callables whose first argument is a diagnostic code.
-_CODE_TAKERS = {"diagnostic", "Diagnostic", "_LoadError", "DataMismatch", "NodeWarning"}
+_CODE_TAKERS = {
+    "diagnostic",
+    "Diagnostic",
+    "_LoadError",
+    "DataMismatch",
+    "NodeWarning",
+    "_OverrideError",
+}
 #: Methods that take a code only when their first argument looks like one
 #: (``Reporter.add("unsupported-by-backend", ...)``, not ``seen.add(x)``).
 _CODE_LIKE_TAKERS = {"add"}

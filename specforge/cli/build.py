@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import click
 
 from . import EXIT_INVALID, cli
-from .common import FORMATS, load_checked, plugin_warnings, usage_error
+from .common import FORMATS, load_checked, plugin_warnings, set_option, usage_error
 
 
-def _print_diagnostics(diagnostics, source: str | None, fmt: str, spec: str) -> None:
+def _print_diagnostics(diagnostics, source: Mapping[str, str] | None, fmt: str, spec: str) -> None:
     from ..diagnostics import count, render_json, render_text
 
     if fmt == "json":
@@ -60,8 +61,15 @@ def _print_diagnostics(diagnostics, source: str | None, fmt: str, spec: str) -> 
 @click.option(
     "--format", "fmt", type=FORMATS, default="text", show_default=True, help="Output format."
 )
+@set_option
 def build(
-    spec: str, output: str, backend_name: str, seed: int | None, weights: str | None, fmt: str
+    spec: str,
+    output: str,
+    backend_name: str,
+    seed: int | None,
+    weights: str | None,
+    fmt: str,
+    overrides: tuple[str, ...],
 ) -> None:
     """Check SPEC, compile it with the backend and write the model to OUTPUT atomically.
 
@@ -77,9 +85,9 @@ def build(
     from ..summary import summary_data, summary_text
 
     plugin_warnings()
-    result = load_checked(spec)
+    result = load_checked(spec, overrides)
     if not result.ok or result.graph is None:
-        _print_diagnostics(result.diagnostics, result.document.source, fmt, spec)
+        _print_diagnostics(result.diagnostics, result.document.sources, fmt, spec)
         raise click.exceptions.Exit(EXIT_INVALID)
     graph = result.graph
     reg = get_registry()
@@ -98,7 +106,7 @@ def build(
         model = build_model(result, backend.name, seed, weights=weights, registry=reg)
         backend.save(model, output)
     except SpecError as e:
-        _print_diagnostics(e.diagnostics, result.document.source, fmt, spec)
+        _print_diagnostics(e.diagnostics, result.document.sources, fmt, spec)
         raise click.exceptions.Exit(EXIT_INVALID) from None
     except BackendError as e:
         raise usage_error(e.message, e.help) from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -54,22 +55,33 @@ def plugin_warnings() -> None:
         )
 
 
-def load_checked(path: str) -> CheckResult:
+#: ``--set key.path=value``, repeatable, on every command that reads a spec.
+set_option = click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY.PATH=VALUE",
+    help="Override a spec value, e.g. --set optimizer.learning_rate=1e-3 "
+    "--set nodes.hidden1.units=64 (repeatable; values are YAML).",
+)
+
+
+def load_checked(path: str, overrides: Sequence[str] = ()) -> CheckResult:
     """Check one spec file; an unreadable file is a usage error (exit 2)."""
     try:
-        return check_file(Path(path))
+        return check_file(Path(path), overrides=overrides)
     except SpecFileError as e:
         raise usage_error(str(e)) from None
 
 
 def print_diagnostics(result: CheckResult) -> None:
     if result.diagnostics:
-        click.echo(render_text(result.diagnostics, result.document.source))
+        click.echo(render_text(result.diagnostics, result.document.sources))
 
 
-def require_valid(path: str):
+def require_valid(path: str, overrides: Sequence[str] = ()):
     """The graph of a valid spec; otherwise print its diagnostics and exit 1."""
-    result = load_checked(path)
+    result = load_checked(path, overrides)
     if not result.ok:
         print_diagnostics(result)
         errors, _ = count(result.diagnostics)

@@ -7,7 +7,7 @@ import json
 import click
 
 from . import cli
-from .common import FORMATS, plugin_warnings, require_valid
+from .common import FORMATS, plugin_warnings, require_valid, set_option
 
 
 @cli.command()
@@ -15,12 +15,13 @@ from .common import FORMATS, plugin_warnings, require_valid
 @click.option(
     "--format", "fmt", type=FORMATS, default="text", show_default=True, help="Output format."
 )
-def summary(spec: str, fmt: str) -> None:
+@set_option
+def summary(spec: str, fmt: str, overrides: tuple[str, ...]) -> None:
     """Print SPEC's nodes, output shapes and parameter counts."""
     from ..summary import summary_data, summary_text
 
     plugin_warnings()
-    result = require_valid(spec)
+    result = require_valid(spec, overrides)
     graph = result.graph
     if fmt == "json":
         click.echo(json.dumps(summary_data(graph), indent=2))

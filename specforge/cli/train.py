@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from . import EXIT_INTERRUPTED, EXIT_INVALID, EXIT_USAGE, cli
-from .common import plugin_warnings, require_valid
+from .common import plugin_warnings, require_valid, set_option, usage_error
 
 
 def format_metrics(values: Mapping[str, Any]) -> str:
@@ -37,11 +37,12 @@ def _error(message: str, help: str | None = None, looked_in: list[str] | None = 
 
 
 @contextlib.contextmanager
-def run_errors(source: str | None = None) -> Iterator[None]:
+def run_errors(source: str | Mapping[str, str] | None = None) -> Iterator[None]:
     """Turn the training pipeline's exceptions into messages and exit codes, never tracebacks."""
     from ..data.dataset import DataError
     from ..diagnostics import SpecError, render_text
     from ..plugin import BackendError
+    from ..training.finetune import FineTuneError
     from ..training.run import InputError, TrainError
     from ..training.rundir import RunDirError
 
@@ -56,7 +57,7 @@ def run_errors(source: str | None = None) -> Iterator[None]:
     except DataError as e:
         _error(e.message, e.help, e.looked_in)
         raise click.exceptions.Exit(EXIT_USAGE) from None
-    except (TrainError, RunDirError, InputError) as e:
+    except (TrainError, RunDirError, InputError, FineTuneError) as e:
         _error(e.message, e.help)
         raise click.exceptions.Exit(EXIT_USAGE) from None
     except BackendError as e:
@@ -78,9 +79,12 @@ def _rel(path: Any) -> str:
 
 
 @cli.command()
-@click.argument("spec", type=click.Path(dir_okay=False))
+@click.argument("spec", type=click.Path(dir_okay=False), required=False)
 @click.option(
-    "--backend", default=None, help="Backend to train on: keras (default), numpy, or a plugin's."
+    "--backend",
+    default=None,
+    help="Backend to train on: keras, numpy, or a plugin's [default: the spec's "
+    "train.backend, else keras].",
 )
 @click.option(
     "--out",
@@ -96,20 +100,47 @@ def _rel(path: Any) -> str:
     help="Override train.seed (weights and shuffling).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print only the final result.")
+@set_option
+@click.option(
+    "--resume",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Continue the run in this directory from its last checkpoint (no SPEC; "
+    "--epochs N extends a finished run to N epochs).",
+)
+@click.option(
+    "--weights",
+    type=click.Path(),
+    default=None,
+    help="Start from trained weights: a run directory or model file (nodes matched by name).",
+)
 def train(
-    spec: str,
+    spec: str | None,
     backend: str | None,
     out: str | None,
     epochs: int | None,
     seed: int | None,
     quiet: bool,
+    overrides: tuple[str, ...],
+    resume: str | None,
+    weights: str | None,
 ) -> None:
-    """Train SPEC on its data section; write the model, metrics and plots to a run directory."""
+    """Train SPEC on its data section; write the model, metrics and plots to a run directory.
+
+    \b
+    specforge train SPEC [--set key.path=value ...] [--weights RUN_DIR|MODEL]
+    specforge train --resume RUN_DIR [--epochs N]
+    """
     from ..training.run import train as run_train
 
     plugin_warnings()
-    result = require_valid(spec)
-    with run_errors(result.document.source):
+    if (spec is None) == (resume is None):
+        raise usage_error(
+            "give a SPEC to train, or --resume RUN_DIR to continue a run (not both)",
+            "specforge train specs/digits_mlp.yaml, or specforge train --resume runs/digits_mlp-...",
+        )
+    result = require_valid(spec, overrides) if spec is not None else None
+    with run_errors(result.document.sources if result is not None else None):
         run = run_train(
             result,
             backend=backend,
@@ -117,6 +148,9 @@ def train(
             epochs=epochs,
             seed=seed,
             progress="quiet" if quiet else "auto",
+            overrides=overrides if result is None else (),
+            resume=resume,
+            weights=weights,
         )
     m = run.metrics
     if run.status in ("completed", "early_stopped"):

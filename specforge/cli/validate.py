@@ -9,7 +9,7 @@ import click
 from ..diagnostics import Diagnostic, Span, count, render_text
 from ..spec.load import SpecFileError
 from . import cli
-from .common import FORMATS, plugin_warnings
+from .common import FORMATS, plugin_warnings, set_option
 
 
 @cli.command()
@@ -18,7 +18,8 @@ from .common import FORMATS, plugin_warnings
     "--format", "fmt", type=FORMATS, default="text", show_default=True, help="Output format."
 )
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-def validate(specs: tuple[str, ...], fmt: str, strict: bool) -> None:
+@set_option
+def validate(specs: tuple[str, ...], fmt: str, strict: bool, overrides: tuple[str, ...]) -> None:
     """Check SPECS; exit 0 if all are valid, 1 if any is invalid, 2 if one cannot be read."""
     from ..api import check_file
 
@@ -27,7 +28,7 @@ def validate(specs: tuple[str, ...], fmt: str, strict: bool) -> None:
     invalid = unreadable = False
     for path in specs:
         try:
-            result = check_file(path)
+            result = check_file(path, overrides=overrides)
         except SpecFileError as e:
             unreadable = True
             all_diags.append(
@@ -44,7 +45,7 @@ def validate(specs: tuple[str, ...], fmt: str, strict: bool) -> None:
         all_diags.extend(result.diagnostics)
         if fmt == "text":
             if result.diagnostics:
-                click.echo(render_text(result.diagnostics, result.document.source))
+                click.echo(render_text(result.diagnostics, result.document.sources))
             if bad:
                 click.echo(
                     f"{path}: invalid ({errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)})"

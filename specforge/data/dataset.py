@@ -138,7 +138,8 @@ def require_file(path: PathLike, what: str, help: str | None = None) -> str:
     if not os.path.isfile(p):
         raise DataError(
             f"{what} not found: {p}",
-            help=help or f"check the path (relative paths are resolved against {os.getcwd()})",
+            help=help
+            or "check the path (a relative path in a spec resolves against the spec file's folder)",
             looked_in=[os.path.abspath(p)],
         )
     return p

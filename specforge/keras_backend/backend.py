@@ -129,6 +129,27 @@ def _adapter(keras: Any, callbacks: Sequence[TrainingCallback], info: ModelInfo)
     return BatchAdapter() if wants_batches else EpochAdapter()
 
 
+def _take(data: Any, order: Any) -> Any:
+    """The samples of ``data`` (an array or a list of arrays) in ``order``."""
+    import numpy as np
+
+    if isinstance(data, list):
+        return [np.take(a, order, axis=0) for a in data]
+    return np.take(data, order, axis=0)
+
+
+def _shuffle_seed(model: Any, seed: int | None) -> int:
+    """The seed of the model's per-epoch shuffling: ``seed``, or one drawn once and kept."""
+    if seed is not None:
+        model._specforge_shuffle_seed = int(seed)
+    kept = getattr(model, "_specforge_shuffle_seed", None)
+    if kept is None:
+        import numpy as np
+
+        kept = model._specforge_shuffle_seed = int(np.random.SeedSequence().entropy % 2**63)
+    return int(kept)
+
+
 def _first_len(data: Any) -> int:
     first = data[0] if isinstance(data, list) else data
     return len(first)
@@ -261,8 +282,16 @@ class KerasBackend(Backend):
         seed: int | None = None,
         validation_data: tuple[Mapping[str, Any], Mapping[str, Any]] | None = None,
         callbacks: Sequence[TrainingCallback] = (),
+        initial_epoch: int = 0,
     ) -> dict[str, list[float]]:
         """Train with ``model.fit(verbose=0)``; return the history under the documented key names.
+
+        With ``shuffle``, each epoch's order is a permutation drawn from
+        ``(shuffle seed, epoch)`` (the shuffle seed is ``seed``, or drawn once per
+        model), and ``model.fit`` runs one epoch at a time on the shuffled arrays:
+        an epoch's order then does not depend on the epochs before it, so a run
+        resumed at ``initial_epoch`` (after :meth:`set_training_state`) shuffles
+        exactly as the uninterrupted run did.
 
         Keras 3.15 averages each output's loss (``<output>_loss``) over batches
         without weighting the batches by size (the total ``loss`` is weighted),
@@ -279,24 +308,42 @@ class KerasBackend(Backend):
             val = (_feed(info.inputs, vx, "input"), _feed(info.outputs, vy, "output"))
         keras_callbacks = [_adapter(keras, callbacks, info)] if callbacks else []
 
-        def work() -> Any:
+        def one_fit(xs: Any, ys: Any, first: int, last: int) -> dict[str, list[Any]]:
+            return model.fit(
+                xs,
+                ys,
+                epochs=last,
+                initial_epoch=first,
+                batch_size=batch_size,
+                shuffle=False,
+                validation_data=val,
+                callbacks=keras_callbacks,
+                verbose=0,
+            ).history
+
+        def work() -> dict[str, list[Any]]:
+            import numpy as np
+
             with callers_random_state_kept():
-                if seed is not None:
+                if seed is not None and initial_epoch == 0:
                     keras.utils.set_random_seed(int(seed))
-                return model.fit(
-                    xs,
-                    ys,
-                    epochs=epochs,
-                    batch_size=batch_size,
-                    shuffle=shuffle,
-                    validation_data=val,
-                    callbacks=keras_callbacks,
-                    verbose=0,
-                )
+                if not shuffle:
+                    return one_fit(xs, ys, initial_epoch, epochs)
+                base = _shuffle_seed(model, seed)
+                n = _first_len(xs)
+                history: dict[str, list[Any]] = {}
+                for epoch in range(initial_epoch, epochs):
+                    order = np.random.default_rng([base, epoch]).permutation(n)
+                    step = one_fit(_take(xs, order), _take(ys, order), epoch, epoch + 1)
+                    for key, values in step.items():
+                        history.setdefault(key, []).extend(values)
+                    if model.stop_training:
+                        break
+                return history
 
         history = run_deep(work, _depth(model))
         out: dict[str, list[float]] = {}
-        for key, values in history.history.items():
+        for key, values in history.items():
             base, prefix = (key[4:], "val_") if key.startswith("val_") else (key, "")
             out[prefix + info.rename.get(base, base)] = [float(v) for v in values]
         return out
@@ -360,6 +407,38 @@ class KerasBackend(Backend):
         return {name: np.asarray(p) for name, p in zip(info.outputs, preds, strict=True)}
 
     # -- weights ----------------------------------------------------------
+    def get_training_state(self, model: Any) -> dict[str, Any]:
+        """The optimizer's variables, the non-trainable variables (dropout's seed-generator
+        states, normalisation statistics) and the shuffle seed, for resuming."""
+        import numpy as np
+
+        state: dict[str, Any] = {"shuffle_seed": _shuffle_seed(model, None)}
+        for i, v in enumerate(model.optimizer.variables):
+            state[f"optimizer.{i}"] = np.array(v.numpy())
+        for i, v in enumerate(model.non_trainable_variables):
+            state[f"variables.{i}"] = np.array(v.numpy())
+        return state
+
+    def set_training_state(self, model: Any, state: Mapping[str, Any]) -> None:
+        opt = model.optimizer
+        if not opt.built:
+            opt.build(model.trainable_variables)
+        for prefix, variables in (
+            ("optimizer", opt.variables),
+            ("variables", model.non_trainable_variables),
+        ):
+            saved = sorted(
+                (int(k.split(".", 1)[1]), v) for k, v in state.items() if k.startswith(prefix + ".")
+            )
+            if len(saved) != len(variables):
+                raise BackendError(
+                    f"the checkpoint holds {len(saved)} {prefix} variable(s), the model has {len(variables)}",
+                    help="resume with the spec and specforge version that wrote the checkpoint",
+                )
+            for (_, value), var in zip(saved, variables, strict=True):
+                var.assign(value)
+        model._specforge_shuffle_seed = int(state["shuffle_seed"])
+
     def get_weights(self, model: Any) -> dict[str, list[Any]]:
         """``{node: [kernel, bias]}`` for every node that has weights, in Keras's order."""
         import numpy as np

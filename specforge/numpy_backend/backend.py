@@ -73,6 +73,7 @@ class NumpyBackend(Backend):
         seed: int | None = None,
         validation_data: tuple[Mapping[str, Any], Mapping[str, Any]] | None = None,
         callbacks: Sequence[TrainingCallback] = (),
+        initial_epoch: int = 0,
     ) -> dict[str, list[float]]:
         return model.fit(
             x,
@@ -83,7 +84,14 @@ class NumpyBackend(Backend):
             seed=seed,
             validation_data=validation_data,
             callbacks=callbacks,
+            initial_epoch=initial_epoch,
         )
+
+    def get_training_state(self, model: Any) -> dict[str, Any]:
+        return model.training_state()
+
+    def set_training_state(self, model: Any, state: Mapping[str, Any]) -> None:
+        model.set_training_state(state)
 
     def evaluate(
         self, model: Any, x: Mapping[str, Any], y: Mapping[str, Any], *, batch_size: int = 32

@@ -147,6 +147,8 @@ class NumpyModel:
         self.blas_threads = _blas_threads() if blas_threads is None else blas_threads
         init_seq, run_seq = np.random.SeedSequence(seed).spawn(2)
         self._rng_kw: dict[str, Any] = {"rng": np.random.default_rng(run_seq)}
+        #: The shuffling generator of the last ``fit`` (kept for :meth:`training_state`).
+        self._shuffle_rng: np.random.Generator | None = None
         self.weights: dict[str, list[Array]] = {}
         self.trainable: dict[str, list[bool]] = {}
         self._plan: list[_Step] = []
@@ -526,12 +528,56 @@ class NumpyModel:
         seed: int | None = None,
         validation_data: tuple[Any, Any] | None = None,
         callbacks: Sequence[TrainingCallback] = (),
+        initial_epoch: int = 0,
     ) -> dict[str, list[float]]:
-        """Train with mini-batches; return the history (one value per completed epoch per key)."""
+        """Train with mini-batches; return the history (one value per completed epoch per key).
+
+        With ``initial_epoch`` k > 0, training runs epochs k+1 .. ``epochs`` and continues
+        the random state the model has (:meth:`set_training_state`): ``seed`` is ignored,
+        so a resumed run shuffles as the uninterrupted one did.
+        """
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         with _limit_blas(self.blas_threads):
-            return self._fit(x, y, epochs, batch_size, shuffle, seed, validation_data, callbacks)
+            return self._fit(
+                x, y, epochs, batch_size, shuffle, seed, validation_data, callbacks, initial_epoch
+            )
+
+    def training_state(self) -> dict[str, Any]:
+        """What resuming needs beyond the weights: the optimizer's state and the random state.
+
+        Values are arrays (the optimizer's slots) or JSON data (counters, the
+        generators' ``bit_generator.state``).
+        """
+        opt = self.optimizer
+        state: dict[str, Any] = {
+            "optimizer.iterations": int(getattr(opt, "iterations", 0)),
+            "rng.layers": self._rng_kw["rng"].bit_generator.state,
+        }
+        if self._shuffle_rng is not None:
+            state["rng.shuffle"] = self._shuffle_rng.bit_generator.state
+        for i, slots in enumerate(getattr(opt, "_slots", None) or ()):
+            for name, value in slots.items():
+                state[f"optimizer.slot.{i}.{name}"] = value.copy()
+        return state
+
+    def set_training_state(self, state: Mapping[str, Any]) -> None:
+        """Restore what :meth:`training_state` returned (after :meth:`set_weights`)."""
+        opt = self.optimizer
+        opt.iterations = int(state.get("optimizer.iterations", 0))
+        self._rng_kw["rng"].bit_generator.state = state["rng.layers"]
+        if "rng.shuffle" in state:
+            rng = np.random.default_rng()
+            rng.bit_generator.state = state["rng.shuffle"]
+            self._shuffle_rng = rng
+        slots: dict[int, dict[str, Array]] = {}
+        for key, value in state.items():
+            if key.startswith("optimizer.slot."):
+                i, name = key[len("optimizer.slot.") :].split(".", 1)
+                slots.setdefault(int(i), {})[name] = np.array(value, dtype=self.dtype)
+        if slots and hasattr(opt, "_slots"):
+            opt._slots = [slots.get(i, {}) for i in range(len(self._params))]
+            opt._shapes = [(p.shape, p.dtype) for p in self._params]
 
     def _fit(
         self,
@@ -543,15 +589,19 @@ class NumpyModel:
         seed: int | None,
         validation_data: tuple[Any, Any] | None,
         callbacks: Sequence[TrainingCallback],
+        initial_epoch: int = 0,
     ) -> dict[str, list[float]]:
         xs, ys, n = self._prepare(x, y)
         val = self._prepare(*validation_data) if validation_data is not None else None
-        if seed is not None:
+        if initial_epoch > 0 and self._shuffle_rng is not None:
+            rng = self._shuffle_rng  # resuming: the restored generators carry on
+        elif seed is not None:
             shuffle_seq, layer_seq = np.random.SeedSequence(seed).spawn(2)
             rng = np.random.default_rng(shuffle_seq)
             self._rng_kw["rng"] = np.random.default_rng(layer_seq)
         else:
             rng = self._rng_kw["rng"]
+        self._shuffle_rng = rng
         history: dict[str, list[float]] = {k: [] for k in self._keys}
         if val is not None:
             history.update({f"val_{k}": [] for k in self._keys})
@@ -561,7 +611,7 @@ class NumpyModel:
         xbuf = {k: np.empty((size, *a.shape[1:]), a.dtype) for k, a in xs.items()}
         ybuf = {k: np.empty((size, *a.shape[1:]), a.dtype) for k, a in ys.items()}
         nkeys = len(self._keys)
-        for epoch in range(epochs):
+        for epoch in range(initial_epoch, epochs):
             for cb in callbacks:
                 cb.on_epoch_begin(epoch)
             order = rng.permutation(n) if shuffle else None

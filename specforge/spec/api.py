@@ -8,8 +8,9 @@ was given without importing the plugin manager.
 
 from __future__ import annotations
 
+import copy
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ from ..diagnostics import Diagnostic, SpecError
 from ..ir import Graph, GraphNode
 from .check import check_partial
 from .load import Document, load, loads
+from .overrides import apply_overrides
 
 if TYPE_CHECKING:
     from ..registry import Registry
@@ -45,18 +47,33 @@ class CheckResult:
         return [d for d in self.diagnostics if d.is_error]
 
 
-def check_document(doc: Document, load_diags: list[Diagnostic], registry: Registry) -> CheckResult:
-    """Check a loaded document against ``registry``."""
+def check_document(
+    doc: Document,
+    load_diags: list[Diagnostic],
+    registry: Registry,
+    overrides: Sequence[str] = (),
+) -> CheckResult:
+    """Check a loaded document against ``registry``, after applying ``overrides``.
+
+    ``overrides`` are ``key.path=value`` strings (:mod:`.overrides`); a bad one
+    is an error located in the ``--set`` argument, and so is an overridden value
+    the checker refuses.
+    """
     if load_diags:
         return CheckResult(doc, None, load_diags)
+    bad = apply_overrides(doc, overrides)
+    if bad:
+        return CheckResult(doc, None, bad)
     graph, diags, nodes = check_partial(doc, registry)
-    return CheckResult(doc, graph, diags, nodes)
+    return CheckResult(doc, graph, [doc.repoint(d) for d in diags], nodes)
 
 
-def check_file(path: str | os.PathLike[str], *, registry: Registry) -> CheckResult:
+def check_file(
+    path: str | os.PathLike[str], *, registry: Registry, overrides: Sequence[str] = ()
+) -> CheckResult:
     """Check a spec file. Raises :class:`specforge.spec.load.SpecFileError` if it cannot be read."""
     doc, diags = load(path)
-    return check_document(doc, diags, registry)
+    return check_document(doc, diags, registry, overrides)
 
 
 def check_text(
@@ -65,26 +82,37 @@ def check_text(
     *,
     format: str | None = None,
     registry: Registry,
+    overrides: Sequence[str] = (),
 ) -> CheckResult:
     """Check spec text (YAML, or JSON when ``format='json'`` or the file name ends in .json)."""
     doc, diags = loads(text, file, format=format)
-    return check_document(doc, diags, registry)
+    return check_document(doc, diags, registry, overrides)
 
 
-def check_data(data: Mapping[str, Any], *, file: str = "<dict>", registry: Registry) -> CheckResult:
+def check_data(
+    data: Mapping[str, Any],
+    *,
+    file: str = "<dict>",
+    registry: Registry,
+    overrides: Sequence[str] = (),
+) -> CheckResult:
     """Check a spec given as Python data (no positions: diagnostics point at line 1)."""
-    doc = Document(data=dict(data), file=file, format="python")
-    return check_document(doc, [], registry)
+    doc = Document(
+        data=copy.deepcopy(dict(data)) if overrides else dict(data), file=file, format="python"
+    )
+    return check_document(doc, [], registry, overrides)
 
 
-def resolve(spec: SpecLike, *, registry: Registry) -> Graph:
+def resolve(spec: SpecLike, *, registry: Registry, overrides: Sequence[str] = ()) -> Graph:
     """A spec file, text path or dict → its Graph; raises :class:`SpecError` if invalid."""
     if isinstance(spec, Graph):
+        if overrides:
+            raise TypeError("overrides apply to a spec file or dict, not to a resolved Graph")
         return spec
     if isinstance(spec, Mapping):
-        result = check_data(spec, registry=registry)
+        result = check_data(spec, registry=registry, overrides=overrides)
     else:
-        result = check_file(Path(spec), registry=registry)
+        result = check_file(Path(spec), registry=registry, overrides=overrides)
     if not result.ok or result.graph is None:
         raise SpecError(result.diagnostics)
     return result.graph

@@ -37,6 +37,7 @@ raised to the caller as tracebacks.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import json
 import math
@@ -77,6 +78,9 @@ MAX_ALIASES = 1_000
 #: Most values a document may expand to once aliases are followed.
 MAX_VALUES = 1_000_000
 
+#: The file name of diagnostics about a ``--set`` override (its line: the override's number).
+OVERRIDE_FILE = "--set"
+
 _CORE = "tag:yaml.org,2002:"
 _INT = re.compile(r"^[-+]?[0-9]+$")
 _OCT = re.compile(r"^0o[0-7]+$")
@@ -105,6 +109,17 @@ class _SpanTree:
         self.values: dict[Any, Span] = {}
         self.keys: dict[Any, Span] | None = None
         self.children: dict[Any, _SpanTree] | None = None
+
+
+def _shifted(tree: _SpanTree, shift: Callable[[Span], Span]) -> _SpanTree:
+    """A copy of ``tree`` with every span passed through ``shift``."""
+    out = _SpanTree()
+    out.values = {k: shift(v) for k, v in tree.values.items()}
+    if tree.keys is not None:
+        out.keys = {k: shift(v) for k, v in tree.keys.items()}
+    if tree.children is not None:
+        out.children = {k: _shifted(c, shift) for k, c in tree.children.items()}
+    return out
 
 
 class _SpanView(Mapping[Path_, Span]):
@@ -154,6 +169,11 @@ class Document:
     format: str = "yaml"
     _root: Span | None = field(default=None, repr=False)
     _tree: _SpanTree | None = field(default=None, repr=False)
+    #: The ``--set`` overrides applied to the data (:mod:`specforge.spec.overrides`).
+    overrides: tuple[str, ...] = ()
+    #: Overridden values are located on lines from this one on (0: no overrides);
+    #: :meth:`repoint` moves diagnostics there to the ``--set`` argument.
+    override_line: int = field(default=0, repr=False)
 
     @property
     def spans(self) -> Mapping[Path_, Span]:
@@ -181,6 +201,51 @@ class Document:
             return table.get(path[-1]) if table is not None else None
         except TypeError:
             return None
+
+    def set_value(
+        self,
+        path: Path_,
+        value: Any,
+        span: Span,
+        key_span: Span | None = None,
+        positions: Document | None = None,
+        shift: Callable[[Span], Span] | None = None,
+    ) -> None:
+        """Put ``value`` at ``path`` (its parent must exist) and locate it at ``span``.
+
+        Used by overrides (:mod:`specforge.spec.overrides`): the positions inside
+        ``value`` are those of the document ``positions`` it was read from, each
+        passed through ``shift``, so diagnostics about it point where it was written.
+        """
+        if not path:
+            raise ValueError("set_value needs a non-empty path")
+        parent: Any = self.data
+        for k in path[:-1]:
+            parent = parent[k]
+        last = path[-1]
+        if isinstance(parent, list) and isinstance(last, int) and last == len(parent):
+            parent.append(value)
+        else:
+            parent[last] = value
+        if self._tree is None:
+            self._tree = _SpanTree()
+        tree = self._tree
+        for k in path[:-1]:
+            if tree.children is None:
+                tree.children = {}
+            tree = tree.children.setdefault(k, _SpanTree())
+        tree.values[last] = span
+        if key_span is not None and isinstance(last, str):
+            if tree.keys is None:
+                tree.keys = {}
+            tree.keys[last] = key_span
+        sub = positions._tree if positions is not None else None
+        if tree.children is not None:
+            tree.children.pop(last, None)
+        if sub is not None:
+            if tree.children is None:
+                tree.children = {}
+            tree.children[last] = _shifted(sub, shift or (lambda s: s))
 
     def span(self, path: Path_, *, key: bool = False) -> Span:
         """The span of the value (or key) at ``path``, else of its nearest ancestor."""
@@ -245,15 +310,35 @@ class Document:
         related: tuple[tuple[Path_, str], ...] = (),
     ) -> Diagnostic:
         """A diagnostic at ``path``; ``related`` names other places it concerns: (path, message)."""
-        return Diagnostic(
-            code=code,
-            message=message,
-            severity=severity,  # type: ignore[arg-type]
-            file=self.file,
-            span=self.span(path, key=key),
-            help=help,
-            related=tuple(Related(self.span(p), m) for p, m in related),
+        return self.repoint(
+            Diagnostic(
+                code=code,
+                message=message,
+                severity=severity,  # type: ignore[arg-type]
+                file=self.file,
+                span=self.span(path, key=key),
+                help=help,
+                related=tuple(Related(self.span(p), m) for p, m in related),
+            )
         )
+
+    @property
+    def sources(self) -> dict[str, str]:
+        """The text of each file a diagnostic may name: the spec, and ``--set`` (one line each)."""
+        out = {self.file: self.source}
+        if self.overrides:
+            out[OVERRIDE_FILE] = "\n".join(self.overrides)
+        return out
+
+    def repoint(self, d: Diagnostic) -> Diagnostic:
+        """``d``, moved to the ``--set`` argument that wrote the value it is about."""
+        start = self.override_line
+        if not start or d.file != self.file or d.span.line < start:
+            return d
+        line = d.span.line - start + 1
+        end_line = d.span.end_line - start + 1 if d.span.end_line >= start else line
+        span = Span(line, d.span.column, end_line, d.span.end_column)
+        return dataclasses.replace(d, file=OVERRIDE_FILE, span=span)
 
 
 def _shallow(value: Any) -> Any:

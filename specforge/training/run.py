@@ -30,7 +30,8 @@ from ..ir import DataConfig
 from ..plugin import Backend, BackendError
 from ..registry import Registry, get_registry
 from ..render import write_graph
-from . import plots, rundir
+from . import checkpoint as ckpts
+from . import finetune, plots, rundir
 from .callbacks import Checkpoint, EarlyStopping, Guard, Progress, Recorder, sigint_stops
 from .prepare import (
     DataInfo,
@@ -57,6 +58,13 @@ class TrainError(Exception):
 
 @dataclass
 class RunResult:
+    """What :func:`train` returns: the run directory, its status and figures, and the model.
+
+    ``history`` maps each history key (``loss``, ``val_accuracy``, ...) to one
+    value per epoch, in the spec's order: ``pandas.DataFrame(run.history)`` is a
+    table of it (:meth:`history_frame` adds the epoch index).
+    """
+
     run_dir: Path
     status: str
     metrics: dict[str, Any]
@@ -65,10 +73,20 @@ class RunResult:
     artefacts: dict[str, Path] = field(default_factory=dict)
     #: What to try next, for a run that diverged.
     help: str | None = None
+    #: The trained model as the backend holds it (a ``keras.Model``, a ``NumpyModel``).
+    model: Any = field(default=None, repr=False)
 
     @property
     def exit_code(self) -> int:
         return EXIT_CODES[self.status]
+
+    def history_frame(self) -> Any:
+        """The history as a ``pandas.DataFrame`` indexed by epoch (1, 2, ...); needs pandas."""
+        import pandas as pd
+
+        frame = pd.DataFrame(self.history)
+        frame.index = pd.RangeIndex(1, len(frame) + 1, name="epoch")
+        return frame
 
 
 def _stderr(line: str) -> None:
@@ -159,7 +177,7 @@ def _outcome(
 
 
 def train(
-    spec: str | os.PathLike[str] | CheckResult,
+    spec: str | os.PathLike[str] | CheckResult | None = None,
     *,
     backend: str | None = None,
     out: str | os.PathLike[str] | None = None,
@@ -170,22 +188,51 @@ def train(
     registry: Registry | None = None,
     echo: Callable[[str], None] = _stderr,
     callbacks: tuple[Any, ...] = (),
+    overrides: tuple[str, ...] | list[str] = (),
+    resume: str | os.PathLike[str] | None = None,
+    weights: str | os.PathLike[str] | None = None,
 ) -> RunResult:
     """Train ``spec`` and write its run directory.
 
-    :param spec: a spec file, or the :class:`CheckResult` of one.
+    :param spec: a spec file, or the :class:`CheckResult` of one (not with ``resume``).
     :param backend: a registered backend name (default ``keras``).
     :param out: the run directory (default ``runs_root/<spec name>-<time>``).
     :param epochs: overrides ``train.epochs``; ``seed`` overrides ``train.seed``.
     :param progress: ``auto`` (a bar in a terminal, lines otherwise), ``bar``,
         ``lines`` or ``quiet``.
     :param callbacks: extra :class:`~specforge.plugin.TrainingCallback` objects.
+    :param overrides: ``key.path=value`` strings applied to the spec (``--set``).
+    :param resume: a run directory to continue from its last checkpoint, in place
+        (``epochs`` then extends it; its spec, seed and backend are the run's).
+    :param weights: a run directory or model file to start from (fine-tuning:
+        nodes matched by name).
     :raises SpecError: the spec is invalid or does not fit its data.
     :raises DataError: a data file is missing or malformed.
     :raises TrainError: no data section, or the backend is not available.
     """
     reg = registry or get_registry()
-    result = spec if isinstance(spec, CheckResult) else check_file(spec, registry=reg)
+    last = None
+    if resume is not None:
+        if (
+            spec is not None
+            or overrides
+            or weights is not None
+            or out is not None
+            or seed is not None
+        ):
+            raise TrainError(
+                "--resume continues a run with its own spec: it takes no SPEC, --set, --weights, --seed or --out",
+                "pass only --resume RUN_DIR, and --epochs N to extend a finished run",
+            )
+        spec, last = ckpts.for_resume(resume)
+        out = resume
+    if spec is None:
+        raise TrainError("nothing to train: give a spec file", "specforge train SPEC")
+    result = (
+        spec
+        if isinstance(spec, CheckResult)
+        else check_file(spec, registry=reg, overrides=tuple(overrides))
+    )
     if not result.ok or result.graph is None:
         raise SpecError(result.diagnostics)
     graph = result.graph
@@ -201,6 +248,18 @@ def train(
         train_cfg = dataclasses.replace(train_cfg, epochs=epochs)
     if seed is not None:
         train_cfg = dataclasses.replace(train_cfg, seed=seed)
+    if last is not None:
+        if backend is not None and backend != last.backend:
+            raise TrainError(
+                f"the run was trained on {last.backend}: it resumes on {last.backend}, not {backend}",
+                "leave --backend out, or start a new run from its weights with --weights",
+            )
+        backend = last.backend
+        if train_cfg.epochs <= last.epoch:
+            raise TrainError(
+                f"{resume} has trained {last.epoch} of {train_cfg.epochs} epoch(s) already",
+                f"pass --epochs N with N > {last.epoch} to train it further",
+            )
     be = select_backend(backend or train_cfg.backend or DEFAULT_BACKEND, reg)
     if not getattr(be, "can_train", True):
         trainable = sorted(n for n, b in reg.backends.items() if getattr(b, "can_train", True))
@@ -220,6 +279,10 @@ def train(
             f"note: dataset '{data_cfg.dataset}' has its own test split; data.split.test is ignored"
         )
     model = be.build(graph, seed=train_cfg.seed, registry=reg)
+    if last is not None:
+        ckpts.restore(be, model, last)
+    elif weights is not None:
+        finetune.apply(result, be, model, weights, reg, echo)
 
     suffix = be.file_suffix
     run_dir = (
@@ -227,8 +290,11 @@ def train(
         if out is not None
         else rundir.new_run_dir(graph.name, runs_root)
     )
+    if last is None:  # a new run in an old directory: its checkpoint is not ours
+        (run_dir / ckpts.CHECKPOINT).unlink(missing_ok=True)
     resolved = graph.to_spec()
-    resolved["train"] = train_cfg.as_dict()
+    # The backend actually used: rerunning the run's spec trains where this run did.
+    resolved["train"] = dataclasses.replace(train_cfg, backend=be.name).as_dict()
     rundir.write_spec(run_dir, resolved, graph.file)
     write_graph(graph, run_dir / rundir.GRAPH)  # the picture of the model, before training
     rundir.write_json(run_dir / rundir.DATA, prepared.info.to_json())
@@ -253,7 +319,14 @@ def train(
         if train_cfg.checkpoint
         else None
     )
-    cbs = [c for c in (recorder, bar, guard, early, checkpoint) if c is not None] + list(callbacks)
+    saver = (
+        ckpts.EpochCheckpoints(run_dir, be, model, last.history if last else None)
+        if ckpts.supports_checkpoints(be)
+        else None
+    )
+    cbs = [c for c in (recorder, bar, guard, early, checkpoint, saver) if c is not None]
+    cbs += list(callbacks)
+    resumed = {"initial_epoch": last.epoch} if last is not None else {}
     validation = (
         (prepared.x["validation"], prepared.y["validation"]) if "validation" in prepared.x else None
     )
@@ -272,6 +345,7 @@ def train(
                 seed=train_cfg.seed,
                 validation_data=validation,
                 callbacks=cbs,
+                **resumed,
             )
         except KeyboardInterrupt:  # a second Ctrl-C: stop now, but keep what exists
             guard.interrupted = True
@@ -279,6 +353,8 @@ def train(
             if bar is not None:
                 bar.close()
     history = {k: [float(v) for v in vs] for k, vs in (history or recorder.history).items()}
+    if last is not None:
+        history = ckpts.merge_history(last.history, history)
     epochs_run = max((len(v) for v in history.values()), default=0)
     status, message, hint = _outcome(guard, early, epochs_run, graph, data_cfg)
     restored = (
@@ -296,7 +372,14 @@ def train(
         "batch_size": train_cfg.batch_size,
         "samples": dict(prepared.info.sizes),
         "specforge": __version__,
+        "overrides": list(result.document.overrides),
     }
+    if last is not None:
+        metrics["resumed_from_epoch"] = last.epoch
+    if weights is not None:
+        metrics["weights"] = str(weights)
+    if saver is not None and saver.saved_epoch is not None:
+        metrics["last_checkpoint"] = {"file": ckpts.CHECKPOINT, "epoch": saver.saved_epoch}
     artefacts = {"run_dir": run_dir, "spec": run_dir / rundir.SPEC, "graph": run_dir / rundir.GRAPH}
     if early is not None and early.watch.best_epoch is not None:
         metrics["best_epoch"] = early.watch.best_epoch
@@ -340,7 +423,7 @@ def train(
         run_dir / rundir.METRICS, metrics
     )  # last: its presence marks a finished write
     artefacts["metrics"] = run_dir / rundir.METRICS
-    return RunResult(run_dir, status, metrics, history, message, artefacts, hint)
+    return RunResult(run_dir, status, metrics, history, message, artefacts, hint, model)
 
 
 # ---------------------------------------------------------------- evaluate / predict

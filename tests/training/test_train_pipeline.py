@@ -120,6 +120,7 @@ def test_the_run_directory_holds_the_resolved_spec_with_defaults_and_absolute_pa
         "batch_size": 32,
         "seed": 7,
         "shuffle": True,
+        "backend": "toy",  # the backend used: training the run's spec again trains there
     }
     assert resolved.graph.data.split.stratify is False
     assert (run / "spec.yaml").read_text().startswith("# resolved by specforge ")

@@ -10,7 +10,6 @@ the :class:`~specforge.ir.Graph` it returns is complete and typed.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ...diagnostics import Diagnostic
@@ -106,7 +105,7 @@ def _check(
         return None, diags
     try:
         data_cfg = (
-            sections.resolve_data(data["data"], reg, _base_dir(doc))
+            sections.resolve_data(data["data"], reg, sections.base_dir(doc))
             if data.get("data") is not None
             else None
         )
@@ -126,14 +125,6 @@ def _check(
         file=doc.file,
     )
     return resolved, diags
-
-
-def _base_dir(doc: Document) -> Path:
-    """Where relative paths in the spec resolve: the spec file's folder (the working
-    directory for a spec given as text or data)."""
-    if doc.file.startswith("<") or doc.format == "python":
-        return Path.cwd()
-    return Path(doc.file).resolve().parent
 
 
 __all__ = ["PASSES", "check", "check_partial"]

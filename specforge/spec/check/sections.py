@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
@@ -173,7 +174,12 @@ def check_data_section(doc: Document, data: Any, reg: Registry) -> Iterator[Diag
         )
 
     if isinstance(data.get("dataset"), dict):  # anything else is reported by the header check
-        _typed_item(doc, data["dataset"], (*base, "dataset"), "dataset", "data.dataset", reg, diags)
+        path = (*base, "dataset")
+        item, params = _typed_item(
+            doc, data["dataset"], path, "dataset", "data.dataset", reg, diags
+        )
+        if item is not None and params is not None:  # a valid dataset: does its file exist?
+            diags.extend(_missing_files(doc, item.params_model, data["dataset"], path))
 
     if isinstance(data.get("split"), dict):
         _validate(doc, SplitSpec, data["split"], (*base, "split"), "data.split", diags)
@@ -315,6 +321,37 @@ def check_train_section(doc: Document, train: Any, reg: Registry) -> Iterator[Di
                 help_ = did_you_mean(spec.monitor, keys) or "history keys: " + ", ".join(keys)
             diags.append(doc.diagnostic("unknown-monitor", msg, at, help=help_))
     yield from diags
+
+
+def base_dir(doc: Document) -> Path:
+    """Where relative paths in the spec resolve: the spec file's folder (the working
+    directory for a spec given as text or data)."""
+    if doc.file.startswith("<") or doc.format == "python":
+        return Path.cwd()
+    return Path(doc.file).resolve().parent
+
+
+def _missing_files(
+    doc: Document, model: type[BaseModel], raw: Mapping[str, Any], path: Path_
+) -> Iterator[Diagnostic]:
+    """A warning for each path parameter naming no file: caught by ``validate``, not mid-``train``."""
+    folder = base_dir(doc)
+    for name in path_fields(model):
+        value = raw.get(name)
+        if not isinstance(value, str) or not value:
+            continue
+        full = Path(os.path.expanduser(value))
+        full = full if full.is_absolute() else folder / full
+        if not full.exists():
+            where = "the spec file's folder" if folder != Path.cwd() else "the working directory"
+            yield doc.diagnostic(
+                "missing-file",
+                f"{name} '{value}' names no file ({os.path.normpath(full)})",
+                (*path, name),
+                help=f"relative paths resolve against {where} ({folder}), "
+                "not where specforge is run from",
+                severity="warning",
+            )
 
 
 # ---------------------------------------------------------------- resolution
