@@ -26,7 +26,7 @@ from collections.abc import Iterator
 #: Lines TensorFlow, absl and oneDNN write to fd 2 while TensorFlow is imported.
 TF_LOG_LINE = re.compile(
     r"^(WARNING: All log messages before absl::InitializeLog\(\)"
-    r"|[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ \S+:\d+\]"
+    r"|[IWEF]\d{4} [\d:.]+ +\d+ \S+:\d+\]"
     r"|To enable the following instructions:"
     r"|This TensorFlow binary is optimized)"
 )
