@@ -351,7 +351,13 @@ class Backend:
         validation_data: tuple[Mapping[str, Any], Mapping[str, Any]] | None = None,
         callbacks: Sequence[TrainingCallback] = (),
     ) -> dict[str, list[float]]:
-        """Train; return the history (one value per completed epoch per key)."""
+        """Train; return the history (one value per completed epoch per key).
+
+        A backend whose ``fit`` also takes ``steps_per_execution`` (``auto`` or
+        a number: batches per call into its framework, the Keras backend's)
+        gets the spec's ``train.steps_per_execution`` from ``specforge train``;
+        others are called without it.
+        """
         raise NotImplementedError
 
     def evaluate(
