@@ -130,8 +130,11 @@ def scaling(sizes: tuple[int, ...], repeats: int) -> dict[int, dict[str, float]]
     code costs; wall time also counts whatever else the machine is running.
     """
     from specforge.api import check_text
+    from specforge.registry import get_registry
     from specforge.spec.check import check
     from specforge.spec.load import loads
+
+    reg = get_registry()
 
     check_text(chain_spec(10))  # warm up: registry, validators
     results: dict[int, dict[str, float]] = {}
@@ -154,7 +157,7 @@ def scaling(sizes: tuple[int, ...], repeats: int) -> dict[int, dict[str, float]]
             c0 = time.process_time()
             doc, _ = loads(text, f"chain_{n}.yaml")
             c1 = time.process_time()
-            graph, _ = check(doc)
+            graph, _ = check(doc, reg)
             c2 = time.process_time()
             parse.append(c1 - c0)
             checking.append(c2 - c1)

@@ -229,6 +229,8 @@ class TrainConfig:
     #: Seed of the weights and the shuffles; None: not reproducible.
     seed: int | None = 0
     shuffle: bool = True
+    #: Batches per call into the framework ("auto": the backend picks); NumPy ignores it.
+    steps_per_execution: int | str = "auto"
     backend: str | None = None
     early_stopping: EarlyStoppingSpec | None = None
     checkpoint: CheckpointSpec | None = None
@@ -240,6 +242,8 @@ class TrainConfig:
             "seed": self.seed,
             "shuffle": self.shuffle,
         }
+        if self.steps_per_execution != "auto":
+            out["steps_per_execution"] = self.steps_per_execution
         if self.backend is not None:
             out["backend"] = self.backend
         if self.early_stopping is not None:

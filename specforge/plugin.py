@@ -357,6 +357,11 @@ class Backend:
         ``initial_epoch`` (0-based, passed only when > 0) resumes a run: train
         epochs ``initial_epoch`` .. ``epochs - 1`` from the state restored by
         :meth:`set_training_state`, returning those epochs' history only.
+
+        A backend whose ``fit`` also takes ``steps_per_execution`` (``auto`` or
+        a number: batches per call into its framework, the Keras backend's)
+        gets the spec's ``train.steps_per_execution`` from ``specforge train``;
+        others are called without it.
         """
         raise NotImplementedError
 

@@ -47,7 +47,7 @@ COMMANDS = (
     "--debug",
     is_flag=True,
     envvar="SPECFORGE_DEBUG",
-    help="Show Python tracebacks for internal errors.",
+    help="Show Python tracebacks for internal errors, and TensorFlow's own log lines.",
 )
 @click.option(
     "--no-plugins",
@@ -66,8 +66,12 @@ def cli(ctx: click.Context, debug: bool, no_plugins: bool) -> None:
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
     _debug = debug  # read by main() for internal errors; never leaks into os.environ
+    from .. import quiet
     from ..registry import disable_third_party
 
+    # Before any command can import TensorFlow: its log lines stay off stderr unless --debug.
+    quiet.set_debug(debug)
+    quiet.quiet_environment()
     disable_third_party(no_plugins)
 
 

@@ -613,7 +613,8 @@ class _Decompiler:
         return total
 
     def run(self) -> Decompiled:
-        keras = import_keras()
+        # The file is screened (zip, config.json, its size and shape, the layers) before
+        # TensorFlow is imported: a wrong file is refused in a fraction of a second.
         top = read_config(self.path)
         layers, input_names, outputs = self.screen(top)
         by_name = {layer.keras_name: layer for layer in layers}
@@ -621,6 +622,7 @@ class _Decompiler:
         rename = {layer.keras_name: _spec_name(layer.keras_name, taken) for layer in layers}
         inputs = self.inputs_section(by_name, input_names, rename)
         self.fail_if_problems()  # before Keras deserializes anything
+        keras = import_keras()
         model = run_deep(
             lambda: keras.models.load_model(self.path, safe_mode=True, compile=False),
             len(layers),

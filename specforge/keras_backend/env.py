@@ -13,9 +13,16 @@ INSTALL_HELP = "install it with pip install 'specforge[tensorflow]'"
 
 
 def import_keras() -> Any:
-    """``import keras``, or a :class:`BackendError` (exit 2) saying how to install it."""
+    """``import keras``, or a :class:`BackendError` (exit 2) saying how to install it.
+
+    The first import keeps TensorFlow's log lines off stderr unless ``--debug``
+    (:mod:`specforge.quiet`).
+    """
+    from ..quiet import tensorflow_import_quieted
+
     try:
-        import keras
+        with tensorflow_import_quieted():
+            import keras
     except ImportError as exc:
         raise BackendError(
             f"the Keras backend needs keras and tensorflow, which cannot be imported ({exc})",

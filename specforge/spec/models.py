@@ -279,6 +279,13 @@ class TrainSection(Params):
         0, ge=0, description="Seed of the weights and the shuffling (null: not reproducible)."
     )
     shuffle: bool = Field(True, description="Shuffle the training data every epoch.")
+    steps_per_execution: Any = Field(
+        "auto",
+        json_schema_extra={"anyOf": [{"type": "integer", "minimum": 1}, {"const": "auto"}]},
+        description="Batches the Keras backend runs per call into TensorFlow (the same "
+        "results, fewer round trips); auto picks it from the batches per epoch (at most 32). "
+        "The NumPy backend ignores it.",
+    )
     backend: str | None = Field(
         None,
         description="Backend to train on when --backend is not given (default keras); "
@@ -292,3 +299,14 @@ class TrainSection(Params):
         None,
         description="Keep the best model in the run directory: true or {monitor, mode}.",
     )
+
+    @field_validator("steps_per_execution", mode="plain")
+    @classmethod
+    def _steps_per_execution(cls, value: Any) -> int | str:
+        if value == "auto" or (
+            isinstance(value, int) and not isinstance(value, bool) and value > 0
+        ):
+            return value
+        raise PydanticCustomError(
+            "steps_per_execution", "must be auto or a whole number of batches greater than 0"
+        )

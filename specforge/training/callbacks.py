@@ -290,9 +290,14 @@ class Progress(TrainingCallback):
             )
 
     def on_batch_end(self, epoch: int, batch: int, logs: Mapping[str, float]) -> bool:
+        # ``batch`` is the index of the last batch done: a backend that runs several
+        # batches per call (Keras's steps_per_execution) reports once per chunk.
         if self._bar is not None:
-            self._bar.update(1)
-            if "loss" in logs and (batch % 10 == 0 or batch + 1 == self.batches):
+            done = min(batch + 1, self.batches) if self.batches else batch + 1
+            step = done - self._bar.n
+            if step > 0:
+                self._bar.update(step)
+            if "loss" in logs and (step >= 10 or batch % 10 == 0 or done == self.batches):
                 self._bar.set_postfix_str(f"loss {format_value(logs['loss'])}", refresh=False)
         return False
 

@@ -42,13 +42,17 @@ def spec(tmp_path: Path) -> Path:
 
 
 class InterruptAt(TrainingCallback):
-    """Raises KeyboardInterrupt (a second Ctrl-C) in the middle of epoch ``epoch`` (0-based)."""
+    """Raises KeyboardInterrupt (a second Ctrl-C) in epoch ``epoch`` (0-based), before it ends.
+
+    On Keras, batch callbacks come once per execution chunk (steps_per_execution),
+    with the chunk's last batch index: the first one at or after batch 1 is used.
+    """
 
     def __init__(self, epoch: int) -> None:
         self.epoch = epoch
 
     def on_batch_end(self, epoch: int, batch: int, logs) -> bool:
-        if epoch == self.epoch and batch == 1:
+        if epoch == self.epoch and batch >= 1:
             raise KeyboardInterrupt
         return False
 

@@ -13,16 +13,13 @@ directory; ``data_home:`` a scikit-learn data home. Those are read as they
 are, never downloaded into: a scikit-learn cache ``cal_housing_py3.pkz`` there
 is read by scikit-learn's own ``fetch_california_housing(download_if_missing=False)``,
 which **unpickles it with joblib** (unpickling can run code: point them only
-at a cache scikit-learn wrote). numpy and scikit-learn are imported inside
+at a cache scikit-learn wrote). numpy, scikit-learn, tarfile and pickle are imported inside
 the loader.
 """
 
 from __future__ import annotations
 
 import os
-import pickle
-import tarfile
-import zlib
 from typing import Any
 
 from pydantic import Field
@@ -108,6 +105,9 @@ def _california_transform(raw: Any) -> tuple[Any, Any]:
 
 
 def _parse_california_data(fileobj: Any, source: str) -> Any:
+    import tarfile
+    import zlib
+
     import numpy as np
 
     try:
@@ -129,6 +129,9 @@ def _parse_california_data(fileobj: Any, source: str) -> Any:
 
 
 def _read_california_archive(path: str) -> Any:
+    import tarfile
+    import zlib
+
     try:
         with tarfile.open(path, mode="r:*") as tar:
             names = tar.getnames()
@@ -177,6 +180,9 @@ def _california_dataset(data: Any, target: Any, source: str) -> Dataset:
 
 def _california_from_sklearn_cache(home: str) -> Dataset:
     """scikit-learn reads its own cache: a joblib pickle, so this runs joblib.load on it."""
+    import pickle
+    import zlib
+
     cache = _california_cache_file(home)
     from sklearn.datasets import fetch_california_housing
 

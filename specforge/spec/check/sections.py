@@ -425,6 +425,7 @@ def resolve_train(raw: Mapping[str, Any]) -> TrainConfig:
         batch_size=section.batch_size,
         seed=section.seed,
         shuffle=section.shuffle,
+        steps_per_execution=section.steps_per_execution,
         backend=section.backend,
         **subs,
     )

@@ -1,0 +1,163 @@
+"""The Keras backend's fast defaults (steps_per_execution) change the speed, not the results.
+
+Per-epoch losses and metrics equal a plain hand-written ``model.fit`` with the
+same seed, weights and data order (within 1e-5 relative); callbacks keep their
+meaning: the progress bar reaches the end of every epoch, Ctrl-C stops within
+one chunk, and the saved file keeps Keras's default compile settings.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+
+from specforge.api import check_file  # noqa: E402
+from specforge.keras_backend.speed import (  # noqa: E402
+    auto_steps_per_execution,
+    resolve_steps_per_execution,
+)
+from specforge.plugin import TrainingCallback  # noqa: E402
+from specforge.registry import get_registry  # noqa: E402
+from specforge.testing import chapter  # noqa: E402
+from specforge.training.callbacks import Guard, Progress  # noqa: E402
+
+SPECS = Path(__file__).resolve().parents[2] / "specs"
+#: 35 batches of 32, the last one short: chunks of 32 and 3.
+N = 1_100
+
+
+@pytest.fixture(scope="module")
+def backend():
+    return get_registry().backends["keras"]
+
+
+def data(name: str, n: int = N, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    if name == "fashion_mnist_mlp":
+        x = rng.normal(size=(n, 28, 28)).astype("float32")
+        y = rng.integers(0, 10, size=n)
+    else:
+        x = rng.normal(size=(n, 8)).astype("float32")
+        y = (x[:, :1] * 0.5 + 1.0).astype("float32")
+    return x, y
+
+
+def test_auto_runs_a_whole_short_epoch_in_one_call_and_at_most_32_batches():
+    assert [auto_steps_per_execution(b) for b in (1, 5, 32, 33, 1719)] == [1, 5, 32, 32, 32]
+    assert resolve_steps_per_execution("auto", 11_610, 32) == 32
+    assert resolve_steps_per_execution("auto", 100, 32) == 4
+    assert resolve_steps_per_execution(8, 100, 32) == 8
+    assert resolve_steps_per_execution(None, 100, 32) is None
+    with pytest.raises(ValueError):
+        resolve_steps_per_execution(0, 100, 32)
+
+
+class BatchLog(TrainingCallback):
+    def __init__(self):
+        self.batches: list[tuple[int, int]] = []
+
+    def on_batch_end(self, epoch, batch, logs):
+        self.batches.append((epoch, batch))
+        return False
+
+
+@pytest.mark.parametrize("name", ["california_mlp", "fashion_mnist_mlp"])
+def test_fast_defaults_give_plain_fits_history_within_1e_5(backend, name):
+    graph = check_file(SPECS / f"{name}.yaml").graph
+    x, y = data(name)
+    xv, yv = data(name, 200, seed=1)
+    inp, out = graph.inputs[0].name, graph.outputs[0].name
+    model = backend.build(graph, seed=0, registry=get_registry())
+    weights = [np.array(w) for w in model.get_weights()]
+
+    log = BatchLog()
+    history = backend.fit(
+        model,
+        {inp: x},
+        {out: y},
+        epochs=3,
+        batch_size=32,
+        seed=7,
+        # The data order is the same on both sides, so only steps_per_execution differs
+        # (the backend draws its shuffles from (seed, epoch), for exact resumes).
+        shuffle=False,
+        validation_data=({inp: xv}, {out: yv}),
+        callbacks=[log],
+        steps_per_execution="auto",
+    )
+    assert model.steps_per_execution == 32
+    # One batch callback per chunk, with the chunk's last batch index.
+    assert log.batches == [(e, b) for e in range(3) for b in (31, 34)]
+
+    keras.utils.set_random_seed(0)
+    by_hand = getattr(chapter, name)()
+    by_hand.set_weights(weights)
+    keras.utils.set_random_seed(7)
+    plain = by_hand.fit(
+        x, y, epochs=3, batch_size=32, shuffle=False, validation_data=(xv, yv), verbose=0
+    ).history
+    assert set(plain) == set(history)
+    for key, values in plain.items():
+        np.testing.assert_allclose(history[key], values, rtol=1e-5, err_msg=key)
+
+
+def test_the_saved_file_keeps_kerass_default_compile_settings(backend, tmp_path):
+    graph = check_file(SPECS / "california_mlp.yaml").graph
+    x, y = data("california_mlp", 200)
+    model = backend.build(graph, seed=0, registry=get_registry())
+    backend.fit(model, {"features": x}, {graph.outputs[0].name: y}, epochs=1, steps_per_execution=4)
+    assert model.steps_per_execution == 4
+    path = tmp_path / "m.keras"
+    backend.save(model, path)
+    assert keras.models.load_model(path).steps_per_execution == 1
+
+
+def test_progress_bar_and_ctrl_c_with_chunks(backend):
+    graph = check_file(SPECS / "california_mlp.yaml").graph
+    x, y = data("california_mlp")
+    out = graph.outputs[0].name
+
+    class Tty:
+        def __init__(self):
+            self.text = ""
+
+        def write(self, s):
+            self.text += s
+
+        def flush(self):
+            pass
+
+        def isatty(self):
+            return True
+
+    stream = Tty()
+    bar = Progress(1, 35, stream=stream)
+    model = backend.build(graph, seed=0, registry=get_registry())
+    backend.fit(
+        model, {"features": x}, {out: y}, epochs=1, callbacks=[bar], steps_per_execution="auto"
+    )
+    assert "35/35" in stream.text
+
+    # Ctrl-C (the guard's flag) during the first chunk: training stops at its end.
+    guard = Guard([out])
+
+    class Interrupt(TrainingCallback):
+        def on_epoch_begin(self, epoch):
+            guard.interrupted = True
+
+    log = BatchLog()
+    history = backend.fit(
+        model,
+        {"features": x},
+        {out: y},
+        epochs=3,
+        callbacks=[Interrupt(), guard, log],
+        steps_per_execution="auto",
+    )
+    assert guard.interrupted_at == (1, 32)
+    assert log.batches == [(0, 31)]
+    assert history == {} or all(len(v) <= 1 for v in history.values())
