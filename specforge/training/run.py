@@ -24,12 +24,11 @@ import numpy as np
 
 from .. import __version__
 from ..api import CheckResult, check_file
-from ..atomic import atomic_path
 from ..diagnostics import SpecError
 from ..ir import DataConfig
 from ..plugin import Backend, BackendError
 from ..registry import Registry, get_registry
-from . import plots, rundir
+from . import labels, plots, rundir
 from .callbacks import Checkpoint, EarlyStopping, Guard, Progress, Recorder, sigint_stops
 from .prepare import (
     DataInfo,
@@ -489,9 +488,11 @@ def predict_run(
     output_path: str | os.PathLike[str],
     *,
     key: str | None = None,
+    format: str | None = None,
     registry: Registry | None = None,
 ) -> tuple[int, list[str]]:
-    """Predict with a run's model on new data; write one CSV column per output unit.
+    """Predict with a run's model on new data; write a table named after the classes and
+    targets (:mod:`.labels`) as CSV, JSON or npz (``format``, default from the suffix).
 
     ``input_path`` is a CSV (one sample per row, the dataset's features in
     columns, header optional: with a header naming the features they are picked
@@ -529,14 +530,6 @@ def predict_run(
             features = np.asarray(obj.transform(features))
     inputs = features_to_inputs(features, info, graph)
     preds = run.backend.predict(run.model, inputs, batch_size=run.batch_size)
-    columns: list[str] = []
-    blocks = []
-    for o in graph.outputs:
-        p = np.asarray(preds[o.name]).reshape(len(flat), -1)
-        columns += [o.name] if p.shape[1] == 1 else [f"{o.name}_{k}" for k in range(p.shape[1])]
-        blocks.append(p)
-    table = np.concatenate(blocks, axis=1) if blocks else np.empty((len(flat), 0))
-    lines = [",".join(columns)] + [",".join(repr(float(v)) for v in row) for row in table]
-    with atomic_path(output_path) as tmp:
-        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return len(flat), columns
+    table = labels.prediction_columns(graph, info, preds, len(flat))
+    labels.write_table(output_path, table, labels.format_of(str(output_path), format))
+    return len(flat), [c.name for c in table]
