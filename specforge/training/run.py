@@ -35,7 +35,6 @@ from .prepare import (
     DataMismatch,
     Prepared,
     features_to_inputs,
-    is_classification,
     make_preprocessors,
     prepare,
 )
@@ -108,14 +107,16 @@ def _output_predictions(
 ) -> list[plots.OutputPredictions]:
     out = []
     for o in graph.outputs:
-        kind = "classification" if is_classification(o) else "regression"
+        classes = labels.output_is_classes(o, prepared.info)
+        predicted = np.asarray(preds[o.name])
+        width = predicted.reshape(len(predicted), -1).shape[1]
         out.append(
             plots.OutputPredictions(
                 o.name,
-                kind,
+                "classification" if classes else "regression",
                 prepared.y[split][o.name],
-                np.asarray(preds[o.name]),
-                prepared.info.class_names if kind == "classification" else None,
+                predicted,
+                labels.class_names_for(prepared.info, max(width, 2)) if classes else None,
             )
         )
     return out
@@ -329,7 +330,10 @@ def train(
         artefacts["predictions"] = run_dir / rundir.PREDICTIONS
     if epochs_run:
         plots.save(
-            plots.learning_curves(history, graph.name, outputs), run_dir / rundir.LEARNING_CURVES
+            plots.learning_curves(
+                _in_spec_order(history, graph), graph.name, outputs, plots.chosen_epochs(metrics)
+            ),
+            run_dir / rundir.LEARNING_CURVES,
         )
         artefacts["learning_curves"] = run_dir / rundir.LEARNING_CURVES
     metrics["duration_s"] = round(time.perf_counter() - started, 3)
