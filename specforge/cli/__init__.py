@@ -35,6 +35,7 @@ COMMANDS = (
     "build",
     "import_",
     "plot",
+    "runs",
 )
 
 

@@ -28,7 +28,7 @@ from ..diagnostics import SpecError
 from ..ir import DataConfig
 from ..plugin import Backend, BackendError
 from ..registry import Registry, get_registry
-from . import labels, plots, rundir
+from . import health, labels, plots, rundir, tensorboard
 from .callbacks import Checkpoint, EarlyStopping, Guard, Progress, Recorder, sigint_stops
 from .prepare import (
     DataInfo,
@@ -336,6 +336,16 @@ def train(
             run_dir / rundir.LEARNING_CURVES,
         )
         artefacts["learning_curves"] = run_dir / rundir.LEARNING_CURVES
+    flat = health.flat_loss(history.get("loss", []))
+    if flat is not None:
+        echo(f"warning: {flat}")
+        metrics["warnings"] = [flat]
+    artefacts["tensorboard"] = tensorboard.write_run(
+        run_dir,
+        _in_spec_order(history, graph),
+        spec_text=(run_dir / rundir.SPEC).read_text(encoding="utf-8"),
+        test=metrics.get("test"),
+    )
     metrics["duration_s"] = round(time.perf_counter() - started, 3)
     rundir.write_json(
         run_dir / rundir.METRICS, metrics
