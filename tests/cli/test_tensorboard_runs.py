@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import backend_params
+from backend_params import backends
 
 from specforge.training import tensorboard as tb
 from specforge.training.health import flat_loss
@@ -31,7 +31,7 @@ def test_crc32c_and_record_framing_follow_the_tfrecord_format():
     assert rec[:8] == (3).to_bytes(8, "little") and rec[12:15] == b"abc" and len(rec) == 19
 
 
-@pytest.fixture(scope="module", params=backend_params("numpy", "keras"))
+@pytest.fixture(scope="module", params=backends("numpy", "keras"))
 def run(request, tmp_path_factory):
     from specforge.training import train
 
