@@ -15,6 +15,7 @@ package. The tests read the files back with TensorBoard's own ``EventAccumulator
 
 from __future__ import annotations
 
+import math
 import os
 import socket
 import struct
@@ -96,8 +97,14 @@ def _event(wall_time: float, step: int, **payload: bytes) -> bytes:
     return body
 
 
+_FLOAT32_MAX = 3.4028234663852886e38
+
+
 def _scalar_value(tag: str, value: float) -> bytes:
-    """A ``Summary.Value`` with tag (1) and simple_value (2, float)."""
+    """A ``Summary.Value`` with tag (1) and simple_value (2, a float32: beyond its range,
+    infinity, as a diverging loss is)."""
+    if abs(value) > _FLOAT32_MAX and math.isfinite(value):
+        value = math.copysign(math.inf, value)
     return _bytes(1, tag.encode()) + _key(2, 5) + struct.pack("<f", value)
 
 
