@@ -4,7 +4,8 @@ Each ```` ```console ```` block is a shell session: ``$ command`` lines, each fo
 the output it prints (stdout and stderr as a terminal shows them). The blocks run in
 order in one scratch folder (with ``specs/`` and ``examples/`` linked in), so a later
 block can use a run directory an earlier one wrote. Before comparing, timings and run
-directory timestamps are normalised; a ``...`` line stands for any number of lines.
+directory timestamps are normalised, and so are the widths of aligned columns (the runs
+listed depend on which blocks ran); a ``...`` line stands for any number of lines.
 
 An HTML comment right before a block says how to treat it:
 ``<!-- tutorial-test: slow -->`` (Keras, run only with the slow tests),
@@ -57,6 +58,7 @@ _NORMALISE = [
     (re.compile(r" - \d+(\.\d+)?s$"), " - <t>s"),  # an epoch's time
     (re.compile(r" in \d+(\.\d+)? s\b"), " in <t> s"),  # the run's time
     (re.compile(r"(runs/[\w.]+)-\d{8}-\d{6}(-\d+)?"), r"\1-<time>"),
+    (re.compile(r"(?<=\S)  +(?=\S)"), "  "),  # column alignment (a table's widths vary)
 ]
 
 
@@ -159,6 +161,7 @@ def test_normalising_keeps_figures_and_drops_timings():
     assert normalise("  run directory: runs/digits_mlp-20261125-123013") == (
         "  run directory: runs/digits_mlp-<time>"
     )
+    assert normalise("run     status") == normalise("run  status") == "run  status"
     assert matches(["a", "...", "d"], ["a", "b", "c", "d"]) and not matches(["a"], ["b"])
 
 

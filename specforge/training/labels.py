@@ -59,7 +59,9 @@ def prediction_columns(graph: Any, info: Any, preds: dict[str, Any], rows: int) 
     several = len(graph.outputs) > 1
     columns: list[Column] = []
     for o in graph.outputs:
-        p = np.asarray(preds[o.name], dtype=np.float64).reshape(rows, -1)
+        p = np.asarray(preds[o.name]).reshape(rows, -1)
+        if p.dtype.kind != "f":
+            p = p.astype(np.float64)
         prefix = f"{o.name}_" if several else ""
         if output_is_classes(o, info):
             probs = np.concatenate([1.0 - p, p], axis=1) if p.shape[1] == 1 else p
@@ -95,7 +97,13 @@ def format_of(path: str, given: str | None) -> str:
 
 
 def _cell(v: Any) -> str:
-    return str(v) if isinstance(v, str) else repr(float(v))
+    """A value as text: class names as they are, numbers in the shortest form that reads
+    back as the same value of their own precision (float32 outputs stay short)."""
+    return str(v) if isinstance(v, (str, np.str_)) else str(np.asarray(v)[()])
+
+
+def _json(v: Any) -> Any:
+    return str(v) if isinstance(v, (str, np.str_)) else float(_cell(v))
 
 
 def write_table(path: Any, columns: Sequence[Column], fmt: str) -> None:
@@ -112,13 +120,7 @@ def write_table(path: Any, columns: Sequence[Column], fmt: str) -> None:
             with open(tmp, "wb") as fh:
                 np.savez(fh, **{c.name: np.asarray(c.values) for c in columns})
         elif fmt == "json":
-            records = [
-                {
-                    c.name: (c.values[i].item() if hasattr(c.values[i], "item") else c.values[i])
-                    for c in columns
-                }
-                for i in range(rows)
-            ]
+            records = [{c.name: _json(c.values[i]) for c in columns} for i in range(rows)]
             tmp.write_text(json.dumps(records, indent=1) + "\n", encoding="utf-8")
         else:
             buf = io.StringIO()
