@@ -133,7 +133,9 @@ def test_a_vanishing_learning_rate_run_warns_on_stderr_and_in_metrics(cli_run, t
     spec = tmp_path / "zero.yaml"
     text = (ROOT / "specs" / "digits_mlp.yaml").read_text()
     spec.write_text(
-        text.replace("learning_rate: 0.01", "learning_rate: 1.0e-12").replace("epochs: 15", "epochs: 4")
+        text.replace("learning_rate: 0.01", "learning_rate: 1.0e-12").replace(
+            "epochs: 15", "epochs: 4"
+        )
     )
     res = cli_run("train", str(spec), "--backend", "numpy", "--out", str(tmp_path / "run"), "-q")
     assert res.exit_code == 0, res.output
