@@ -98,6 +98,7 @@ def run(command: str, work: Path) -> list[str]:
     env["PATH"] = f"{work / '.bin'}{os.pathsep}{env['PATH']}"
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
     env["COLUMNS"] = "100"
+    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
     proc = subprocess.run(
         ["bash", "-c", command],
         cwd=work,
@@ -107,7 +108,14 @@ def run(command: str, work: Path) -> list[str]:
         text=True,
         timeout=600,
     )
-    return proc.stdout.splitlines()
+    return [line for line in proc.stdout.splitlines() if not _TF_NOISE.match(line)]
+
+
+#: TensorFlow's start-up log lines (C++ logging), which are not specforge's output.
+_TF_NOISE = re.compile(
+    r"^(WARNING: All log messages before absl|I0000 |W0000 |E0000 |To enable the following "
+    r"instructions)"
+)
 
 
 def _missing_option(command: str, work: Path) -> str | None:
