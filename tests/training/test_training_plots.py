@@ -164,3 +164,21 @@ def test_plotting_never_imports_pyplot():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.stdout.strip() == "False", proc.stderr
+
+
+def test_the_perceptrons_step_outputs_get_a_confusion_matrix_of_the_species(tmp_path, monkeypatch):
+    """Its loss is a mean squared error, but the data set's targets are classes."""
+    from pathlib import Path
+
+    from specforge.training import train
+
+    seen = []
+    real = plots.predictions
+    monkeypatch.setattr(plots, "predictions", lambda *a, **k: seen.append(a[1]) or real(*a, **k))
+    spec = Path(__file__).resolve().parents[2] / "specs" / "perceptron_iris.yaml"
+    train(spec, out=tmp_path / "run", epochs=2, progress="quiet")
+    ((out,),) = seen
+    assert out.kind == "classification"
+    assert list(out.class_names) == ["setosa", "versicolor", "virginica"]
+    fig = real("perceptron_iris", [out])
+    assert fig.get_axes()[0].get_title().startswith("species: confusion matrix")
