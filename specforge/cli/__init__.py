@@ -38,6 +38,7 @@ COMMANDS = (
     "graph",
     "upgrade",
     "lsp",
+    "runs",
 )
 
 

@@ -44,13 +44,14 @@ def plot() -> None:
     "--all",
     "all_",
     is_flag=True,
-    help="Draw every elementwise activation that has a NumPy lowering.",
+    help="Draw every elementwise activation that has a NumPy lowering, one small panel each (function and derivative).",
 )
 def activations(output: str, activations: tuple[str, ...], all_: bool) -> None:
     """The activation functions and their derivatives, as the NumPy backend computes them.
 
     Any activation a plugin registers with a NumPy lowering can be drawn. The
-    figure is 1000 × 500 pixels in PNG.
+    figure is 1000 × 500 pixels in PNG; with --all it is a grid of small panels,
+    each with the function (solid) and its derivative (dashed).
     """
     from ..atomic import atomic_path
     from ..numpy_backend.plot import (
@@ -58,6 +59,7 @@ def activations(output: str, activations: tuple[str, ...], all_: bool) -> None:
         DPI,
         PlotError,
         activations_figure,
+        activations_grid,
         plottable_activations,
     )
     from ..registry import get_registry
@@ -74,7 +76,7 @@ def activations(output: str, activations: tuple[str, ...], all_: bool) -> None:
     reg = get_registry()
     names = plottable_activations(reg) if all_ else (list(activations) or list(DEFAULT_ACTIVATIONS))
     try:
-        fig = activations_figure(names, registry=reg)
+        fig = (activations_grid if all_ else activations_figure)(names, registry=reg)
     except PlotError as e:
         raise usage_error(
             str(e), "`specforge plot activations --all` draws every activation that can be drawn"

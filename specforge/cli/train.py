@@ -164,7 +164,11 @@ def train(
     else:
         click.echo(f"{m['spec']}: {run.message}", err=True)
     click.echo(f"  run directory: {_rel(run.run_dir)}")
-    for key, label in (("learning_curves", "learning curves"), ("predictions", "predictions")):
+    for key, label in (
+        ("learning_curves", "learning curves"),
+        ("predictions", "predictions"),
+        ("tensorboard", "tensorboard"),
+    ):
         if key in run.artefacts:
             click.echo(f"  {label}: {_rel(run.artefacts[key])}")
     if run.exit_code:

@@ -123,3 +123,41 @@ def activations_figure(names: Sequence[str] = DEFAULT_ACTIVATIONS, *, registry: 
         ax.grid(True, alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+def activations_grid(names: Sequence[str], *, registry: Any, columns: int = 4) -> Any:
+    """A grid of small panels, one per activation: the function (solid) and its derivative
+    (dashed, the chapter's derivative overlay), each panel scaled to its own curves.
+
+    The function's ``Line2D`` has the activation's canonical name as ``gid``, its
+    derivative ``<name>'``. Used by ``specforge plot activations --all``, where one axis
+    with every curve would be unreadable.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    curves = [activation_curve(name, registry) for name in dict.fromkeys(names)]
+    cols = max(1, min(columns, len(curves)))
+    rows = max(1, -(-len(curves) // cols))
+    fig = Figure(figsize=(2.6 * cols, 2.3 * rows + 0.6), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = list(fig.subplots(rows, cols, squeeze=False).ravel())
+    for ax in axes[len(curves) :]:
+        fig.delaxes(ax)
+    for ax, (canonical, x, y, dy) in zip(axes, curves, strict=False):
+        ax.plot(x, y, "b-", linewidth=1.6, label="$f(x)$", gid=canonical)
+        ax.plot(x, dy, "r--", linewidth=1.3, label="$f'(x)$", gid=f"{canonical}'")
+        ax.set_xlim(-4, 4)
+        ax.set_ylim(*_limits((-0.1, 1.1), [y, dy]))
+        ax.axhline(0, color="gray", linewidth=0.6)
+        ax.axvline(0, color="gray", linewidth=0.6)
+        alias = _LABELS.get(canonical, canonical)
+        ax.set_title(
+            canonical if alias.lower() == canonical else f"{canonical} ({alias})", fontsize=10
+        )
+        ax.tick_params(labelsize=7)
+        ax.grid(True, alpha=0.3)
+    if curves:
+        axes[0].legend(loc="upper left", fontsize=7)
+    fig.suptitle("Activation functions (solid) and their derivatives (dashed)", fontsize=12)
+    return fig

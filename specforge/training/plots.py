@@ -17,6 +17,9 @@ from typing import Any
 import numpy as np
 
 from ..atomic import atomic_path
+from .labels import class_indices
+
+__all__ = ["class_indices", "learning_curves", "predictions", "save"]
 
 _COLORS = [
     "tab:blue",
@@ -54,41 +57,71 @@ def _metric_of(key: str, outputs: Sequence[str]) -> tuple[str, str]:
     return base, ""
 
 
-def learning_curves(
-    history: Mapping[str, Sequence[float]], title: str, outputs: Sequence[str] = ()
-) -> Any:
-    """Every history key against the epoch: one panel for the losses, one per metric.
-
-    Training curves are solid, validation curves dashed in the same colour, as
-    in the chapter's ``pd.DataFrame(history.history).plot()``.
-    """
+def _panels(keys: Sequence[str], outputs: Sequence[str]) -> dict[str, list[str]]:
+    """Panel title → history keys: the total loss, one panel per output's loss when
+    there are several outputs (the chapter's main versus auxiliary figure), then one
+    panel per metric."""
     groups: dict[str, list[str]] = {}
-    for key in history:
-        metric, _ = _metric_of(key, outputs)
-        groups.setdefault("loss" if metric == "loss" else metric, []).append(key)
-    names = sorted(groups, key=lambda g: (g != "loss", g))
-    fig = _figure(max(6.0, 5.0 * len(names)), 4.5)
-    axes = fig.subplots(1, len(names), squeeze=False)[0] if names else [fig.add_subplot()]
+    for key in keys:
+        metric, output = _metric_of(key, outputs)
+        title = metric if metric != "loss" else f"{output} loss" if output else "loss"
+        groups.setdefault(title, []).append(key)
+    losses = [g for g in groups if g == "loss"] + [g for g in groups if g.endswith(" loss")]
+    return {g: groups[g] for g in [*losses, *(g for g in groups if g not in losses)]}
+
+
+def key_colors(keys: Sequence[str]) -> dict[str, str]:
+    """One colour per history key, fixed by its place in ``keys`` (the spec's order):
+    a validation key takes its training key's colour."""
+    bases = list(dict.fromkeys(k.removeprefix("val_") for k in keys))
+    return {k: _COLORS[bases.index(k.removeprefix("val_")) % len(_COLORS)] for k in keys}
+
+
+def learning_curves(
+    history: Mapping[str, Sequence[float]],
+    title: str,
+    outputs: Sequence[str] = (),
+    marks: Sequence[tuple[int, str]] = (),
+) -> Any:
+    """Every history key against the epoch: the loss, each output's loss (with several
+    outputs), then one panel per metric.
+
+    ``history`` comes in the spec's order (every backend), which fixes each key's
+    colour. Training curves are solid, validation curves dashed in the same colour,
+    as in the chapter's ``pd.DataFrame(history.history).plot()``; epochs are whole
+    numbers; ``marks`` are (epoch, label) vertical lines, e.g. the restored best epoch.
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    groups = _panels(list(history), outputs)
+    names = list(groups)
+    colors = key_colors(list(history))
+    ncols = min(len(names), 3) or 1
+    nrows = max(1, -(-len(names) // ncols))
+    fig = _figure(max(6.0, 5.0 * ncols), 4.0 * nrows + 0.5)
+    axes = list(fig.subplots(nrows, ncols, squeeze=False).ravel())
+    for ax in axes[max(len(names), 1) :]:
+        fig.delaxes(ax)
     for ax, group in zip(axes, names, strict=False):
         series = [k for k in groups[group] if not k.startswith("val_")] + [
             k for k in groups[group] if k.startswith("val_")
         ]
-        colors: dict[str, str] = {}
         for key in series:
-            base = key.removeprefix("val_")
-            color = colors.setdefault(base, _COLORS[len(colors) % len(_COLORS)])
             values = np.asarray(history[key], dtype=float)
             epochs = np.arange(1, len(values) + 1)
             ax.plot(
                 epochs,
                 values,
                 "--" if key.startswith("val_") else "-",
-                color=color,
+                color=colors[key],
                 marker="o" if len(values) < 3 else None,
                 label=key,
             )
+        for epoch, label in marks:
+            ax.axvline(epoch, color="black", linestyle=":", linewidth=1.2, label=label)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
-        ax.set_ylabel(group)
+        ax.set_ylabel(group.rsplit(" ", 1)[-1] if group.endswith(" loss") else group)
         ax.set_title(group)
         ax.grid(True, alpha=0.3)
         if series:
@@ -112,18 +145,6 @@ class OutputPredictions:
     actual: np.ndarray
     predicted: np.ndarray
     class_names: Sequence[str] | None = None
-
-
-def class_indices(values: np.ndarray) -> np.ndarray:
-    """Class indices from labels, one-hot rows, probabilities or a sigmoid column."""
-    a = np.asarray(values)
-    if a.ndim == 1:
-        return a.astype(np.int64) if a.dtype.kind in "iub" else (a > 0.5).astype(np.int64)
-    flat = a.reshape(len(a), -1)
-    if flat.shape[1] == 1:
-        col = flat[:, 0]
-        return col.astype(np.int64) if col.dtype.kind in "iub" else (col > 0.5).astype(np.int64)
-    return np.argmax(flat, axis=1)
 
 
 def _confusion(ax: Any, out: OutputPredictions) -> None:
@@ -180,13 +201,35 @@ def _scatter(ax: Any, x: np.ndarray, y: np.ndarray, xlabel: str, ylabel: str, ti
     ax.legend(loc="upper left", fontsize="small")
 
 
+def _difference(ax: Any, main: OutputPredictions, aux: OutputPredictions) -> None:
+    """The chapter's "difference between main and aux. outputs": main minus auxiliary
+    prediction, samples ordered by the main prediction, with a running average."""
+    m = np.asarray(main.predicted, dtype=float).reshape(len(main.predicted), -1)[:, 0]
+    a = np.asarray(aux.predicted, dtype=float).reshape(len(aux.predicted), -1)[:, 0]
+    diff = (m - a)[np.argsort(m, kind="stable")]
+    x = np.arange(len(diff))
+    ax.plot(x, diff, ".", color="tab:green", alpha=0.3, label="difference")
+    window = max(1, min(100, len(diff) // 5))
+    if len(diff) >= window:
+        avg = np.convolve(diff, np.ones(window) / window, mode="valid")
+        ax.plot(
+            x[window // 2 : window // 2 + len(avg)], avg, "k-", linewidth=2, label="running avg."
+        )
+    ax.axhline(0.0, color="gray", linewidth=0.8)
+    ax.set_xlabel(f"samples ordered by {main.name} prediction")
+    ax.set_ylabel(f"{main.name} - {aux.name}")
+    ax.set_title(f"difference between {main.name} and {aux.name}")
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="best", fontsize="small")
+
+
 def predictions(title: str, outputs: Sequence[OutputPredictions], split: str = "test") -> Any:
     """Predicted versus actual per regression output (and main versus auxiliary
     output when there are two), a confusion matrix per classification output."""
     panels: list[tuple[str, Any]] = [(o.kind, o) for o in outputs]
     regression = [o for o in outputs if o.kind == "regression"]
     if len(regression) == 2:
-        panels.append(("versus", regression))
+        panels += [("versus", regression), ("difference", regression)]
     fig = _figure(5.5 * len(panels), 5.0)
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
     for ax, (kind, item) in zip(axes, panels, strict=True):
@@ -201,6 +244,8 @@ def predictions(title: str, outputs: Sequence[OutputPredictions], split: str = "
                 "predicted",
                 f"{item.name}: predicted vs actual",
             )
+        elif kind == "difference":
+            _difference(ax, *item)
         else:
             main, aux = item
             _scatter(
@@ -213,3 +258,17 @@ def predictions(title: str, outputs: Sequence[OutputPredictions], split: str = "
             )
     fig.suptitle(f"{title}: predictions on the {split} set")
     return fig
+
+
+def chosen_epochs(metrics: Mapping[str, Any]) -> list[tuple[int, str]]:
+    """The epochs a run chose, from its ``metrics.json`` figures, as (epoch, label) marks:
+    the best epoch of early stopping (restored or not) and the checkpoint's epoch."""
+    marks: list[tuple[int, str]] = []
+    best = metrics.get("best_epoch")
+    if best is not None:
+        restored = " (restored)" if metrics.get("restored_best") else ""
+        marks.append((int(best), f"best epoch {best}{restored}"))
+    saved = (metrics.get("checkpoint") or {}).get("epoch")
+    if saved is not None and saved != best:
+        marks.append((int(saved), f"checkpoint: epoch {saved}"))
+    return marks

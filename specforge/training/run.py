@@ -24,21 +24,19 @@ import numpy as np
 
 from .. import __version__
 from ..api import CheckResult, check_file
-from ..atomic import atomic_path
 from ..diagnostics import SpecError
 from ..ir import DataConfig
 from ..plugin import Backend, BackendError
 from ..registry import Registry, get_registry
 from ..render import write_graph
 from . import checkpoint as ckpts
-from . import finetune, plots, rundir
+from . import finetune, health, labels, plots, rundir, tensorboard
 from .callbacks import Checkpoint, EarlyStopping, Guard, Progress, Recorder, sigint_stops
 from .prepare import (
     DataInfo,
     DataMismatch,
     Prepared,
     features_to_inputs,
-    is_classification,
     make_preprocessors,
     prepare,
 )
@@ -128,14 +126,16 @@ def _output_predictions(
 ) -> list[plots.OutputPredictions]:
     out = []
     for o in graph.outputs:
-        kind = "classification" if is_classification(o) else "regression"
+        classes = labels.output_is_classes(o, prepared.info)
+        predicted = np.asarray(preds[o.name])
+        width = predicted.reshape(len(predicted), -1).shape[1]
         out.append(
             plots.OutputPredictions(
                 o.name,
-                kind,
+                "classification" if classes else "regression",
                 prepared.y[split][o.name],
-                np.asarray(preds[o.name]),
-                prepared.info.class_names if kind == "classification" else None,
+                predicted,
+                labels.class_names_for(prepared.info, max(width, 2)) if classes else None,
             )
         )
     return out
@@ -431,9 +431,22 @@ def train(
         artefacts["predictions"] = run_dir / rundir.PREDICTIONS
     if epochs_run:
         plots.save(
-            plots.learning_curves(history, graph.name, outputs), run_dir / rundir.LEARNING_CURVES
+            plots.learning_curves(
+                _in_spec_order(history, graph), graph.name, outputs, plots.chosen_epochs(metrics)
+            ),
+            run_dir / rundir.LEARNING_CURVES,
         )
         artefacts["learning_curves"] = run_dir / rundir.LEARNING_CURVES
+    flat = health.flat_loss(history.get("loss", []))
+    if flat is not None:
+        echo(f"warning: {flat}")
+        metrics["warnings"] = [flat]
+    artefacts["tensorboard"] = tensorboard.write_run(
+        run_dir,
+        _in_spec_order(history, graph),
+        spec_text=(run_dir / rundir.SPEC).read_text(encoding="utf-8"),
+        test=metrics.get("test"),
+    )
     metrics["duration_s"] = round(time.perf_counter() - started, 3)
     rundir.write_json(
         run_dir / rundir.METRICS, metrics
@@ -590,9 +603,11 @@ def predict_run(
     output_path: str | os.PathLike[str],
     *,
     key: str | None = None,
+    format: str | None = None,
     registry: Registry | None = None,
 ) -> tuple[int, list[str]]:
-    """Predict with a run's model on new data; write one CSV column per output unit.
+    """Predict with a run's model on new data; write a table named after the classes and
+    targets (:mod:`.labels`) as CSV, JSON or npz (``format``, default from the suffix).
 
     ``input_path`` is a CSV (one sample per row, the dataset's features in
     columns, header optional: with a header naming the features they are picked
@@ -630,14 +645,6 @@ def predict_run(
             features = np.asarray(obj.transform(features))
     inputs = features_to_inputs(features, info, graph)
     preds = run.backend.predict(run.model, inputs, batch_size=run.batch_size)
-    columns: list[str] = []
-    blocks = []
-    for o in graph.outputs:
-        p = np.asarray(preds[o.name]).reshape(len(flat), -1)
-        columns += [o.name] if p.shape[1] == 1 else [f"{o.name}_{k}" for k in range(p.shape[1])]
-        blocks.append(p)
-    table = np.concatenate(blocks, axis=1) if blocks else np.empty((len(flat), 0))
-    lines = [",".join(columns)] + [",".join(repr(float(v)) for v in row) for row in table]
-    with atomic_path(output_path) as tmp:
-        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return len(flat), columns
+    table = labels.prediction_columns(graph, info, preds, len(flat))
+    labels.write_table(output_path, table, labels.format_of(str(output_path), format))
+    return len(flat), [c.name for c in table]

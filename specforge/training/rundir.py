@@ -13,6 +13,7 @@
       metrics.json         status, backend, seed, epochs, train/validation/test figures
       learning_curves.png  loss and metrics against the epoch
       predictions.png      predicted vs actual, or a confusion matrix
+      tensorboard/         event files: train/, validation/, test/ (`tensorboard --logdir runs`)
 
 Nothing here is pickled: JSON, CSV, YAML, and ``.npz`` read with
 ``allow_pickle=False``.

@@ -12,6 +12,7 @@ from specforge.numpy_backend.plot import (
     DEFAULT_ACTIVATIONS,
     PlotError,
     activations_figure,
+    activations_grid,
     plottable_activations,
 )
 from specforge.registry import get_registry
@@ -129,7 +130,22 @@ def test_all_draws_every_elementwise_activation(cli_run, tmp_path):
     assert res.exit_code == 0, res.output
     names = plottable_activations(get_registry())
     assert "softmax" not in names and {"heaviside", "gelu", "mish", "silu"} <= set(names)
-    assert png_size(tmp_path / "all.png") == PNG_SIZE
+    width, height = png_size(tmp_path / "all.png")
+    assert width == 1040 and height == round(100 * (2.3 * -(-len(names) // 4) + 0.6))
+
+
+def test_all_is_a_grid_of_panels_each_with_the_function_and_its_derivative():
+    names = plottable_activations(get_registry())
+    fig = activations_grid(names, registry=get_registry())
+    assert len(fig.axes) == len(names)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles[names.index("heaviside")] == "heaviside (step)" and "relu" in titles
+    for ax, name in zip(fig.axes, names, strict=True):
+        f, d = ax.get_lines()[:2]
+        assert (f.get_gid(), d.get_gid()) == (name, f"{name}'")
+        assert f.get_linestyle() == "-" and d.get_linestyle() == "--"
+        x, y = (np.asarray(a, dtype=float) for a in f.get_data())
+        assert_derivative_matches_finite_differences(x, y, np.asarray(d.get_ydata(), dtype=float))
 
 
 @pytest.mark.parametrize(

@@ -59,6 +59,7 @@ def test_digits_mlp_reaches_95_percent_test_accuracy_and_writes_every_artefact(
         f"  run directory: {run}",
         f"  learning curves: {run / 'learning_curves.png'}",
         f"  predictions: {run / 'predictions.png'}",
+        f"  tensorboard: {run / 'tensorboard'}",
     ]
 
 

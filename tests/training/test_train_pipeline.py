@@ -67,6 +67,7 @@ def test_train_writes_every_artefact_and_prints_where_they_are(toy, cli_run, tmp
             "metrics.json",
             "learning_curves.png",
             "predictions.png",
+            "tensorboard",
         ]
     )
     assert "<svg" in (run / "graph.svg").read_text()
@@ -325,11 +326,11 @@ def test_predict_writes_one_column_per_unit_and_reproduces_the_test_accuracy(
     assert result.exit_code == 0, result.output
     assert (
         result.stdout
-        == f"wrote 360 predictions (output_0, output_1, output_2, output_3, output_4, output_5, ...) to {tmp_path / 'p.csv'}\n"
+        == f"wrote 360 predictions (class, prob_0, prob_1, prob_2, prob_3, prob_4, ...) to {tmp_path / 'p.csv'}\n"
     )
     rows = list(csv.reader((tmp_path / "p.csv").open()))
-    assert rows[0] == [f"output_{k}" for k in range(10)]
-    probs = np.array(rows[1:], dtype=float)
+    assert rows[0] == ["class"] + [f"prob_{k}" for k in range(10)]
+    probs = np.array([r[1:] for r in rows[1:]], dtype=float)
     accuracy = float(np.mean(probs.argmax(axis=1) == digits.target[test]))
     assert accuracy == pytest.approx(metrics(run)["test"]["accuracy"], rel=1e-6)
     # The same samples as CSV rows, with a header naming the features in another order.
@@ -345,7 +346,9 @@ def test_predict_writes_one_column_per_unit_and_reproduces_the_test_accuracy(
         ).exit_code
         == 0
     )
-    again = np.array(list(csv.reader((tmp_path / "q.csv").open()))[1:], dtype=float)
+    again = np.array(
+        [r[1:] for r in list(csv.reader((tmp_path / "q.csv").open()))[1:]], dtype=float
+    )
     np.testing.assert_allclose(again, probs, rtol=1e-6)
 
 
@@ -359,7 +362,7 @@ def test_predict_names_each_output_column_after_its_output(toy, cli_run, tmp_pat
         ).exit_code
         == 0
     )
-    assert (tmp_path / "p.csv").read_text().splitlines()[0] == "output,aux_output"
+    assert (tmp_path / "p.csv").read_text().splitlines()[0] == "output_target,aux_output_target"
 
 
 @pytest.mark.parametrize(

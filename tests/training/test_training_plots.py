@@ -38,7 +38,7 @@ def test_learning_curves_plot_every_key_against_the_epoch_with_validation_dashed
     assert lines["val_loss"].get_color() == lines["loss"].get_color()
 
 
-def test_learning_curves_group_each_outputs_metric_with_the_same_metric_of_the_other_outputs():
+def test_learning_curves_give_each_outputs_loss_a_panel_and_group_each_metric():
     keys = [
         "loss",
         "output_loss",
@@ -48,8 +48,38 @@ def test_learning_curves_group_each_outputs_metric_with_the_same_metric_of_the_o
     ]
     history = {k: [1.0, 2.0] for k in keys + [f"val_{k}" for k in keys]}
     fig = plots.learning_curves(history, "wide_deep_aux", ["output", "aux_output"])
-    assert texts(fig)["titles"] == ["loss", "mean_absolute_error"]
-    assert len(fig.get_axes()[0].get_lines()) == 6 and len(fig.get_axes()[1].get_lines()) == 4
+    assert texts(fig)["titles"] == [
+        "loss",
+        "output loss",
+        "aux_output loss",
+        "mean_absolute_error",
+    ]
+    assert [len(ax.get_lines()) for ax in fig.get_axes()] == [2, 2, 2, 4]
+
+
+def test_each_key_keeps_its_colour_whatever_the_panel_and_epochs_are_whole_numbers():
+    keys = ["loss", "accuracy", "val_loss", "val_accuracy"]
+    history = {k: list(np.linspace(1, 0, 20)) for k in keys}
+    fig = plots.learning_curves(history, "m")
+    colors = {
+        line.get_label(): line.get_color() for ax in fig.get_axes() for line in ax.get_lines()
+    }
+    assert colors == plots.key_colors(keys)
+    assert colors["loss"] == colors["val_loss"] != colors["accuracy"] == colors["val_accuracy"]
+    fig.canvas.draw()
+    ticks = fig.get_axes()[0].get_xticks()
+    assert len(ticks) > 2 and all(float(t).is_integer() for t in ticks)
+
+
+def test_the_chosen_epoch_is_marked_on_every_panel():
+    metrics = {"best_epoch": 4, "restored_best": True, "checkpoint": {"epoch": 4}}
+    assert plots.chosen_epochs(metrics) == [(4, "best epoch 4 (restored)")]
+    assert plots.chosen_epochs({"checkpoint": {"epoch": 2}}) == [(2, "checkpoint: epoch 2")]
+    history = {"loss": [3.0, 2.0, 1.0, 0.5, 0.6], "accuracy": [0.1, 0.2, 0.3, 0.4, 0.3]}
+    fig = plots.learning_curves(history, "m", marks=plots.chosen_epochs(metrics))
+    for ax in fig.get_axes():
+        (mark,) = [ln for ln in ax.get_lines() if ln.get_label() == "best epoch 4 (restored)"]
+        assert list(mark.get_xdata()) == [4, 4]
 
 
 def test_regression_predictions_are_scattered_against_the_actual_values_with_the_identity_line():
@@ -66,9 +96,20 @@ def test_regression_predictions_are_scattered_against_the_actual_values_with_the
         "output: predicted vs actual",
         "aux_output: predicted vs actual",
         "output vs aux_output",
+        "difference between output and aux_output",
     ]
-    assert t["xlabels"] == ["actual", "actual", "output prediction"]
-    assert t["ylabels"] == ["predicted", "predicted", "aux_output prediction"]
+    assert t["xlabels"] == [
+        "actual",
+        "actual",
+        "output prediction",
+        "samples ordered by output prediction",
+    ]
+    assert t["ylabels"] == [
+        "predicted",
+        "predicted",
+        "aux_output prediction",
+        "output - aux_output",
+    ]
     ax = fig.get_axes()[0]
     np.testing.assert_allclose(ax.collections[0].get_offsets()[:, 0], actual.ravel())
     identity = ax.get_lines()[0]
@@ -123,3 +164,21 @@ def test_plotting_never_imports_pyplot():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.stdout.strip() == "False", proc.stderr
+
+
+def test_the_perceptrons_step_outputs_get_a_confusion_matrix_of_the_species(tmp_path, monkeypatch):
+    """Its loss is a mean squared error, but the data set's targets are classes."""
+    from pathlib import Path
+
+    from specforge.training import train
+
+    seen = []
+    real = plots.predictions
+    monkeypatch.setattr(plots, "predictions", lambda *a, **k: seen.append(a[1]) or real(*a, **k))
+    spec = Path(__file__).resolve().parents[2] / "specs" / "perceptron_iris.yaml"
+    train(spec, out=tmp_path / "run", epochs=2, progress="quiet")
+    ((out,),) = seen
+    assert out.kind == "classification"
+    assert list(out.class_names) == ["setosa", "versicolor", "virginica"]
+    fig = real("perceptron_iris", [out])
+    assert fig.get_axes()[0].get_title().startswith("species: confusion matrix")
