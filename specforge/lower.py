@@ -18,6 +18,7 @@ import importlib.util
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from . import resources
 from .backend_checks import Reporter, lowering_help
 from .diagnostics import Diagnostic, SpecError, did_you_mean
 from .plugin import Backend, BackendError
@@ -167,6 +168,8 @@ def check(
         return any(o.span == d.span and o.message.startswith(subject) for o in own)
 
     merged = [d for d in found if not explained(d)] + own
+    if not any(d.is_error for d in merged):  # before any weight is allocated
+        merged += resources.check_graph(graph, document)
     return sorted(merged, key=lambda d: (d.span.line, d.span.column))
 
 

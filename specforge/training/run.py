@@ -29,7 +29,7 @@ from ..diagnostics import SpecError
 from ..ir import DataConfig
 from ..plugin import Backend, BackendError
 from ..registry import Registry, get_registry
-from . import plots, rundir
+from . import plots, runcheck, rundir
 from .callbacks import Checkpoint, EarlyStopping, Guard, Progress, Recorder, sigint_stops
 from .prepare import (
     DataInfo,
@@ -367,7 +367,7 @@ def load_run(run_dir: str | os.PathLike[str], *, registry: Registry | None = Non
     result = check_file(path / rundir.SPEC, registry=reg)
     if not result.ok or result.graph is None:
         raise SpecError(result.diagnostics)
-    metrics = rundir.read_json(path, rundir.METRICS)
+    metrics = runcheck.metrics(path / rundir.METRICS, rundir.read_json(path, rundir.METRICS))
     be = select_backend(str(metrics.get("backend", DEFAULT_BACKEND)), reg)
     model_path = path / rundir.model_file(be.file_suffix)
     if not model_path.is_file():
@@ -375,8 +375,7 @@ def load_run(run_dir: str | os.PathLike[str], *, registry: Registry | None = Non
             f"{path} has no {model_path.name}: the run's status is '{metrics.get('status')}'",
             "a run that diverged keeps no model; train again with a lower learning rate",
         )
-    info = DataInfo.from_json(rundir.read_json(path, rundir.DATA))
-    states = rundir.read_preprocessor_states(path)
+    info = runcheck.data_info(path / rundir.DATA, rundir.read_json(path, rundir.DATA))
     train_cfg = result.graph.train_config
     data_cfg = result.graph.data
     if data_cfg is None:
@@ -384,10 +383,34 @@ def load_run(run_dir: str | os.PathLike[str], *, registry: Registry | None = Non
             f"{path / rundir.SPEC} has no 'data' section",
             "the run directory is damaged: train again",
         )
+    entries = rundir.read_json(path, rundir.PREPROCESSORS)
+    runcheck.preprocessor_entries(path / rundir.PREPROCESSORS, entries, len(data_cfg.preprocess))
+    states = rundir.read_preprocessor_states(path)
+    _check_states(path, data_cfg, info, reg, states)
     model = be.load(str(model_path), result.graph, registry=reg)
     return LoadedRun(
         path, result, metrics, info, be, model, train_cfg.batch_size, states, data_cfg, reg
     )
+
+
+def _check_states(
+    path: Path, data_cfg: DataConfig, info: DataInfo, reg: Registry, states: list[dict[str, Any]]
+) -> None:
+    """Restore the fitted preprocessors and run one row of zeros through the feature steps,
+    so that a damaged state is reported here, naming its file, not deep inside a transform."""
+    steps = make_preprocessors(data_cfg.preprocess, reg)
+    row = np.zeros((1, math.prod(info.sample_shape)), dtype=np.float32)
+    for i, ((step, obj), state) in enumerate(zip(steps, states, strict=True)):
+        try:
+            obj.set_state(state)
+            if step.applies_to == "features":
+                row = np.asarray(obj.transform(row))
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as e:
+            raise rundir.RunDirError(
+                f"{path / rundir.PREPROCESSORS} (with {rundir.PREPROCESSOR_ARRAYS}): the fitted "
+                f"state of step {i} ({step.type}) is damaged: {type(e).__name__}: {e}",
+                "train the spec again",
+            ) from None
 
 
 def evaluate_run(
