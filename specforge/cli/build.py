@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from ..spec.models import MAX_SEED
 from . import EXIT_INVALID, cli
 from .common import FORMATS, load_checked, plugin_warnings, usage_error
 
@@ -47,7 +48,7 @@ def _print_diagnostics(diagnostics, source: str | None, fmt: str, spec: str) -> 
 )
 @click.option(
     "--seed",
-    type=int,
+    type=click.IntRange(min=0, max=MAX_SEED),
     default=None,
     help="Seed for reproducible initial weights (default: the spec's train.seed).",
 )

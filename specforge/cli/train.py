@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from ..spec.models import MAX_SEED
 from . import EXIT_INTERRUPTED, EXIT_INVALID, EXIT_USAGE, cli
 from .common import plugin_warnings, require_valid
 
@@ -91,7 +92,7 @@ def _rel(path: Any) -> str:
 @click.option("--epochs", type=click.IntRange(min=1), default=None, help="Override train.epochs.")
 @click.option(
     "--seed",
-    type=click.IntRange(min=0),
+    type=click.IntRange(min=0, max=MAX_SEED),
     default=None,
     help="Override train.seed (weights and shuffling).",
 )

@@ -17,22 +17,20 @@ from __future__ import annotations
 import json
 import math
 import re
-import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..lowering import Unsupported
-from ..plugin import BackendError
 from ..registry import Registry, get_registry
+from ..relay import framework_message
 from ..spec.models import DTYPES, NAME_PATTERN
 from .context import KerasContext
 from .deep import run_deep
 from .env import BACKEND, import_keras
+from .screen import read_config, screen
 
-#: config.json larger than this is refused (a 10,000-layer model is about 30 MB).
-MAX_CONFIG_BYTES = 256 * 1024 * 1024
 #: The model classes a spec can describe.
 MODEL_CLASSES = ("Sequential", "Functional", "Model")
 #: Keras's compile() default optimizer, used when a model was saved uncompiled.
@@ -65,39 +63,6 @@ class Decompiled:
 
 
 # ---------------------------------------------------------------- the archive
-
-
-def read_config(path: str | Path) -> dict[str, Any]:
-    """The model config (``config.json``) of a ``.keras`` archive, as plain JSON: nothing is executed."""
-    p = Path(path)
-    if not p.is_file():
-        raise BackendError(f"{p}: no such file")
-    if p.suffix.lower() in (".h5", ".hdf5"):
-        raise BackendError(
-            f"{p}: legacy HDF5 models are not supported (their loader ignores safe mode)",
-            help="load it in Keras and save it again as model.keras, if you trust the file",
-        )
-    if not zipfile.is_zipfile(p):
-        raise BackendError(f"{p} is not a Keras model file (a .keras file is a zip archive)")
-    try:
-        with zipfile.ZipFile(p) as archive:
-            info = archive.getinfo("config.json")
-            if info.file_size > MAX_CONFIG_BYTES:
-                raise BackendError(
-                    f"{p}: config.json is {info.file_size:,} bytes, more than the {MAX_CONFIG_BYTES:,} accepted"
-                )
-            config = json.loads(archive.read(info).decode("utf-8"))
-    except KeyError:
-        raise BackendError(
-            f"{p} is a zip archive without config.json: not a Keras model file"
-        ) from None
-    except (zipfile.BadZipFile, UnicodeDecodeError, json.JSONDecodeError, OSError) as exc:
-        raise BackendError(
-            f"{p}: unreadable Keras model file ({type(exc).__name__}: {exc})"
-        ) from None
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise BackendError(f"{p}: config.json does not describe a Keras model")
-    return config
 
 
 def _is_tensor(obj: Any) -> bool:
@@ -613,18 +578,25 @@ class _Decompiler:
         return total
 
     def run(self) -> Decompiled:
-        keras = import_keras()
-        top = read_config(self.path)
+        top = screen(self.path)  # before TensorFlow is imported: a bad file fails in ms
         layers, input_names, outputs = self.screen(top)
         by_name = {layer.keras_name: layer for layer in layers}
         taken: set[str] = set()
         rename = {layer.keras_name: _spec_name(layer.keras_name, taken) for layer in layers}
         inputs = self.inputs_section(by_name, input_names, rename)
         self.fail_if_problems()  # before Keras deserializes anything
-        model = run_deep(
-            lambda: keras.models.load_model(self.path, safe_mode=True, compile=False),
-            len(layers),
-        )
+        keras = import_keras()
+        try:
+            model = run_deep(
+                lambda: keras.models.load_model(self.path, safe_mode=True, compile=False),
+                len(layers),
+            )
+        except (KeyboardInterrupt, MemoryError):
+            raise
+        except Exception as exc:  # Keras's refusal, in words (never its advice to turn safety off)
+            self.problem(f"Keras cannot load the model: {framework_message(exc)}")
+            self.fail_if_problems()
+            raise  # pragma: no cover - fail_if_problems raised
         changed = [f"{k} → {v}" for k, v in rename.items() if k != v]
         if changed:
             self.notes.append("renamed to valid spec names: " + ", ".join(changed))

@@ -29,6 +29,7 @@ from ..diagnostics import SpecError
 from ..ir import DataConfig
 from ..plugin import Backend, BackendError
 from ..registry import Registry, get_registry
+from ..spec.models import MAX_SEED
 from . import plots, runcheck, rundir
 from .callbacks import Checkpoint, EarlyStopping, Guard, Progress, Recorder, sigint_stops
 from .prepare import (
@@ -199,6 +200,11 @@ def train(
     if epochs is not None:
         train_cfg = dataclasses.replace(train_cfg, epochs=epochs)
     if seed is not None:
+        if not 0 <= seed <= MAX_SEED:
+            raise TrainError(
+                f"seed {seed} is out of range: NumPy and Keras take seeds from 0 to {MAX_SEED}",
+                "pass a seed in that range",
+            )
         train_cfg = dataclasses.replace(train_cfg, seed=seed)
     be = select_backend(backend or train_cfg.backend or DEFAULT_BACKEND, reg)
     if not getattr(be, "can_train", True):
@@ -491,19 +497,21 @@ def _read_input_csv(path: Path, names: list[str]) -> np.ndarray:
 
 def _read_input_npz(path: Path, key: str | None) -> np.ndarray:
     from ..data.dataset import DataError
-    from ..data.npz import read_npz
+    from ..data.npz import array_names, read_npz
 
     try:
-        with np.load(path, allow_pickle=False) as data:
-            keys = list(data.files)
-    except (ValueError, OSError) as e:
-        raise InputError(f"cannot read {path} as an .npz archive: {e}") from None
-    if key is None:
-        key = "x" if "x" in keys or len(keys) != 1 else keys[0]
-    try:
-        return read_npz(path, x_key=key, y_key=None).x
+        keys = array_names(path)
+        if key is None:
+            key = "x" if "x" in keys or len(keys) != 1 else keys[0]
+        x = read_npz(path, x_key=key, y_key=None).x
     except DataError as e:
         raise InputError(e.message, e.help) from None
+    if len(x) == 0:
+        raise InputError(
+            f"array {key!r} in {path} holds no samples (its shape is {tuple(x.shape)})",
+            "give at least one row of features",
+        )
+    return x
 
 
 def predict_run(

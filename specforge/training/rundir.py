@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from ..atomic import atomic_path, atomic_write_text
+from ..relay import framework_message
 
 SPEC = "spec.yaml"
 DATA = "data.json"
@@ -214,7 +215,7 @@ def read_preprocessor_states(run_dir: Path) -> list[dict[str, Any]]:
                 arrays = {k: data[k] for k in data.files}
         except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
             raise RunDirError(
-                f"{npz} is damaged: {type(e).__name__}: {e}", "train the spec again"
+                f"{npz} is damaged: {framework_message(e)}", "train the spec again"
             ) from None
     states = []
     for entry in entries:
