@@ -8,6 +8,7 @@ does not fit its data), 2 data or environment problem, 3 training diverged,
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -66,6 +67,28 @@ def run_errors(source: str | None = None) -> Iterator[None]:
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+    except OSError as e:
+        _error(*os_error_message(e))
+        raise click.exceptions.Exit(EXIT_USAGE) from None
+
+
+def os_error_message(e: OSError) -> tuple[str, str | None]:
+    """A file-system failure in words: which file, what happened, what to do."""
+    where = e.filename if e.filename is not None else "a file"
+    what = e.strerror or str(e)
+    if e.errno == errno.ENOSPC:
+        return f"cannot write {where}: the disk is full ({what})", "free some space and run again"
+    if e.errno == errno.EDQUOT:
+        return f"cannot write {where}: disk quota exceeded", "free some space and run again"
+    if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        first = str(where).split(os.sep)[0] if not os.path.isabs(str(where)) else str(where)
+        return (
+            f"cannot write {where}: {what}",
+            f"'{first}' is not writable here; pass --out DIR to write the run directory elsewhere"
+            if first == "runs"
+            else "check the permissions, or choose another output path",
+        )
+    return f"{where}: {what}", None
 
 
 def _rel(path: Any) -> str:

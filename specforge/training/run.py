@@ -533,6 +533,11 @@ def predict_run(
     graph = run.result.graph
     info = run.info
     src = Path(input_path)
+    if src.exists() and not src.is_file():
+        raise InputError(
+            f"{src} is not a regular file (a directory, pipe or device)",
+            "pass a CSV or .npz file of features",
+        )
     if not src.is_file():
         raise InputError(f"{src}: no such file", "pass a CSV or .npz file of features")
     x = (
