@@ -12,8 +12,8 @@ import re
 
 #: Sentences that tell the user to disable a protection.
 UNSAFE_ADVICE = re.compile(
-    r"allow_pickle\s*=\s*True|safe_mode\s*=\s*False|enable_unsafe_deserialization"
-    r"|unsafe_deserialization|trust_remote_code",
+    r"allow_pickle\s*=\s*`?\s*(True|keyword)|safe_mode\s*=\s*`?\s*False|unsafe_deserialization"
+    r"|trust_remote_code|if you trust|load it unsafely|pickle\.load\(",
     re.IGNORECASE,
 )
 MAX_CHARS = 300
