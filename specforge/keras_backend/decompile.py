@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..lowering import Unsupported
+from ..plugin import BackendError
 from ..registry import Registry, get_registry
 from ..relay import framework_message
 from ..spec.models import DTYPES, NAME_PATTERN
@@ -707,7 +708,16 @@ def decompile(
     """
     if registry is None:  # the API's edge: below it, the registry is passed on
         registry = get_registry()
-    return _Decompiler(path, name, default_loss, registry).run()
+    try:
+        return _Decompiler(path, name, default_loss, registry).run()
+    except (TypeError, KeyError, AttributeError, IndexError, ValueError) as exc:
+        # The screen checks the config's shape; this catches what it does not foresee
+        # (a hand-edited file), in words, never as an internal error.
+        raise BackendError(
+            f"{path}: config.json is malformed where the screen does not look "
+            f"({framework_message(exc)})",
+            help="the file is damaged or was not written by Keras; save the model again",
+        ) from None
 
 
 # ---------------------------------------------------------------- writing specs

@@ -14,6 +14,7 @@ Used by ``specforge import`` (:mod:`.decompile`) and by whatever else opens
 from __future__ import annotations
 
 import json
+import math
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -103,6 +104,22 @@ def read_config(path: str | Path) -> dict[str, Any]:
     return config
 
 
+def _endpoint_problems(value: Any, at: tuple[Any, ...], nested: bool = False) -> Iterator[str]:
+    """``input_layers``/``output_layers``: [name, node, tensor] triples, in lists or objects."""
+    if value is None and not nested:
+        return
+    if isinstance(value, list) and len(value) == 3 and isinstance(value[0], str):
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in value[1:]):
+            yield f"{_path(at)} should be [layer name, node index, tensor index]"
+        return
+    if isinstance(value, dict | list) and value:
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            yield from _endpoint_problems(item, (*at, key), nested=True)
+        return
+    yield f"{_path(at)} should be [layer name, node index, tensor index], not {_kind(value)}"
+
+
 def _type_problems(config: dict[str, Any]) -> Iterator[str]:
     """Where config.json's structure is not what Keras writes (key paths, never the values)."""
     for key in ("class_name", "module", "registered_name"):
@@ -114,6 +131,8 @@ def _type_problems(config: dict[str, Any]) -> Iterator[str]:
     if not isinstance(inner, dict):
         yield f"['config'] should be an object, not {_kind(inner)}"
         return
+    for key in ("input_layers", "output_layers"):
+        yield from _endpoint_problems(inner.get(key), ("config", key))
     layers = inner.get("layers")
     if layers is None:
         return
@@ -202,26 +221,37 @@ def _size_problems(path: str | Path, config: dict[str, Any]) -> Iterator[str]:
                 declared.append(
                     (i, str(entry.get("name") or lconfig.get("name") or i), key, lconfig[key])
                 )
-    if not declared:
-        return
-    shapes = stored_shapes(path)
+    shapes = stored_shapes(path) if declared else None
     if shapes is not None:
         dims = {d for shape in shapes for d in shape}
-        for i, name, key, value in declared:
-            if value not in dims:
-                yield (
-                    f"['config']['layers'][{i}]['config'][{key!r}]: layer '{name}' declares "
-                    f"{key} {value:,}, but no weight stored in {WEIGHTS} has that size"
-                )
-        return
+        mismatched = [
+            f"['config']['layers'][{i}]['config'][{key!r}]: layer '{name}' declares "
+            f"{key} {value:,}, but no weight stored in {WEIGHTS} has that size"
+            for i, name, key, value in declared
+            if value not in dims
+        ]
+        if mismatched:
+            yield from mismatched
+            return
     limit = memory_limit()
+    if limit is None:
+        return
+    widths = [
+        math.prod(d for d in shape if isinstance(d, int))
+        for entry in layers
+        for key in ("batch_shape", "batch_input_shape")
+        if isinstance(shape := (entry.get("config") or {}).get(key), list)
+    ]
+    widest = max(widths, default=1)
     for i, name, key, value in declared:
-        # Unbuilt (no weights): even one row of such a layer must fit.
-        if limit is not None and value * value * BYTES_PER_VALUE > limit:
+        # Keras allocates each layer's weights on load: an input this wide into a layer this
+        # large (or, unbuilt, a square of it) must fit in memory.
+        need = max(widest, value) * value * BYTES_PER_VALUE
+        if need > limit:
             yield (
                 f"['config']['layers'][{i}]['config'][{key!r}]: layer '{name}' declares {key} "
-                f"{value:,}, about {gib(value * value * BYTES_PER_VALUE)} of weights, more than the "
-                f"{gib(limit)} this machine has (set {ENV_LIMIT} to change the limit)"
+                f"{value:,}, about {gib(need)} of weights, more than the {gib(limit)} this "
+                f"machine has (set {ENV_LIMIT} to change the limit)"
             )
 
 

@@ -42,6 +42,15 @@ def metrics(path: Path, data: Any) -> dict[str, Any]:
     for key in ("backend", "status"):
         if key in data and not isinstance(data[key], str):
             raise _fail(path, (key,), f"should be a string, not {_kind(data[key])}")
+    for split in ("train", "validation", "test"):
+        figures = data.get(split)
+        if figures is None:
+            continue
+        if not isinstance(figures, dict):
+            raise _fail(path, (split,), f"should be an object of figures, not {_kind(figures)}")
+        for name, value in figures.items():
+            if value is not None and (not isinstance(value, int | float) or isinstance(value, bool)):
+                raise _fail(path, (split, name), f"should be a number, not {_kind(value)}")
     return data
 
 
