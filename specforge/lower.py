@@ -79,12 +79,17 @@ def coverage(
     kinds = set(getattr(backend, "lowering_kinds", ()))
     where = Reporter(graph, document)
 
+    seen: dict[tuple[str, str], bool] = {}  # a 100,000-node chain uses a handful of names
+
     def missing(kind: str, value: str) -> bool:
         if kind not in kinds:
             return False
-        vocab = "node_type" if kind == "node" else kind
-        canonical = reg.canonical(vocab, value) or value
-        return reg.lowering(name, kind, canonical) is None
+        key = (kind, value)
+        if key not in seen:
+            vocab = "node_type" if kind == "node" else kind
+            canonical = reg.canonical(vocab, value) or value
+            seen[key] = reg.lowering(name, kind, canonical) is None
+        return seen[key]
 
     def unsupported(kind: str, value: str, message: str, span: Any) -> Diagnostic:
         vocab = "node_type" if kind == "node" else kind
