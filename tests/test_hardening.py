@@ -387,3 +387,15 @@ def test_a_csv_path_that_is_a_fifo_or_a_device_is_not_a_regular_file(tmp_path):
         with pytest.raises(DataError) as e:
             read_csv(path, target="y")
         assert "not a regular file" in e.value.message and "not found" not in e.value.message
+
+
+def test_data_json_whose_feeds_miss_an_input(run_dir, tmp_path, cli_run):
+    run = tmp_path / "run"
+    shutil.copytree(run_dir, run)
+    data = json.loads((run / "data.json").read_text())
+    data["feeds"] = {}
+    (run / "data.json").write_text(json.dumps(data))
+    np.savez(tmp_path / "x.npz", x=np.zeros((2, 64)))
+    r = cli_run("predict", str(run), str(tmp_path / "x.npz"), "-o", str(tmp_path / "p.csv"))
+    text = clean(r)
+    assert r.exit_code == 2 and "data.json: ['feeds']" in text

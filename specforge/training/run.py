@@ -29,6 +29,7 @@ from ..diagnostics import SpecError
 from ..ir import DataConfig
 from ..plugin import Backend, BackendError
 from ..registry import Registry, get_registry
+from ..relay import framework_message
 from ..spec.models import MAX_SEED
 from . import plots, runcheck, rundir
 from .callbacks import Checkpoint, EarlyStopping, Guard, Progress, Recorder, sigint_stops
@@ -392,7 +393,7 @@ def load_run(run_dir: str | os.PathLike[str], *, registry: Registry | None = Non
     entries = rundir.read_json(path, rundir.PREPROCESSORS)
     runcheck.preprocessor_entries(path / rundir.PREPROCESSORS, entries, len(data_cfg.preprocess))
     states = rundir.read_preprocessor_states(path)
-    _check_states(path, data_cfg, info, reg, states)
+    _check_states(path, result.graph, data_cfg, info, reg, states)
     model = be.load(str(model_path), result.graph, registry=reg)
     return LoadedRun(
         path, result, metrics, info, be, model, train_cfg.batch_size, states, data_cfg, reg
@@ -400,7 +401,12 @@ def load_run(run_dir: str | os.PathLike[str], *, registry: Registry | None = Non
 
 
 def _check_states(
-    path: Path, data_cfg: DataConfig, info: DataInfo, reg: Registry, states: list[dict[str, Any]]
+    path: Path,
+    graph: Any,
+    data_cfg: DataConfig,
+    info: DataInfo,
+    reg: Registry,
+    states: list[dict[str, Any]],
 ) -> None:
     """Restore the fitted preprocessors and run one row of zeros through the feature steps,
     so that a damaged state is reported here, naming its file, not deep inside a transform."""
@@ -414,9 +420,17 @@ def _check_states(
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as e:
             raise rundir.RunDirError(
                 f"{path / rundir.PREPROCESSORS} (with {rundir.PREPROCESSOR_ARRAYS}): the fitted "
-                f"state of step {i} ({step.type}) is damaged: {type(e).__name__}: {e}",
+                f"state of step {i} ({step.type}) is damaged: {framework_message(e)}",
                 "train the spec again",
             ) from None
+    try:
+        features_to_inputs(row, info, graph)
+    except (KeyError, TypeError, ValueError, IndexError) as e:
+        raise rundir.RunDirError(
+            f"{path / rundir.DATA}: ['feeds'] do not fit the inputs of the run's spec "
+            f"({framework_message(e)})",
+            "train the spec again",
+        ) from None
 
 
 def evaluate_run(
