@@ -49,7 +49,9 @@ def metrics(path: Path, data: Any) -> dict[str, Any]:
         if not isinstance(figures, dict):
             raise _fail(path, (split,), f"should be an object of figures, not {_kind(figures)}")
         for name, value in figures.items():
-            if value is not None and (not isinstance(value, int | float) or isinstance(value, bool)):
+            if value is not None and (
+                not isinstance(value, int | float) or isinstance(value, bool)
+            ):
                 raise _fail(path, (split, name), f"should be a number, not {_kind(value)}")
     return data
 
