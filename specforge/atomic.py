@@ -37,9 +37,12 @@ def atomic_path(
             # mkstemp creates 0600 files; give artefacts the usual umask-based mode.
             os.chmod(tmp, mode if mode is not None else 0o666 & ~_umask())
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+        if isinstance(exc, OSError) and exc.filename is None:
+            # A full disk says "[Errno 28] No space left on device" and names no file: name it.
+            raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from exc
         raise
 
 

@@ -18,6 +18,7 @@ import importlib.util
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from . import resources
 from .backend_checks import Reporter, lowering_help
 from .diagnostics import Diagnostic, SpecError, did_you_mean
 from .plugin import Backend, BackendError
@@ -78,12 +79,17 @@ def coverage(
     kinds = set(getattr(backend, "lowering_kinds", ()))
     where = Reporter(graph, document)
 
+    seen: dict[tuple[str, str], bool] = {}  # a 100,000-node chain uses a handful of names
+
     def missing(kind: str, value: str) -> bool:
         if kind not in kinds:
             return False
-        vocab = "node_type" if kind == "node" else kind
-        canonical = reg.canonical(vocab, value) or value
-        return reg.lowering(name, kind, canonical) is None
+        key = (kind, value)
+        if key not in seen:
+            vocab = "node_type" if kind == "node" else kind
+            canonical = reg.canonical(vocab, value) or value
+            seen[key] = reg.lowering(name, kind, canonical) is None
+        return seen[key]
 
     def unsupported(kind: str, value: str, message: str, span: Any) -> Diagnostic:
         vocab = "node_type" if kind == "node" else kind
@@ -167,6 +173,8 @@ def check(
         return any(o.span == d.span and o.message.startswith(subject) for o in own)
 
     merged = [d for d in found if not explained(d)] + own
+    if not any(d.is_error for d in merged):  # before any weight is allocated
+        merged += resources.check_graph(graph, document)
     return sorted(merged, key=lambda d: (d.span.line, d.span.column))
 
 

@@ -97,6 +97,14 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(e.exit_code)
     except BrokenPipeError:
         sys.exit(EXIT_OK)
+    except OSError as e:  # a full disk, a read-only folder: the environment, not a bug
+        from .train import os_error_message
+
+        message, help = os_error_message(e)
+        click.echo(f"error: {message}", err=True)
+        if help:
+            click.echo(f"  help: {help}", err=True)
+        sys.exit(EXIT_USAGE)
     except Exception as e:  # the last line of defence: a clear message, exit 2
         if _debug or os.environ.get("SPECFORGE_DEBUG") or "--debug" in (argv or sys.argv):
             raise

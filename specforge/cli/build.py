@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from ..spec.models import MAX_SEED
 from . import EXIT_INVALID, cli
 from .common import FORMATS, load_checked, plugin_warnings, set_option, usage_error
 
@@ -48,7 +49,7 @@ def _print_diagnostics(diagnostics, source: Mapping[str, str] | None, fmt: str, 
 )
 @click.option(
     "--seed",
-    type=int,
+    type=click.IntRange(min=0, max=MAX_SEED),
     default=None,
     help="Seed for reproducible initial weights (default: the spec's train.seed).",
 )

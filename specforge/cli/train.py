@@ -8,12 +8,14 @@ does not fit its data), 2 data or environment problem, 3 training diverged,
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import click
 
+from ..spec.models import MAX_SEED
 from . import EXIT_INTERRUPTED, EXIT_INVALID, EXIT_USAGE, cli
 from .common import plugin_warnings, require_valid, set_option, usage_error
 
@@ -66,6 +68,28 @@ def run_errors(source: str | Mapping[str, str] | None = None) -> Iterator[None]:
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+    except OSError as e:
+        _error(*os_error_message(e))
+        raise click.exceptions.Exit(EXIT_USAGE) from None
+
+
+def os_error_message(e: OSError) -> tuple[str, str | None]:
+    """A file-system failure in words: which file, what happened, what to do."""
+    where = e.filename if e.filename is not None else "a file"
+    what = e.strerror or str(e)
+    if e.errno == errno.ENOSPC:
+        return f"cannot write {where}: the disk is full ({what})", "free some space and run again"
+    if e.errno == errno.EDQUOT:
+        return f"cannot write {where}: disk quota exceeded", "free some space and run again"
+    if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        first = str(where).split(os.sep)[0] if not os.path.isabs(str(where)) else str(where)
+        return (
+            f"cannot write {where}: {what}",
+            f"'{first}' is not writable here; pass --out DIR to write the run directory elsewhere"
+            if first == "runs"
+            else "check the permissions, or choose another output path",
+        )
+    return f"{where}: {what}", None
 
 
 def _rel(path: Any) -> str:
@@ -95,7 +119,7 @@ def _rel(path: Any) -> str:
 @click.option("--epochs", type=click.IntRange(min=1), default=None, help="Override train.epochs.")
 @click.option(
     "--seed",
-    type=click.IntRange(min=0),
+    type=click.IntRange(min=0, max=MAX_SEED),
     default=None,
     help="Override train.seed (weights and shuffling).",
 )

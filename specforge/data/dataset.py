@@ -126,6 +126,25 @@ def check_task(task: str | None) -> None:
         raise ValueError(f"task must be one of {TASKS} or None, got {task!r}")
 
 
+def _file_kind(path: str) -> str:
+    """What a path that is not a regular file is: a FIFO, a device..."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return "unreadable"
+    for test, name in (
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return name
+    return "not a file"
+
+
 def require_file(path: PathLike, what: str, help: str | None = None) -> str:
     """Return ``path`` as a string, or raise a DataError if it is not a file."""
     p = os.fspath(path)
@@ -133,6 +152,12 @@ def require_file(path: PathLike, what: str, help: str | None = None) -> str:
         raise DataError(
             f"{what}: {p} is a directory, expected a file",
             help=help,
+            looked_in=[os.path.abspath(p)],
+        )
+    if os.path.exists(p) and not os.path.isfile(p):
+        raise DataError(
+            f"{what}: {p} is not a regular file ({_file_kind(p)})",
+            help=help or "give the path of a file saved on disk",
             looked_in=[os.path.abspath(p)],
         )
     if not os.path.isfile(p):

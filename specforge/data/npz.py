@@ -14,6 +14,7 @@ import zlib
 import numpy as np
 
 from ..diagnostics import did_you_mean
+from ..relay import framework_message
 from .dataset import (
     DataError,
     Dataset,
@@ -101,6 +102,23 @@ def _sniff_npz(head: bytes, p: str, save_help: str) -> None:
         )
 
 
+def array_names(path: PathLike) -> list[str]:
+    """The names of the arrays in the ``.npz`` at ``path`` (a non-archive is a DataError)."""
+    p = require_file(path, "NPZ file")
+    save_help = "save arrays with np.savez(path, x=...)"
+    with open(p, "rb") as fh:
+        _sniff_npz(fh.read(6), p, save_help)
+        fh.seek(0)
+        try:
+            with np.load(fh, allow_pickle=False) as npz:
+                return list(npz.files)
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+            raise DataError(
+                f"cannot read {p} as an .npz archive ({framework_message(exc)})",
+                help="the file is damaged; re-create it: " + save_help,
+            ) from None
+
+
 def _class_indices(a: np.ndarray, key: str | None, path: str) -> tuple[np.ndarray, int]:
     """1-D class labels from (n,), (n, 1) or one-hot (n, K) targets, and K if known."""
     if a.ndim == 1:
@@ -143,7 +161,7 @@ def read_npz(
             npz = np.load(fh, allow_pickle=False)
         except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
             raise DataError(
-                f"cannot read {p} as an .npz archive ({exc})",
+                f"cannot read {p} as an .npz archive ({framework_message(exc)})",
                 help="the file is damaged; re-create it: " + save_help,
             ) from exc
         if not isinstance(npz, np.lib.npyio.NpzFile):  # pragma: no cover - sniffed

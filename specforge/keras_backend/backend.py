@@ -21,6 +21,7 @@ from ..diagnostics import Diagnostic
 from ..ir import Graph
 from ..lower import require_lowerable
 from ..plugin import Backend, BackendError, TrainingCallback
+from ..relay import framework_message
 from .context import KerasContext
 from .deep import run_deep
 from .env import callers_random_state_kept, import_keras
@@ -259,7 +260,7 @@ class KerasBackend(Backend):
             raise
         except Exception as exc:
             raise BackendError(
-                f"{target} is not a Keras model this backend can load: {type(exc).__name__}: {exc}",
+                f"{target} is not a Keras model this backend can load: {framework_message(exc)}",
                 help="models are loaded in safe mode: files with Lambda layers or custom code are refused",
             ) from None
         want_in = [i.name for i in graph.inputs]

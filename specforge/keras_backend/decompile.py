@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,13 +25,13 @@ from typing import Any
 from ..lowering import Unsupported
 from ..plugin import BackendError
 from ..registry import Registry, get_registry
+from ..relay import framework_message
 from ..spec.models import DTYPES, FORMAT_VERSION, NAME_PATTERN
 from .context import KerasContext
 from .deep import run_deep
 from .env import BACKEND, import_keras
+from .screen import read_config, screen
 
-#: config.json larger than this is refused (a 10,000-layer model is about 30 MB).
-MAX_CONFIG_BYTES = 256 * 1024 * 1024
 #: The model classes a spec can describe.
 MODEL_CLASSES = ("Sequential", "Functional", "Model")
 #: Keras's compile() default optimizer, used when a model was saved uncompiled.
@@ -65,39 +64,6 @@ class Decompiled:
 
 
 # ---------------------------------------------------------------- the archive
-
-
-def read_config(path: str | Path) -> dict[str, Any]:
-    """The model config (``config.json``) of a ``.keras`` archive, as plain JSON: nothing is executed."""
-    p = Path(path)
-    if not p.is_file():
-        raise BackendError(f"{p}: no such file")
-    if p.suffix.lower() in (".h5", ".hdf5"):
-        raise BackendError(
-            f"{p}: legacy HDF5 models are not supported (their loader ignores safe mode)",
-            help="load it in Keras and save it again as model.keras, if you trust the file",
-        )
-    if not zipfile.is_zipfile(p):
-        raise BackendError(f"{p} is not a Keras model file (a .keras file is a zip archive)")
-    try:
-        with zipfile.ZipFile(p) as archive:
-            info = archive.getinfo("config.json")
-            if info.file_size > MAX_CONFIG_BYTES:
-                raise BackendError(
-                    f"{p}: config.json is {info.file_size:,} bytes, more than the {MAX_CONFIG_BYTES:,} accepted"
-                )
-            config = json.loads(archive.read(info).decode("utf-8"))
-    except KeyError:
-        raise BackendError(
-            f"{p} is a zip archive without config.json: not a Keras model file"
-        ) from None
-    except (zipfile.BadZipFile, UnicodeDecodeError, json.JSONDecodeError, OSError) as exc:
-        raise BackendError(
-            f"{p}: unreadable Keras model file ({type(exc).__name__}: {exc})"
-        ) from None
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise BackendError(f"{p}: config.json does not describe a Keras model")
-    return config
 
 
 def _is_tensor(obj: Any) -> bool:
@@ -613,9 +579,9 @@ class _Decompiler:
         return total
 
     def run(self) -> Decompiled:
-        # The file is screened (zip, config.json, its size and shape, the layers) before
-        # TensorFlow is imported: a wrong file is refused in a fraction of a second.
-        top = read_config(self.path)
+        # The file is screened (zip, config.json, its size and shape, the layers, the
+        # stored weights' shapes) before TensorFlow is imported: a wrong file fails in ms.
+        top = screen(self.path)
         layers, input_names, outputs = self.screen(top)
         by_name = {layer.keras_name: layer for layer in layers}
         taken: set[str] = set()
@@ -623,10 +589,17 @@ class _Decompiler:
         inputs = self.inputs_section(by_name, input_names, rename)
         self.fail_if_problems()  # before Keras deserializes anything
         keras = import_keras()
-        model = run_deep(
-            lambda: keras.models.load_model(self.path, safe_mode=True, compile=False),
-            len(layers),
-        )
+        try:
+            model = run_deep(
+                lambda: keras.models.load_model(self.path, safe_mode=True, compile=False),
+                len(layers),
+            )
+        except (KeyboardInterrupt, MemoryError):
+            raise
+        except Exception as exc:  # Keras's refusal, in words (never its advice to turn safety off)
+            self.problem(f"Keras cannot load the model: {framework_message(exc)}")
+            self.fail_if_problems()
+            raise  # pragma: no cover - fail_if_problems raised
         changed = [f"{k} → {v}" for k, v in rename.items() if k != v]
         if changed:
             self.notes.append("renamed to valid spec names: " + ", ".join(changed))
@@ -737,7 +710,16 @@ def decompile(
     """
     if registry is None:  # the API's edge: below it, the registry is passed on
         registry = get_registry()
-    return _Decompiler(path, name, default_loss, registry).run()
+    try:
+        return _Decompiler(path, name, default_loss, registry).run()
+    except (TypeError, KeyError, AttributeError, IndexError, ValueError) as exc:
+        # The screen checks the config's shape; this catches what it does not foresee
+        # (a hand-edited file), in words, never as an internal error.
+        raise BackendError(
+            f"{path}: config.json is malformed where the screen does not look "
+            f"({framework_message(exc)})",
+            help="the file is damaged or was not written by Keras; save the model again",
+        ) from None
 
 
 # ---------------------------------------------------------------- writing specs

@@ -39,13 +39,20 @@ def check(
         if node.name in reaches:
             reaches.update(node.inputs)
 
+    found: dict[tuple[str, str], Any] = {}
+
+    def find(kind: str, name: str) -> Any:  # once per name, not once per node
+        if (kind, name) not in found:
+            found[kind, name] = ctx.find(kind, name)
+        return found[kind, name]
+
     all_lowered = True
     for node in graph.nodes:
         requires = node.param_count.trainable > 0 or any(
             trainable_upstream.get(n, False) for n in node.inputs
         )
         trainable_upstream[node.name] = requires
-        if ctx.find("node", node.type) is None:  # reported by the coverage pass
+        if find("node", node.type) is None:  # reported by the coverage pass
             all_lowered = False
             continue
         if rule_based or not requires or node.name not in reaches:
@@ -53,7 +60,7 @@ def check(
         node_type = registry.node_types.get(node.type)
         for param in getattr(node_type, "activation_params", ()):
             value = node.param(param)
-            if not isinstance(value, str) or ctx.find("activation", value) is None:
+            if not isinstance(value, str) or find("activation", value) is None:
                 continue
             canonical = ctx.canonical("activation", value)
             info = registry.get("activation", canonical)

@@ -24,6 +24,7 @@ import numpy as np
 
 from ..atomic import atomic_path
 from ..plugin import BackendError
+from ..relay import framework_message
 
 FORMAT = "specforge-numpy"
 VERSION = 1
@@ -77,8 +78,16 @@ def read(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, list[n
                 weights[name] = [data[f"w/{name}/{i}"] for i in range(int(count))]
     except ModelFileError:
         raise
-    except (OSError, zipfile.BadZipFile, KeyError, json.JSONDecodeError, ValueError) as e:
-        raise ModelFileError(f"{path}: cannot read NumPy model: {type(e).__name__}: {e}") from e
+    except (
+        OSError,
+        EOFError,
+        zipfile.BadZipFile,
+        KeyError,
+        ValueError,
+        TypeError,
+        AttributeError,
+    ) as e:
+        raise ModelFileError(f"{path}: cannot read NumPy model: {framework_message(e)}") from e
     return meta, weights
 
 

@@ -32,6 +32,8 @@ Name = Annotated[
         description="A name: letters, digits, '_', '-', '.'; starting with a letter or '_'.",
     ),
 ]
+#: The largest seed NumPy's and Keras's generators accept (they take 32-bit seeds).
+MAX_SEED = 2**32 - 1
 DTYPES = ("float32", "float64", "float16", "int32", "int64", "uint8", "bool")
 
 
@@ -161,7 +163,9 @@ class SplitSpec(Params):
             ]
         },
     )
-    seed: int = Field(0, ge=0, description="Seed of the shuffles that make the splits.")
+    seed: int = Field(
+        0, ge=0, le=MAX_SEED, description="Seed of the shuffles that make the splits (0..2**32-1)."
+    )
     stratify: bool = Field(
         False, description="Keep class proportions equal across the splits (classification)."
     )
@@ -276,7 +280,10 @@ class TrainSection(Params):
     epochs: int = Field(10, gt=0, description="Number of passes over the training data.")
     batch_size: int = Field(32, gt=0, description="Samples per gradient step.")
     seed: int | None = Field(
-        0, ge=0, description="Seed of the weights and the shuffling (null: not reproducible)."
+        0,
+        ge=0,
+        le=MAX_SEED,
+        description="Seed of the weights and the shuffling, 0..2**32-1 (null: not reproducible).",
     )
     shuffle: bool = Field(True, description="Shuffle the training data every epoch.")
     steps_per_execution: Any = Field(

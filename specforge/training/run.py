@@ -28,9 +28,11 @@ from ..diagnostics import SpecError
 from ..ir import DataConfig
 from ..plugin import Backend, BackendError
 from ..registry import Registry, get_registry
+from ..relay import framework_message
 from ..render import write_graph
+from ..spec.models import MAX_SEED
 from . import checkpoint as ckpts
-from . import finetune, health, labels, plots, rundir, tensorboard
+from . import finetune, health, labels, plots, runcheck, rundir, tensorboard
 from .callbacks import Checkpoint, EarlyStopping, Guard, Progress, Recorder, sigint_stops
 from .prepare import (
     DataInfo,
@@ -262,6 +264,11 @@ def train(
     if epochs is not None:
         train_cfg = dataclasses.replace(train_cfg, epochs=epochs)
     if seed is not None:
+        if not 0 <= seed <= MAX_SEED:
+            raise TrainError(
+                f"seed {seed} is out of range: NumPy and Keras take seeds from 0 to {MAX_SEED}",
+                "pass a seed in that range",
+            )
         train_cfg = dataclasses.replace(train_cfg, seed=seed)
     if last is not None:
         if backend is not None and backend != last.backend:
@@ -481,7 +488,7 @@ def load_run(run_dir: str | os.PathLike[str], *, registry: Registry | None = Non
     result = check_file(path / rundir.SPEC, registry=reg)
     if not result.ok or result.graph is None:
         raise SpecError(result.diagnostics)
-    metrics = rundir.read_json(path, rundir.METRICS)
+    metrics = runcheck.metrics(path / rundir.METRICS, rundir.read_json(path, rundir.METRICS))
     be = select_backend(str(metrics.get("backend", DEFAULT_BACKEND)), reg)
     model_path = path / rundir.model_file(be.file_suffix)
     if not model_path.is_file():
@@ -489,8 +496,7 @@ def load_run(run_dir: str | os.PathLike[str], *, registry: Registry | None = Non
             f"{path} has no {model_path.name}: the run's status is '{metrics.get('status')}'",
             "a run that diverged keeps no model; train again with a lower learning rate",
         )
-    info = DataInfo.from_json(rundir.read_json(path, rundir.DATA))
-    states = rundir.read_preprocessor_states(path)
+    info = runcheck.data_info(path / rundir.DATA, rundir.read_json(path, rundir.DATA))
     train_cfg = result.graph.train_config
     data_cfg = result.graph.data
     if data_cfg is None:
@@ -498,10 +504,47 @@ def load_run(run_dir: str | os.PathLike[str], *, registry: Registry | None = Non
             f"{path / rundir.SPEC} has no 'data' section",
             "the run directory is damaged: train again",
         )
+    entries = rundir.read_json(path, rundir.PREPROCESSORS)
+    runcheck.preprocessor_entries(path / rundir.PREPROCESSORS, entries, len(data_cfg.preprocess))
+    states = rundir.read_preprocessor_states(path)
+    _check_states(path, result.graph, data_cfg, info, reg, states)
     model = be.load(str(model_path), result.graph, registry=reg)
     return LoadedRun(
         path, result, metrics, info, be, model, train_cfg.batch_size, states, data_cfg, reg
     )
+
+
+def _check_states(
+    path: Path,
+    graph: Any,
+    data_cfg: DataConfig,
+    info: DataInfo,
+    reg: Registry,
+    states: list[dict[str, Any]],
+) -> None:
+    """Restore the fitted preprocessors and run one row of zeros through the feature steps,
+    so that a damaged state is reported here, naming its file, not deep inside a transform."""
+    steps = make_preprocessors(data_cfg.preprocess, reg)
+    row = np.zeros((1, math.prod(info.sample_shape)), dtype=np.float32)
+    for i, ((step, obj), state) in enumerate(zip(steps, states, strict=True)):
+        try:
+            obj.set_state(state)
+            if step.applies_to == "features":
+                row = np.asarray(obj.transform(row))
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as e:
+            raise rundir.RunDirError(
+                f"{path / rundir.PREPROCESSORS} (with {rundir.PREPROCESSOR_ARRAYS}): the fitted "
+                f"state of step {i} ({step.type}) is damaged: {framework_message(e)}",
+                "train the spec again",
+            ) from None
+    try:
+        features_to_inputs(row, info, graph)
+    except (KeyError, TypeError, ValueError, IndexError) as e:
+        raise rundir.RunDirError(
+            f"{path / rundir.DATA}: ['feeds'] do not fit the inputs of the run's spec "
+            f"({framework_message(e)})",
+            "train the spec again",
+        ) from None
 
 
 def evaluate_run(
@@ -582,19 +625,21 @@ def _read_input_csv(path: Path, names: list[str]) -> np.ndarray:
 
 def _read_input_npz(path: Path, key: str | None) -> np.ndarray:
     from ..data.dataset import DataError
-    from ..data.npz import read_npz
+    from ..data.npz import array_names, read_npz
 
     try:
-        with np.load(path, allow_pickle=False) as data:
-            keys = list(data.files)
-    except (ValueError, OSError) as e:
-        raise InputError(f"cannot read {path} as an .npz archive: {e}") from None
-    if key is None:
-        key = "x" if "x" in keys or len(keys) != 1 else keys[0]
-    try:
-        return read_npz(path, x_key=key, y_key=None).x
+        keys = array_names(path)
+        if key is None:
+            key = "x" if "x" in keys or len(keys) != 1 else keys[0]
+        x = read_npz(path, x_key=key, y_key=None).x
     except DataError as e:
         raise InputError(e.message, e.help) from None
+    if len(x) == 0:
+        raise InputError(
+            f"array {key!r} in {path} holds no samples (its shape is {tuple(x.shape)})",
+            "give at least one row of features",
+        )
+    return x
 
 
 def predict_run(
@@ -618,6 +663,11 @@ def predict_run(
     graph = run.result.graph
     info = run.info
     src = Path(input_path)
+    if src.exists() and not src.is_file():
+        raise InputError(
+            f"{src} is not a regular file (a directory, pipe or device)",
+            "pass a CSV or .npz file of features",
+        )
     if not src.is_file():
         raise InputError(f"{src}: no such file", "pass a CSV or .npz file of features")
     x = (

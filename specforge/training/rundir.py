@@ -27,6 +27,7 @@ import json
 import math
 import os
 import time
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from ..atomic import atomic_path, atomic_write_text
+from ..relay import framework_message
 
 SPEC = "spec.yaml"
 GRAPH = "graph.svg"
@@ -214,14 +216,16 @@ def read_preprocessor_states(run_dir: Path) -> list[dict[str, Any]]:
         try:
             with np.load(npz, allow_pickle=False) as data:
                 arrays = {k: data[k] for k in data.files}
-        except (ValueError, OSError) as e:
-            raise RunDirError(f"{npz} is damaged: {e}", "train the spec again") from None
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
+            raise RunDirError(
+                f"{npz} is damaged: {framework_message(e)}", "train the spec again"
+            ) from None
     states = []
     for entry in entries:
         state = {}
         for key, value in entry["state"].items():
             if isinstance(value, dict) and set(value) == {"npz"}:
-                if value["npz"] not in arrays:
+                if not isinstance(value["npz"], str) or value["npz"] not in arrays:
                     raise RunDirError(f"{npz} lacks array {value['npz']!r}", "train the spec again")
                 state[key] = arrays[value["npz"]]
             else:
