@@ -95,6 +95,17 @@ def _rel(path: Any) -> str:
     default=None,
     help="Override train.seed (weights and shuffling).",
 )
+@click.option(
+    "--workers",
+    default=None,
+    help="multi_worker: host:port of every worker, comma-separated (builds TF_CONFIG).",
+)
+@click.option(
+    "--worker-index",
+    type=click.IntRange(min=0),
+    default=None,
+    help="multi_worker: this process's place in --workers (0 is the chief).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print only the final result.")
 def train(
     spec: str,
@@ -102,12 +113,28 @@ def train(
     out: str | None,
     epochs: int | None,
     seed: int | None,
+    workers: str | None,
+    worker_index: int | None,
     quiet: bool,
 ) -> None:
     """Train SPEC on its data section; write the model, metrics and plots to a run directory."""
     from ..training.run import train as run_train
 
     plugin_warnings()
+    if (workers is None) != (worker_index is None):
+        _error(
+            "--workers and --worker-index go together",
+            "e.g. --workers 10.0.0.1:2222,10.0.0.2:2222 --worker-index 0",
+        )
+        raise click.exceptions.Exit(EXIT_USAGE)
+    if workers is not None:
+        from ..training.distribute import ClusterError, tf_config_for
+
+        try:
+            os.environ["TF_CONFIG"] = tf_config_for(workers.split(","), int(worker_index or 0))
+        except ClusterError as e:
+            _error(e.message, e.help)
+            raise click.exceptions.Exit(EXIT_USAGE) from None
     result = require_valid(spec)
     with run_errors(result.document.source):
         run = run_train(
@@ -119,6 +146,9 @@ def train(
             progress="quiet" if quiet else "auto",
         )
     m = run.metrics
+    if "workers" in m and "test" not in m and run.status in ("completed", "early_stopped"):
+        click.echo(f"{m['spec']}: worker done ({m['epochs_run']} epochs); the chief writes the run")
+        return
     if run.status in ("completed", "early_stopped"):
         what = f"trained {m['epochs_run']} epoch{'s' * (m['epochs_run'] != 1)} on {m['backend']} in {m['duration_s']:.1f} s"
         if run.status == "early_stopped":

@@ -8,9 +8,11 @@ the chapter calls it by hand.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import warnings
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -167,6 +169,26 @@ class KerasBackend(Backend):
                     )
         return r.diagnostics
 
+    # -- distribution -------------------------------------------------------
+    @contextlib.contextmanager
+    def distribute(self, distribution: Any) -> Iterator[Any]:
+        """Build (and fit) under ``train.distribution``'s ``tf.distribute`` strategy.
+
+        Models built while this context is active are built and compiled inside the
+        strategy's scope; :meth:`fit` then shards their input by data
+        (:mod:`specforge.keras_backend.distribute`).
+        """
+        from .distribute import make_strategy
+
+        previous = self._strategy
+        self._strategy = make_strategy(distribution)
+        try:
+            yield self._strategy
+        finally:
+            self._strategy = previous
+
+    _strategy: Any = None
+
     def build(
         self, graph: Graph, *, seed: int | None = None, registry: Registry | None = None
     ) -> Any:
@@ -180,15 +202,21 @@ class KerasBackend(Backend):
         require_lowerable(graph, reg, self)
         keras = import_keras()
         ctx = KerasContext(reg)
+        strategy = self._strategy
 
         def work() -> tuple[Any, ModelInfo]:
-            with callers_random_state_kept():
+            in_scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
+            with callers_random_state_kept(), in_scope:
                 if seed is not None:
                     keras.utils.set_random_seed(int(seed))
                 return lower_graph(graph, ctx)
 
         model, info = run_deep(work, len(graph.nodes))
         _INFO[model] = info
+        if strategy is not None:
+            from .distribute import STRATEGY
+
+            STRATEGY[model] = strategy
         return model
 
     # -- files ------------------------------------------------------------
@@ -278,21 +306,49 @@ class KerasBackend(Backend):
             vx, vy = validation_data
             val = (_feed(info.inputs, vx, "input"), _feed(info.outputs, vy, "output"))
         keras_callbacks = [_adapter(keras, callbacks, info)] if callbacks else []
+        from .distribute import STRATEGY, distributed_input
+
+        strategy = STRATEGY.get(model)
 
         def work() -> Any:
             with callers_random_state_kept():
                 if seed is not None:
                     keras.utils.set_random_seed(int(seed))
-                return model.fit(
-                    xs,
-                    ys,
-                    epochs=epochs,
-                    batch_size=batch_size,
-                    shuffle=shuffle,
-                    validation_data=val,
-                    callbacks=keras_callbacks,
-                    verbose=0,
-                )
+                if strategy is None:
+                    return model.fit(
+                        xs,
+                        ys,
+                        epochs=epochs,
+                        batch_size=batch_size,
+                        shuffle=shuffle,
+                        validation_data=val,
+                        callbacks=keras_callbacks,
+                        verbose=0,
+                    )
+                # batch_size is the global batch; each replica gets a piece of it.
+                with strategy.scope():
+                    data = distributed_input(
+                        strategy, xs, ys, batch_size=batch_size, shuffle=shuffle, seed=seed
+                    )
+                    val_data = (
+                        distributed_input(
+                            strategy, *val, batch_size=batch_size, shuffle=False, seed=seed
+                        )
+                        if val is not None
+                        else None
+                    )
+                with warnings.catch_warnings():
+                    # The distributed input's length is learnt in the first epoch; Keras
+                    # warns that it "ran out of data" at its end.
+                    warnings.filterwarnings("ignore", message=".*ran out of data")
+                    return model.fit(
+                        data,
+                        epochs=epochs,
+                        shuffle=False,  # the input shuffles itself, the same on every worker
+                        validation_data=val_data,
+                        callbacks=keras_callbacks,
+                        verbose=0,
+                    )
 
         history = run_deep(work, _depth(model))
         out: dict[str, list[float]] = {}

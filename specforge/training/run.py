@@ -10,12 +10,15 @@ code path ``evaluate`` takes).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import os
+import shutil
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +33,16 @@ from ..ir import DataConfig
 from ..plugin import Backend, BackendError
 from ..registry import Registry, get_registry
 from . import plots, rundir
-from .callbacks import Checkpoint, EarlyStopping, Guard, Progress, Recorder, sigint_stops
+from .callbacks import (
+    Checkpoint,
+    EarlyStopping,
+    Guard,
+    Heartbeat,
+    Progress,
+    Recorder,
+    sigint_stops,
+)
+from .distribute import Cluster, ClusterError, Watchdog, read_cluster
 from .prepare import (
     DataInfo,
     DataMismatch,
@@ -194,7 +206,6 @@ def train(
             "add one, e.g.\n    data:\n      dataset: {type: digits}\n      preprocess: [{type: standard_scaler}]\n"
             "  (docs/data.md lists every dataset and option)",
         )
-    data_cfg = graph.data
     train_cfg = graph.train_config
     if epochs is not None:
         train_cfg = dataclasses.replace(train_cfg, epochs=epochs)
@@ -212,20 +223,119 @@ def train(
             else None,
         )
 
+    cluster = _cluster_of(result, be, train_cfg, reg)
+    if cluster is not None:
+        with _staged(out, runs_root, graph.name, cluster) as (stage, finish):
+            return _train(
+                result, be, train_cfg, reg, stage, progress, echo, callbacks, cluster, finish
+            )
+    return _train(
+        result, be, train_cfg, reg, None, progress, echo, callbacks, None, None, out, runs_root
+    )
+
+
+def _cluster_of(result: CheckResult, be: Backend, train_cfg: Any, reg: Registry) -> Cluster | None:
+    """Check a distributed run can start; its :class:`Cluster` for multi_worker, else None."""
+    if not train_cfg.distributed:
+        return None
+    from ..lower import require_lowerable
+
+    require_lowerable(result.graph, reg, be, result.document)  # located: NumPy refuses
+    if not hasattr(be, "distribute"):
+        raise TrainError(
+            f"backend '{be.name}' cannot distribute training",
+            "train on the keras backend, or remove train.distribution",
+        )
+    if train_cfg.distribution.strategy != "multi_worker":
+        return None
+    try:
+        return read_cluster()
+    except ClusterError as e:
+        raise TrainError(e.message, e.help) from None
+
+
+@contextlib.contextmanager
+def _staged(
+    out: Any, runs_root: Any, name: str, cluster: Cluster
+) -> Iterator[tuple[Path, Callable[[], Path]]]:
+    """A private folder to train in; the chief's becomes the run directory when it finishes.
+
+    Nothing of a multi-worker run appears in the run directory before the run is
+    over, and a failed run (an exception, or the watchdog) leaves nothing behind.
+    """
+    parent = Path(out).parent if out is not None else Path(runs_root)
+    if cluster.is_chief:
+        parent.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=f".{name}.partial-", dir=parent))
+    else:  # other workers write nothing next to the run directory
+        stage = Path(tempfile.mkdtemp(prefix=f"specforge-worker{cluster.task_index}-"))
+
+    def finish() -> Path:
+        final = (
+            rundir.prepare_out_dir(out, ())
+            if out is not None
+            else rundir.new_run_dir(name, runs_root)
+        )
+        files = sorted(stage.iterdir(), key=lambda p: p.name == rundir.METRICS)
+        for f in files:  # metrics.json last: its presence marks a finished run
+            os.replace(f, final / f.name)
+        return final
+
+    _CLEANUP.append(stage)
+    try:
+        yield stage, finish
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+        _CLEANUP.remove(stage)
+
+
+#: Folders a dying multi-worker run removes (the watchdog calls :func:`_clean_up`).
+_CLEANUP: list[Path] = []
+
+
+def _clean_up() -> None:
+    for stage in list(_CLEANUP):
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _train(
+    result: CheckResult,
+    be: Backend,
+    train_cfg: Any,
+    reg: Registry,
+    stage: Path | None,
+    progress: str,
+    echo: Callable[[str], None],
+    callbacks: tuple[Any, ...],
+    cluster: Cluster | None,
+    finish: Callable[[], Path] | None,
+    out: Any = None,
+    runs_root: Any = "runs",
+) -> RunResult:
+    graph = result.graph
+    data_cfg = graph.data
     started = time.perf_counter()
     prepared = _prepare(result, data_cfg, reg)
     if prepared.info.own_test_split and _spec_sets(result, ("data", "split", "test")):
         echo(
             f"note: dataset '{data_cfg.dataset}' has its own test split; data.split.test is ignored"
         )
-    model = be.build(graph, seed=train_cfg.seed, registry=reg)
+    strategy = None
+    if train_cfg.distributed:
+        with be.distribute(train_cfg.distribution) as strategy:  # type: ignore[attr-defined]
+            model = be.build(graph, seed=train_cfg.seed, registry=reg)
+    else:
+        model = be.build(graph, seed=train_cfg.seed, registry=reg)
 
     suffix = be.file_suffix
-    run_dir = (
-        rundir.prepare_out_dir(out, (suffix,))
-        if out is not None
-        else rundir.new_run_dir(graph.name, runs_root)
-    )
+    if stage is not None:
+        run_dir = stage
+    else:
+        run_dir = (
+            rundir.prepare_out_dir(out, (suffix,))
+            if out is not None
+            else rundir.new_run_dir(graph.name, runs_root)
+        )
     resolved = graph.to_spec()
     resolved["train"] = train_cfg.as_dict()
     rundir.write_spec(run_dir, resolved, graph.file)
@@ -251,14 +361,29 @@ def train(
         if train_cfg.checkpoint
         else None
     )
+    watchdog = (
+        Watchdog(
+            train_cfg.distribution.timeout,
+            f"worker {cluster.rank} of {cluster.workers}",
+            _clean_up,
+        )
+        if cluster is not None
+        else None
+    )
     cbs = [c for c in (recorder, bar, guard, early, checkpoint) if c is not None] + list(callbacks)
+    if watchdog is not None:
+        cbs.append(Heartbeat(watchdog))
     validation = (
         (prepared.x["validation"], prepared.y["validation"]) if "validation" in prepared.x else None
     )
 
     history: dict[str, list[float]] | None = None
     # Overflow on the way to a NaN is what the guard reports, once, in words.
-    with sigint_stops(guard), np.errstate(over="ignore", invalid="ignore"):
+    with (
+        sigint_stops(guard),
+        np.errstate(over="ignore", invalid="ignore"),
+        watchdog or contextlib.nullcontext(),
+    ):
         try:
             history = be.fit(
                 model,
@@ -273,6 +398,16 @@ def train(
             )
         except KeyboardInterrupt:  # a second Ctrl-C: stop now, but keep what exists
             guard.interrupted = True
+        except Exception as e:
+            if cluster is None or not type(e).__module__.startswith("tensorflow"):
+                raise
+            first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+            raise TrainError(
+                f"worker {cluster.rank} of {cluster.workers}: the cluster failed during training "
+                f"({type(e).__name__}: {first[:300]})",
+                "another worker failed or is unreachable: check every worker's log and "
+                "restart all workers together",
+            ) from None
         finally:
             if bar is not None:
                 bar.close()
@@ -292,9 +427,19 @@ def train(
         "epochs_requested": train_cfg.epochs,
         "epochs_run": epochs_run,
         "batch_size": train_cfg.batch_size,
+        "global_batch_size": train_cfg.batch_size,
+        "replicas": getattr(strategy, "num_replicas_in_sync", 1),
         "samples": dict(prepared.info.sizes),
         "specforge": __version__,
     }
+    if train_cfg.distributed:
+        metrics["distribution"] = train_cfg.distribution.strategy
+    if cluster is not None:
+        metrics["workers"] = cluster.workers
+        if not cluster.is_chief:  # the chief writes the run directory
+            return RunResult(
+                Path(out) if out is not None else Path(runs_root), status, metrics, history, message
+            )
     artefacts = {"run_dir": run_dir, "spec": run_dir / rundir.SPEC}
     if early is not None and early.watch.best_epoch is not None:
         metrics["best_epoch"] = early.watch.best_epoch
@@ -338,6 +483,10 @@ def train(
         run_dir / rundir.METRICS, metrics
     )  # last: its presence marks a finished write
     artefacts["metrics"] = run_dir / rundir.METRICS
+    if finish is not None:
+        final = finish()
+        artefacts = {k: final / v.relative_to(run_dir) for k, v in artefacts.items()}
+        run_dir = final
     return RunResult(run_dir, status, metrics, history, message, artefacts, hint)
 
 

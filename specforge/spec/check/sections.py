@@ -379,5 +379,6 @@ def resolve_train(raw: Mapping[str, Any]) -> TrainConfig:
         seed=section.seed,
         shuffle=section.shuffle,
         backend=section.backend,
+        distribution=section.distribution,
         **subs,
     )
