@@ -306,7 +306,7 @@ class KerasBackend(Backend):
             vx, vy = validation_data
             val = (_feed(info.inputs, vx, "input"), _feed(info.outputs, vy, "output"))
         keras_callbacks = [_adapter(keras, callbacks, info)] if callbacks else []
-        from .distribute import STRATEGY, distributed_input
+        from .distribute import STRATEGY, build_from_local_batch, distributed_input
 
         strategy = STRATEGY.get(model)
 
@@ -326,6 +326,7 @@ class KerasBackend(Backend):
                         verbose=0,
                     )
                 # batch_size is the global batch; each replica gets a piece of it.
+                build_from_local_batch(model, strategy, xs, ys)
                 with strategy.scope():
                     data = distributed_input(
                         strategy, xs, ys, batch_size=batch_size, shuffle=shuffle, seed=seed

@@ -62,6 +62,7 @@ def make_strategy(distribution: Any) -> Any:
             devices, cross_device_ops=tf.distribute.ReductionToOneDevice()
         )
     if kind == "multi_worker":
+        patch_multi_worker_logs()
         options = tf.distribute.experimental.CommunicationOptions(
             timeout_seconds=float(distribution.timeout)
         )
@@ -73,6 +74,55 @@ def make_strategy(distribution: Any) -> Any:
 def scope(strategy: Any) -> Iterator[Any]:
     with strategy.scope():
         yield strategy
+
+
+def build_from_local_batch(model: Any, strategy: Any, xs: Any, ys: Any) -> None:
+    """Build the model's training state from one local sample, not a reduced batch.
+
+    Keras 3.15 builds a model under a strategy from ``strategy.reduce("MEAN",
+    batch)`` of the first distributed batch, which MultiWorkerMirroredStrategy
+    refuses for an (x, y) structure; the build needs shapes and dtypes only.
+    """
+    tf = _tf()
+    sample = tf.nest.map_structure(lambda a: tf.constant(a[:1]), (xs, ys))
+
+    def symbolic_build(iterator: Any = None, data_batch: Any = None) -> None:
+        with strategy.scope():
+            model._symbolic_build(data_batch=(*sample, None))
+
+    object.__setattr__(model, "_maybe_symbolic_build", symbolic_build)
+
+
+def patch_multi_worker_logs() -> None:
+    """Let Keras 3.15 average scalar logs over the workers of MultiWorkerMirroredStrategy.
+
+    Its ``reduce_per_replica`` reduces every log with ``strategy.reduce("MEAN", v,
+    axis=0)``, which fails for the scalar loss and metrics; a scalar is reduced
+    over the replicas instead (``axis=None``), as the docs of that function say.
+    """
+    tf = _tf()
+    from keras.src.backend.tensorflow import trainer
+
+    if getattr(trainer.reduce_per_replica, "specforge", False):
+        return
+    original = trainer.reduce_per_replica
+
+    def reduce_per_replica(values: Any, strategy: Any, reduction: str) -> Any:
+        if reduction not in ("auto", "mean") or not trainer._collective_all_reduce_multi_worker(
+            strategy
+        ):
+            return original(values, strategy, reduction)
+
+        def one(v: Any) -> Any:
+            local = v.values[0] if hasattr(v, "values") else v
+            if getattr(local, "shape", None) is not None and local.shape.rank == 0:
+                return strategy.reduce("MEAN", v, axis=None)
+            return original(v, strategy, reduction)
+
+        return tf.nest.map_structure(one, values)
+
+    reduce_per_replica.specforge = True  # type: ignore[attr-defined]
+    trainer.reduce_per_replica = reduce_per_replica
 
 
 def distributed_input(
@@ -116,4 +166,4 @@ def distributed_input(
     return strategy.distribute_datasets_from_function(dataset_fn)
 
 
-__all__ = ["STRATEGY", "distributed_input", "make_strategy", "scope"]
+__all__ = ["STRATEGY", "build_from_local_batch", "distributed_input", "make_strategy", "scope"]
