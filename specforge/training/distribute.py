@@ -37,17 +37,18 @@ class Cluster:
     task_type: str
     task_index: int
     workers: int  # processes that train (chief included)
+    chiefs: int = 0  # 1 where TF_CONFIG names a chief task, else 0 (worker 0 is the chief)
 
     @property
     def is_chief(self) -> bool:
-        return self.task_type == "chief" or (self.task_type == "worker" and self.task_index == 0)
+        if self.task_type == "chief":
+            return True
+        return self.chiefs == 0 and self.task_index == 0
 
     @property
     def rank(self) -> int:
-        """0 for the chief, then the workers in order (the shard each one trains on)."""
-        return 0 if self.task_type == "chief" else self.task_index + self._offset
-
-    _offset: int = 0
+        """0 for the chief, then the workers in order."""
+        return 0 if self.task_type == "chief" else self.task_index + self.chiefs
 
 
 def tf_config_for(workers: Sequence[str], index: int) -> str:
@@ -103,7 +104,7 @@ def read_cluster(environ: dict[str, str] | None = None) -> Cluster:
             f"TF_CONFIG task index {task_index} is out of range: the cluster has "
             f"{len(members)} {task_type} task(s)"
         )
-    return Cluster(task_type, task_index, len(chiefs) + len(workers), _offset=len(chiefs))
+    return Cluster(task_type, task_index, len(chiefs) + len(workers), len(chiefs))
 
 
 class Watchdog:
