@@ -12,7 +12,7 @@ import contextlib
 import os
 import warnings
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -129,6 +129,40 @@ def _adapter(keras: Any, callbacks: Sequence[TrainingCallback], info: ModelInfo)
         type(cb).on_batch_end is not TrainingCallback.on_batch_end for cb in callbacks
     )
     return BatchAdapter() if wants_batches else EpochAdapter()
+
+
+def _epochs_of(batches: Callable[[int], Iterator[Any]]) -> Callable[[], Iterator[Any]]:
+    """A generator factory that passes the epoch number (Keras iterates once per epoch)."""
+    epoch = [0]
+
+    def make() -> Iterator[Any]:
+        epoch[0] += 1
+        return batches(epoch[0] - 1)
+
+    return make
+
+
+def _stream_dataset(model: Any, make: Callable[[], Iterator[Any]]) -> Any:
+    import tensorflow as tf
+
+    x_spec = tf.TensorSpec((None, *model.inputs[0].shape[1:]), tf.float32)
+    out = model.outputs[0]
+    y_shape = (None, *out.shape[1:])
+    loss = model_info(model).losses.get(model_info(model).outputs[0])
+    if loss == "sparse_categorical_crossentropy":
+        y_spec = tf.TensorSpec((None,), tf.int64)
+    else:
+        y_spec = tf.TensorSpec(y_shape, tf.float32)
+    ds = tf.data.Dataset.from_generator(make, output_signature=(x_spec, y_spec))
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _rename_history(info: ModelInfo, history: Any) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {}
+    for key, values in history.history.items():
+        base, prefix = (key[4:], "val_") if key.startswith("val_") else (key, "")
+        out[prefix + info.rename.get(base, base)] = [float(v) for v in values]
+    return out
 
 
 def _first_len(data: Any) -> int:
@@ -357,6 +391,60 @@ class KerasBackend(Backend):
             base, prefix = (key[4:], "val_") if key.startswith("val_") else (key, "")
             out[prefix + info.rename.get(base, base)] = [float(v) for v in values]
         return out
+
+    def fit_stream(
+        self,
+        model: Any,
+        batches: Callable[[int], Iterator[tuple[Any, Any]]],
+        *,
+        epochs: int,
+        validation: Callable[[], Iterator[tuple[Any, Any]]] | None = None,
+        seed: int | None = None,
+        callbacks: Sequence[TrainingCallback] = (),
+    ) -> dict[str, list[float]]:
+        """Train on batches read from a file: ``batches(epoch)`` yields (x, y) NumPy batches.
+
+        A ``tf.data`` pipeline over the generator prefetches the next batches while
+        the model trains on this one; memory holds a chunk and a few batches.
+        """
+        keras = import_keras()
+        info = model_info(model)
+        keras_callbacks = [_adapter(keras, callbacks, info)] if callbacks else []
+        train = _stream_dataset(model, _epochs_of(batches))
+        val = _stream_dataset(model, lambda: validation()) if validation is not None else None
+
+        def work() -> Any:
+            with callers_random_state_kept(), warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=".*ran out of data")
+                if seed is not None:
+                    keras.utils.set_random_seed(int(seed))
+                return model.fit(
+                    train,
+                    epochs=epochs,
+                    validation_data=val,
+                    callbacks=keras_callbacks,
+                    verbose=0,
+                    shuffle=False,
+                )
+
+        history = run_deep(work, _depth(model))
+        return {k: [float(v) for v in vs] for k, vs in _rename_history(info, history).items()}
+
+    def evaluate_stream(
+        self, model: Any, batches: Callable[[], Iterator[tuple[Any, Any]]]
+    ) -> dict[str, float]:
+        """Loss and metrics over every batch of ``batches()`` (weighted by batch size)."""
+        import_keras()
+        info = model_info(model)
+        data = _stream_dataset(model, batches)
+
+        def work() -> Any:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=".*ran out of data")
+                return model.evaluate(data, verbose=0, return_dict=True)
+
+        results = run_deep(work, _depth(model))
+        return _rename(info, results)
 
     def evaluate(
         self, model: Any, x: Mapping[str, Any], y: Mapping[str, Any], *, batch_size: int = 32

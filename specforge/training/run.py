@@ -223,6 +223,20 @@ def train(
             else None,
         )
 
+    if getattr(graph.data.dataset_params, "stream", False):
+        from .stream_run import train_stream
+
+        return train_stream(
+            result,
+            be,
+            train_cfg,
+            reg,
+            out=out,
+            runs_root=runs_root,
+            progress=progress,
+            echo=echo,
+            callbacks=callbacks,
+        )
     cluster = _cluster_of(result, be, train_cfg, reg)
     if cluster is not None:
         with _staged(out, runs_root, graph.name, cluster) as (stage, finish):
