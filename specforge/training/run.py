@@ -241,7 +241,18 @@ def train(
     if cluster is not None:
         with _staged(out, runs_root, graph.name, cluster) as (stage, finish):
             return _train(
-                result, be, train_cfg, reg, stage, progress, echo, callbacks, cluster, finish
+                result,
+                be,
+                train_cfg,
+                reg,
+                stage,
+                progress,
+                echo,
+                callbacks,
+                cluster,
+                finish,
+                out,
+                runs_root,
             )
     return _train(
         result, be, train_cfg, reg, None, progress, echo, callbacks, None, None, out, runs_root
@@ -335,11 +346,28 @@ def _train(
             f"note: dataset '{data_cfg.dataset}' has its own test split; data.split.test is ignored"
         )
     strategy = None
-    if train_cfg.distributed:
-        with be.distribute(train_cfg.distribution) as strategy:  # type: ignore[attr-defined]
+    # The watchdog covers the cluster's start (a worker that never joins) and training.
+    watching = contextlib.ExitStack()
+    watchdog = (
+        watching.enter_context(
+            Watchdog(
+                train_cfg.distribution.timeout,
+                f"worker {cluster.rank} of {cluster.workers}",
+                _clean_up,
+            )
+        )
+        if cluster is not None
+        else None
+    )
+    try:
+        if train_cfg.distributed:
+            with be.distribute(train_cfg.distribution) as strategy:  # type: ignore[attr-defined]
+                model = be.build(graph, seed=train_cfg.seed, registry=reg)
+        else:
             model = be.build(graph, seed=train_cfg.seed, registry=reg)
-    else:
-        model = be.build(graph, seed=train_cfg.seed, registry=reg)
+    except BaseException:
+        watching.close()
+        raise
 
     suffix = be.file_suffix
     if stage is not None:
@@ -375,15 +403,6 @@ def _train(
         if train_cfg.checkpoint
         else None
     )
-    watchdog = (
-        Watchdog(
-            train_cfg.distribution.timeout,
-            f"worker {cluster.rank} of {cluster.workers}",
-            _clean_up,
-        )
-        if cluster is not None
-        else None
-    )
     cbs = [c for c in (recorder, bar, guard, early, checkpoint) if c is not None] + list(callbacks)
     if watchdog is not None:
         cbs.append(Heartbeat(watchdog))
@@ -396,7 +415,7 @@ def _train(
     with (
         sigint_stops(guard),
         np.errstate(over="ignore", invalid="ignore"),
-        watchdog or contextlib.nullcontext(),
+        watching,
     ):
         try:
             history = be.fit(

@@ -203,3 +203,15 @@ def test_killed_worker_ends_the_other_with_exit_2(work: Path) -> None:
     for p in (victim, chief):
         with pytest.raises(ProcessLookupError):
             os.killpg(p.pid, 0)
+
+
+def test_a_worker_whose_peer_never_starts_exits_2(work: Path) -> None:
+    timeout = 10
+    spec = _spec(work, "multi_worker", timeout=timeout)
+    workers = ",".join(f"127.0.0.1:{p}" for p in _free_ports(2))
+    p = _train(work, spec, "runs/lonely", "-q", "--workers", workers, "--worker-index", "0")
+    out, _ = p.communicate(timeout=timeout + 120)
+    assert p.returncode == 2, out
+    assert "never started" in out and "train.distribution.timeout is 10 s" in out
+    assert not (work / "runs/lonely").exists()
+    assert not [q for q in (work / "runs").iterdir() if q.name.startswith(".")]
