@@ -226,16 +226,38 @@ def train(
     if getattr(graph.data.dataset_params, "stream", False):
         from .stream_run import train_stream
 
-        return train_stream(
-            result,
-            be,
-            train_cfg,
-            reg,
-            out=out,
-            runs_root=runs_root,
-            progress=progress,
-            echo=echo,
-            callbacks=callbacks,
+        if not hasattr(be, "fit_stream"):
+            raise TrainError(
+                f"backend '{be.name}' cannot train on a streamed dataset",
+                "train with --backend keras, or drop stream: true",
+            )
+        if train_cfg.distributed:
+            raise TrainError(
+                "a streamed dataset trains on one device for now",
+                "drop train.distribution, or load the data in memory",
+            )
+        if (
+            len(graph.inputs) != 1
+            or len(graph.outputs) != 1
+            or graph.data.feeds
+            or graph.data.targets
+        ):
+            raise TrainError(
+                "a streamed dataset feeds one input and one output",
+                "drop data.feeds/data.targets, or load the data in memory",
+            )
+        return RunResult(
+            *train_stream(
+                result,
+                be,
+                train_cfg,
+                reg,
+                out=out,
+                runs_root=runs_root,
+                progress=progress,
+                echo=echo,
+                callbacks=callbacks,
+            )
         )
     cluster = _cluster_of(result, be, train_cfg, reg)
     if cluster is not None:

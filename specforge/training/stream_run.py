@@ -64,6 +64,14 @@ def _fraction(value: Any, what: str) -> float:
     return float(value)
 
 
+def _in_spec_order(values: dict[str, Any], graph: Any) -> dict[str, Any]:
+    order = graph.history_keys()
+    return {
+        k: values[k]
+        for k in [*(k for k in order if k in values), *(k for k in values if k not in order)]
+    }
+
+
 def train_stream(
     result: Any,
     be: Any,
@@ -76,25 +84,13 @@ def train_stream(
     echo: Callable[[str], None],
     callbacks: tuple[Any, ...] = (),
 ) -> Any:
-    from .run import RunResult, TrainError, _in_spec_order
+    """Train on a streamed CSV; (run_dir, status, metrics, history, message, artefacts).
 
+    The caller (:func:`specforge.training.run.train`) has checked that the backend
+    streams, that the run is not distributed and the graph has one input and output.
+    """
     graph = result.graph
     cfg = graph.data
-    if not hasattr(be, "fit_stream"):
-        raise TrainError(
-            f"backend '{be.name}' cannot train on a streamed dataset",
-            "train with --backend keras, or drop stream: true",
-        )
-    if train_cfg.distributed:
-        raise TrainError(
-            "a streamed dataset trains on one device for now",
-            "drop train.distribution, or load the data in memory",
-        )
-    if len(graph.inputs) != 1 or len(graph.outputs) != 1 or cfg.feeds or cfg.targets:
-        raise TrainError(
-            "a streamed dataset feeds one input and one output",
-            "drop data.feeds/data.targets, or load the data in memory",
-        )
     from ..default_plugins.datasets.files import data_file
 
     params = cfg.dataset_params
@@ -233,7 +229,7 @@ def train_stream(
     metrics["duration_s"] = round(time.perf_counter() - started, 3)
     rundir.write_json(run_dir / rundir.METRICS, metrics)
     artefacts["metrics"] = run_dir / rundir.METRICS
-    return RunResult(Path(run_dir), status, metrics, history, metrics["message"], artefacts)
+    return Path(run_dir), status, metrics, history, metrics["message"], artefacts
 
 
 __all__ = ["PLOT_ROWS", "train_stream"]
