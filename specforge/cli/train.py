@@ -127,8 +127,10 @@ def train(
             "e.g. --workers 10.0.0.1:2222,10.0.0.2:2222 --worker-index 0",
         )
         raise click.exceptions.Exit(EXIT_USAGE)
+    from ..training.distribute import ClusterError
+
     if workers is not None:
-        from ..training.distribute import ClusterError, tf_config_for
+        from ..training.distribute import tf_config_for
 
         try:
             os.environ["TF_CONFIG"] = tf_config_for(workers.split(","), int(worker_index or 0))
@@ -136,6 +138,31 @@ def train(
             _error(e.message, e.help)
             raise click.exceptions.Exit(EXIT_USAGE) from None
     result = require_valid(spec)
+    dist = result.graph.train_config.distribution if result.graph is not None else None
+    if dist is not None and dist.strategy == "multi_worker":
+        from ..training.distribute import HEARTBEAT_ENV, read_cluster, supervise
+
+        if HEARTBEAT_ENV in os.environ:
+            from ..training.distribute import beat_while_local
+
+            beat_while_local()
+        else:
+            # The worker runs in a child process this one can end if it hangs.
+            with run_errors(result.document.source):
+                try:
+                    cluster = read_cluster()
+                except ClusterError as e:
+                    _error(e.message, e.help)
+                    raise click.exceptions.Exit(EXIT_USAGE) from None
+            argv = ["train", spec, *(["--backend", backend] if backend else [])]
+            argv += ["--out", out] if out else []
+            argv += ["--epochs", str(epochs)] if epochs is not None else []
+            argv += ["--seed", str(seed)] if seed is not None else []
+            argv += ["-q"] if quiet else []
+            code = supervise(argv, dist.timeout, f"worker {cluster.rank} of {cluster.workers}")
+            if code:
+                raise click.exceptions.Exit(code)
+            return
     with run_errors(result.document.source):
         run = run_train(
             result,

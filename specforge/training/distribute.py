@@ -10,6 +10,7 @@ ends the run with exit 2 rather than wait forever (docs/scale-out.md).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -128,6 +129,8 @@ class Watchdog:
         self._thread = threading.Thread(target=self._watch, name="specforge-watchdog", daemon=True)
 
     def __enter__(self) -> Watchdog:
+        LOCAL_PHASE_OVER.set()  # from here on, only progress of the cluster counts
+        touch_heartbeat()
         self._thread.start()
         return self
 
@@ -135,7 +138,13 @@ class Watchdog:
         self._stop.set()
 
     def beat(self) -> None:
-        self._last = time.monotonic()
+        now = time.monotonic()
+        if now - self._touched > 0.5:
+            touch_heartbeat()
+            self._touched = now
+        self._last = now
+
+    _touched = 0.0
 
     def _watch(self) -> None:
         while not self._stop.wait(min(1.0, self.timeout / 10)):
@@ -159,11 +168,108 @@ class Watchdog:
                     os._exit(self.exit_code)
 
 
+#: Set by :func:`supervise` in the worker process it starts: the heartbeat file.
+HEARTBEAT_ENV = "SPECFORGE_HEARTBEAT"
+
+
+#: Set when the worker joins the cluster: the local phase's heartbeat stops.
+LOCAL_PHASE_OVER = threading.Event()
+
+
+def touch_heartbeat() -> None:
+    path = os.environ.get(HEARTBEAT_ENV)
+    if path:
+        with contextlib.suppress(OSError):
+            os.utime(path)
+
+
+def beat_while_local() -> None:
+    """In a supervised worker: beat every second until it joins the cluster.
+
+    Importing TensorFlow and loading the data take as long as they take; the
+    timeout is about waiting for the other workers.
+    """
+
+    def run() -> None:
+        while not LOCAL_PHASE_OVER.wait(1.0):
+            touch_heartbeat()
+
+    if os.environ.get(HEARTBEAT_ENV):
+        threading.Thread(target=run, name="specforge-local-beat", daemon=True).start()
+
+
+def register_stage(stage: str) -> None:
+    """Tell the supervisor which folder to remove if it has to end this worker."""
+    path = os.environ.get(HEARTBEAT_ENV)
+    if path:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(stage + "\n")
+
+
+def supervise(argv: list[str], timeout: float, what: str) -> int:
+    """Run ``python -m specforge *argv`` as a worker and end it if it stops beating.
+
+    A worker blocked inside TensorFlow (waiting for a peer that never joins) may
+    hold the interpreter, so its own watchdog thread cannot run; this parent
+    process can: after ``timeout`` seconds without a heartbeat it kills the
+    worker, removes its unfinished folder and returns 2. Otherwise it returns the
+    worker's exit status.
+    """
+    import shutil
+    import signal
+    import subprocess
+    import tempfile
+
+    fd, beat = tempfile.mkstemp(prefix="specforge-heartbeat-")
+    os.close(fd)
+    env = dict(os.environ, **{HEARTBEAT_ENV: beat})
+    child = subprocess.Popen([sys.executable, "-m", "specforge", *argv], env=env)
+    try:
+        while True:
+            try:
+                return child.wait(timeout=0.5)
+            except subprocess.TimeoutExpired:
+                pass
+            except KeyboardInterrupt:
+                child.send_signal(signal.SIGINT)
+                continue
+            idle = time.time() - os.stat(beat).st_mtime
+            if idle > timeout:
+                child.kill()
+                child.wait()
+                with open(beat, encoding="utf-8") as fh:
+                    for stage in fh.read().split("\n"):
+                        if stage:
+                            shutil.rmtree(stage, ignore_errors=True)
+                print(
+                    f"error: {what}: no progress from the cluster for {idle:.0f} s "
+                    f"(train.distribution.timeout is {timeout:g} s): another worker "
+                    "failed or never started",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                print(
+                    "  help: check every worker's log; restart all workers together",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                return 2
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        os.unlink(beat)
+
+
 __all__ = [
     "DEFAULT_TIMEOUT_S",
+    "HEARTBEAT_ENV",
     "Cluster",
     "ClusterError",
     "Watchdog",
     "read_cluster",
+    "register_stage",
+    "supervise",
     "tf_config_for",
+    "touch_heartbeat",
 ]

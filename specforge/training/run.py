@@ -42,7 +42,7 @@ from .callbacks import (
     Recorder,
     sigint_stops,
 )
-from .distribute import Cluster, ClusterError, Watchdog, read_cluster
+from .distribute import Cluster, ClusterError, Watchdog, read_cluster, register_stage
 from .prepare import (
     DataInfo,
     DataMismatch,
@@ -329,6 +329,7 @@ def _staged(
         return final
 
     _CLEANUP.append(stage)
+    register_stage(str(stage))
     try:
         yield stage, finish
     finally:
