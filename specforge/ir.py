@@ -18,7 +18,13 @@ from pydantic import BaseModel
 
 from .diagnostics import Span
 from .plugin import ParamCount, Shape
-from .spec.models import FORMAT_VERSION, CheckpointSpec, EarlyStoppingSpec, SplitSpec
+from .spec.models import (
+    FORMAT_VERSION,
+    CheckpointSpec,
+    DistributionSpec,
+    EarlyStoppingSpec,
+    SplitSpec,
+)
 
 
 @dataclass(frozen=True)
@@ -234,6 +240,12 @@ class TrainConfig:
     backend: str | None = None
     early_stopping: EarlyStoppingSpec | None = None
     checkpoint: CheckpointSpec | None = None
+    #: How training is replicated; ``strategy == "none"``: one device, one process.
+    distribution: DistributionSpec = field(default_factory=DistributionSpec)
+
+    @property
+    def distributed(self) -> bool:
+        return self.distribution.strategy != "none"
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -250,6 +262,8 @@ class TrainConfig:
             out["early_stopping"] = self.early_stopping.model_dump(mode="json")
         if self.checkpoint is not None:
             out["checkpoint"] = self.checkpoint.model_dump(mode="json")
+        if self.distributed:
+            out["distribution"] = self.distribution.model_dump(mode="json", exclude_none=True)
         return out
 
 

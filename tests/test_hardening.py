@@ -23,7 +23,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 TINY = """\
-specforge: 1
+specforge: 2
 name: tiny
 inputs:
   - {name: x, shape: [4]}

@@ -123,6 +123,17 @@ def _rel(path: Any) -> str:
     default=None,
     help="Override train.seed (weights and shuffling).",
 )
+@click.option(
+    "--workers",
+    default=None,
+    help="multi_worker: host:port of every worker, comma-separated (builds TF_CONFIG).",
+)
+@click.option(
+    "--worker-index",
+    type=click.IntRange(min=0),
+    default=None,
+    help="multi_worker: this process's place in --workers (0 is the chief).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print only the final result.")
 @set_option
 @click.option(
@@ -144,6 +155,8 @@ def train(
     out: str | None,
     epochs: int | None,
     seed: int | None,
+    workers: str | None,
+    worker_index: int | None,
     quiet: bool,
     overrides: tuple[str, ...],
     resume: str | None,
@@ -163,7 +176,53 @@ def train(
             "give a SPEC to train, or --resume RUN_DIR to continue a run (not both)",
             "specforge train specs/digits_mlp.yaml, or specforge train --resume runs/digits_mlp-...",
         )
+    if (workers is None) != (worker_index is None):
+        _error(
+            "--workers and --worker-index go together",
+            "e.g. --workers 10.0.0.1:2222,10.0.0.2:2222 --worker-index 0",
+        )
+        raise click.exceptions.Exit(EXIT_USAGE)
+    from ..training.distribute import ClusterError
+
+    if workers is not None:
+        from ..training.distribute import tf_config_for
+
+        try:
+            os.environ["TF_CONFIG"] = tf_config_for(workers.split(","), int(worker_index or 0))
+        except ClusterError as e:
+            _error(e.message, e.help)
+            raise click.exceptions.Exit(EXIT_USAGE) from None
     result = require_valid(spec, overrides) if spec is not None else None
+    dist = (
+        result.graph.train_config.distribution
+        if result is not None and result.graph is not None
+        else None
+    )
+    if dist is not None and dist.strategy == "multi_worker":
+        from ..training.distribute import HEARTBEAT_ENV, read_cluster, supervise
+
+        if HEARTBEAT_ENV in os.environ:
+            from ..training.distribute import beat_while_local
+
+            beat_while_local()
+        else:
+            # The worker runs in a child process this one can end if it hangs.
+            with run_errors(result.document.sources):
+                try:
+                    cluster = read_cluster()
+                except ClusterError as e:
+                    _error(e.message, e.help)
+                    raise click.exceptions.Exit(EXIT_USAGE) from None
+            argv = ["train", spec, *(["--backend", backend] if backend else [])]
+            argv += ["--out", out] if out else []
+            argv += ["--epochs", str(epochs)] if epochs is not None else []
+            argv += ["--seed", str(seed)] if seed is not None else []
+            argv += ["-q"] if quiet else []
+            argv += [part for value in overrides for part in ("--set", value)]
+            code = supervise(argv, dist.timeout, f"worker {cluster.rank} of {cluster.workers}")
+            if code:
+                raise click.exceptions.Exit(code)
+            return
     with run_errors(result.document.sources if result is not None else None):
         run = run_train(
             result,
@@ -177,6 +236,9 @@ def train(
             weights=weights,
         )
     m = run.metrics
+    if "workers" in m and "test" not in m and run.status in ("completed", "early_stopped"):
+        click.echo(f"{m['spec']}: worker done ({m['epochs_run']} epochs); the chief writes the run")
+        return
     if run.status in ("completed", "early_stopped"):
         what = f"trained {m['epochs_run']} epoch{'s' * (m['epochs_run'] != 1)} on {m['backend']} in {m['duration_s']:.1f} s"
         if run.status == "early_stopped":

@@ -8,9 +8,11 @@ the chapter calls it by hand.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import warnings
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -157,6 +159,40 @@ def _shuffle_seed(model: Any, seed: int | None) -> int:
     return int(kept)
 
 
+def _epochs_of(batches: Callable[[int], Iterator[Any]]) -> Callable[[], Iterator[Any]]:
+    """A generator factory that passes the epoch number (Keras iterates once per epoch)."""
+    epoch = [0]
+
+    def make() -> Iterator[Any]:
+        epoch[0] += 1
+        return batches(epoch[0] - 1)
+
+    return make
+
+
+def _stream_dataset(model: Any, make: Callable[[], Iterator[Any]]) -> Any:
+    import tensorflow as tf
+
+    x_spec = tf.TensorSpec((None, *model.inputs[0].shape[1:]), tf.float32)
+    out = model.outputs[0]
+    y_shape = (None, *out.shape[1:])
+    loss = model_info(model).losses.get(model_info(model).outputs[0])
+    if loss == "sparse_categorical_crossentropy":
+        y_spec = tf.TensorSpec((None,), tf.int64)
+    else:
+        y_spec = tf.TensorSpec(y_shape, tf.float32)
+    ds = tf.data.Dataset.from_generator(make, output_signature=(x_spec, y_spec))
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _rename_history(info: ModelInfo, history: Any) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {}
+    for key, values in history.history.items():
+        base, prefix = (key[4:], "val_") if key.startswith("val_") else (key, "")
+        out[prefix + info.rename.get(base, base)] = [float(v) for v in values]
+    return out
+
+
 def _first_len(data: Any) -> int:
     first = data[0] if isinstance(data, list) else data
     return len(first)
@@ -195,6 +231,26 @@ class KerasBackend(Backend):
                     )
         return r.diagnostics
 
+    # -- distribution -------------------------------------------------------
+    @contextlib.contextmanager
+    def distribute(self, distribution: Any) -> Iterator[Any]:
+        """Build (and fit) under ``train.distribution``'s ``tf.distribute`` strategy.
+
+        Models built while this context is active are built and compiled inside the
+        strategy's scope; :meth:`fit` then shards their input by data
+        (:mod:`specforge.keras_backend.distribute`).
+        """
+        from .distribute import make_strategy
+
+        previous = self._strategy
+        self._strategy = make_strategy(distribution)
+        try:
+            yield self._strategy
+        finally:
+            self._strategy = previous
+
+    _strategy: Any = None
+
     def build(
         self, graph: Graph, *, seed: int | None = None, registry: Registry | None = None
     ) -> Any:
@@ -208,15 +264,21 @@ class KerasBackend(Backend):
         require_lowerable(graph, reg, self)
         keras = import_keras()
         ctx = KerasContext(reg)
+        strategy = self._strategy
 
         def work() -> tuple[Any, ModelInfo]:
-            with callers_random_state_kept():
+            in_scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
+            with callers_random_state_kept(), in_scope:
                 if seed is not None:
                     keras.utils.set_random_seed(int(seed))
                 return lower_graph(graph, ctx)
 
         model, info = run_deep(work, len(graph.nodes))
         _INFO[model] = info
+        if strategy is not None:
+            from .distribute import STRATEGY
+
+            STRATEGY[model] = strategy
         return model
 
     # -- files ------------------------------------------------------------
@@ -326,6 +388,10 @@ class KerasBackend(Backend):
         if steps is not None:
             set_steps_per_execution(model, steps)
 
+        from .distribute import STRATEGY, build_from_local_batch, distributed_input
+
+        strategy = STRATEGY.get(model)
+
         def one_fit(xs: Any, ys: Any, first: int, last: int) -> dict[str, list[Any]]:
             return model.fit(
                 xs,
@@ -345,6 +411,33 @@ class KerasBackend(Backend):
             with callers_random_state_kept():
                 if seed is not None and initial_epoch == 0:
                     keras.utils.set_random_seed(int(seed))
+                if strategy is not None:
+                    # batch_size is the global batch; each replica gets a piece of it.
+                    build_from_local_batch(model, strategy, xs, ys)
+                    with strategy.scope():
+                        data = distributed_input(
+                            strategy, xs, ys, batch_size=batch_size, shuffle=shuffle, seed=seed
+                        )
+                        val_data = (
+                            distributed_input(
+                                strategy, *val, batch_size=batch_size, shuffle=False, seed=seed
+                            )
+                            if val is not None
+                            else None
+                        )
+                    with warnings.catch_warnings():
+                        # The distributed input's length is learnt in the first epoch; Keras
+                        # warns that it "ran out of data" at its end.
+                        warnings.filterwarnings("ignore", message=".*ran out of data")
+                        return model.fit(
+                            data,
+                            epochs=epochs,
+                            initial_epoch=initial_epoch,
+                            shuffle=False,  # the input shuffles itself, the same on every worker
+                            validation_data=val_data,
+                            callbacks=keras_callbacks,
+                            verbose=0,
+                        ).history
                 if not shuffle:
                     return one_fit(xs, ys, initial_epoch, epochs)
                 base = _shuffle_seed(model, seed)
@@ -365,6 +458,60 @@ class KerasBackend(Backend):
             base, prefix = (key[4:], "val_") if key.startswith("val_") else (key, "")
             out[prefix + info.rename.get(base, base)] = [float(v) for v in values]
         return out
+
+    def fit_stream(
+        self,
+        model: Any,
+        batches: Callable[[int], Iterator[tuple[Any, Any]]],
+        *,
+        epochs: int,
+        validation: Callable[[], Iterator[tuple[Any, Any]]] | None = None,
+        seed: int | None = None,
+        callbacks: Sequence[TrainingCallback] = (),
+    ) -> dict[str, list[float]]:
+        """Train on batches read from a file: ``batches(epoch)`` yields (x, y) NumPy batches.
+
+        A ``tf.data`` pipeline over the generator prefetches the next batches while
+        the model trains on this one; memory holds a chunk and a few batches.
+        """
+        keras = import_keras()
+        info = model_info(model)
+        keras_callbacks = [_adapter(keras, callbacks, info)] if callbacks else []
+        train = _stream_dataset(model, _epochs_of(batches))
+        val = _stream_dataset(model, lambda: validation()) if validation is not None else None
+
+        def work() -> Any:
+            with callers_random_state_kept(), warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=".*ran out of data")
+                if seed is not None:
+                    keras.utils.set_random_seed(int(seed))
+                return model.fit(
+                    train,
+                    epochs=epochs,
+                    validation_data=val,
+                    callbacks=keras_callbacks,
+                    verbose=0,
+                    shuffle=False,
+                )
+
+        history = run_deep(work, _depth(model))
+        return {k: [float(v) for v in vs] for k, vs in _rename_history(info, history).items()}
+
+    def evaluate_stream(
+        self, model: Any, batches: Callable[[], Iterator[tuple[Any, Any]]]
+    ) -> dict[str, float]:
+        """Loss and metrics over every batch of ``batches()`` (weighted by batch size)."""
+        import_keras()
+        info = model_info(model)
+        data = _stream_dataset(model, batches)
+
+        def work() -> Any:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=".*ran out of data")
+                return model.evaluate(data, verbose=0, return_dict=True)
+
+        results = run_deep(work, _depth(model))
+        return _rename(info, results)
 
     def evaluate(
         self, model: Any, x: Mapping[str, Any], y: Mapping[str, Any], *, batch_size: int = 32

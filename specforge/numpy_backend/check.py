@@ -27,6 +27,15 @@ def check(
     ctx = NumpyContext(registry)
     where = Reporter(graph, document)
     diags = where.diagnostics
+    strategy = graph.train_config.distribution.strategy
+    if strategy != "none":
+        where.add(
+            "not-distributable",
+            f"train.distribution.strategy is '{strategy}', but the NumPy backend trains in one "
+            "process on one device",
+            where.span(("train", "distribution", "strategy")),
+            "train it on the keras backend (--backend keras), or remove train.distribution",
+        )
 
     factory = ctx.find("optimizer", graph.optimizer.type)
     if optimizer is None and factory is not None:

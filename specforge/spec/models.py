@@ -274,6 +274,33 @@ class CheckpointSpec(Params):
     )
 
 
+Strategy = Literal["none", "mirrored", "multi_worker"]
+
+
+class DistributionSpec(Params):
+    """How training is spread over devices and machines (docs/scale-out.md)."""
+
+    strategy: Strategy = Field(
+        "none",
+        description="none: one device; mirrored: the GPUs of this machine (or `devices` "
+        "logical CPU devices where there is none); multi_worker: several processes or "
+        "machines configured by TF_CONFIG or --workers/--worker-index.",
+    )
+    devices: int | None = Field(
+        None,
+        gt=0,
+        description="mirrored: how many devices to replicate over (default: every GPU, "
+        "else 2 logical CPU devices); multi_worker: devices per worker.",
+    )
+    timeout: float = Field(
+        300.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="multi_worker: seconds to wait for another worker (startup, every "
+        "collective) before the run fails with exit 2.",
+    )
+
+
 class TrainSection(Params):
     """The train section; early_stopping and checkpoint are validated on their own."""
 
@@ -305,6 +332,11 @@ class TrainSection(Params):
     checkpoint: Any = Field(
         None,
         description="Keep the best model in the run directory: true or {monitor, mode}.",
+    )
+    distribution: DistributionSpec = Field(
+        default_factory=DistributionSpec,
+        description="Replicate training: {strategy: none | mirrored | multi_worker, devices: N}; "
+        "batch_size is the global batch, split over the replicas.",
     )
 
     @field_validator("steps_per_execution", mode="plain")

@@ -50,6 +50,24 @@ class Recorder(TrainingCallback):
         return False
 
 
+class Heartbeat(TrainingCallback):
+    """Tells a multi-worker run's watchdog that the cluster still makes progress."""
+
+    def __init__(self, watchdog: Any) -> None:
+        self.watchdog = watchdog
+
+    def on_epoch_begin(self, epoch: int) -> None:
+        self.watchdog.beat()
+
+    def on_batch_end(self, epoch: int, batch: int, logs: Mapping[str, float]) -> bool:
+        self.watchdog.beat()
+        return False
+
+    def on_epoch_end(self, epoch: int, logs: Mapping[str, float]) -> bool:
+        self.watchdog.beat()
+        return False
+
+
 class Guard(TrainingCallback):
     """Stops on a NaN or infinite loss, and after the current batch on Ctrl-C.
 

@@ -10,12 +10,15 @@ code path ``evaluate`` takes).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import os
+import shutil
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +36,16 @@ from ..render import write_graph
 from ..spec.models import MAX_SEED
 from . import checkpoint as ckpts
 from . import finetune, health, labels, plots, runcheck, rundir, tensorboard
-from .callbacks import Checkpoint, EarlyStopping, Guard, Progress, Recorder, sigint_stops
+from .callbacks import (
+    Checkpoint,
+    EarlyStopping,
+    Guard,
+    Heartbeat,
+    Progress,
+    Recorder,
+    sigint_stops,
+)
+from .distribute import Cluster, ClusterError, Watchdog, read_cluster, register_stage
 from .prepare import (
     DataInfo,
     DataMismatch,
@@ -259,7 +271,6 @@ def train(
             "add one, e.g.\n    data:\n      dataset: {type: digits}\n      preprocess: [{type: standard_scaler}]\n"
             "  (docs/data.md lists every dataset and option)",
         )
-    data_cfg = graph.data
     train_cfg = graph.train_config
     if epochs is not None:
         train_cfg = dataclasses.replace(train_cfg, epochs=epochs)
@@ -294,24 +305,207 @@ def train(
             else None,
         )
 
+    if getattr(graph.data.dataset_params, "stream", False):
+        from .stream_run import train_stream
+
+        if not hasattr(be, "fit_stream"):
+            raise TrainError(
+                f"backend '{be.name}' cannot train on a streamed dataset",
+                "train with --backend keras, or drop stream: true",
+            )
+        if train_cfg.distributed:
+            raise TrainError(
+                "a streamed dataset trains on one device for now",
+                "drop train.distribution, or load the data in memory",
+            )
+        if (
+            len(graph.inputs) != 1
+            or len(graph.outputs) != 1
+            or graph.data.feeds
+            or graph.data.targets
+        ):
+            raise TrainError(
+                "a streamed dataset feeds one input and one output",
+                "drop data.feeds/data.targets, or load the data in memory",
+            )
+        return RunResult(
+            *train_stream(
+                result,
+                be,
+                train_cfg,
+                reg,
+                out=out,
+                runs_root=runs_root,
+                progress=progress,
+                echo=echo,
+                callbacks=callbacks,
+            )
+        )
+    cluster = _cluster_of(result, be, train_cfg, reg)
+    if cluster is not None:
+        with _staged(out, runs_root, graph.name, cluster) as (stage, finish):
+            return _train(
+                result,
+                be,
+                train_cfg,
+                reg,
+                stage,
+                progress,
+                echo,
+                callbacks,
+                cluster,
+                finish,
+                out,
+                runs_root,
+                last=last,
+                weights=weights,
+            )
+    return _train(
+        result,
+        be,
+        train_cfg,
+        reg,
+        None,
+        progress,
+        echo,
+        callbacks,
+        None,
+        None,
+        out,
+        runs_root,
+        last=last,
+        weights=weights,
+    )
+
+
+def _cluster_of(result: CheckResult, be: Backend, train_cfg: Any, reg: Registry) -> Cluster | None:
+    """Check a distributed run can start; its :class:`Cluster` for multi_worker, else None."""
+    if not train_cfg.distributed:
+        return None
+    from ..lower import require_lowerable
+
+    require_lowerable(result.graph, reg, be, result.document)  # located: NumPy refuses
+    if not hasattr(be, "distribute"):
+        raise TrainError(
+            f"backend '{be.name}' cannot distribute training",
+            "train on the keras backend, or remove train.distribution",
+        )
+    if train_cfg.distribution.strategy != "multi_worker":
+        return None
+    try:
+        return read_cluster()
+    except ClusterError as e:
+        raise TrainError(e.message, e.help) from None
+
+
+@contextlib.contextmanager
+def _staged(
+    out: Any, runs_root: Any, name: str, cluster: Cluster
+) -> Iterator[tuple[Path, Callable[[], Path]]]:
+    """A private folder to train in; the chief's becomes the run directory when it finishes.
+
+    Nothing of a multi-worker run appears in the run directory before the run is
+    over, and a failed run (an exception, or the watchdog) leaves nothing behind.
+    """
+    parent = Path(out).parent if out is not None else Path(runs_root)
+    if cluster.is_chief:
+        parent.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=f".{name}.partial-", dir=parent))
+    else:  # other workers write nothing next to the run directory
+        stage = Path(tempfile.mkdtemp(prefix=f"specforge-worker{cluster.task_index}-"))
+
+    def finish() -> Path:
+        final = (
+            rundir.prepare_out_dir(out, ())
+            if out is not None
+            else rundir.new_run_dir(name, runs_root)
+        )
+        files = sorted(stage.iterdir(), key=lambda p: p.name == rundir.METRICS)
+        for f in files:  # metrics.json last: its presence marks a finished run
+            os.replace(f, final / f.name)
+        return final
+
+    _CLEANUP.append(stage)
+    register_stage(str(stage))
+    try:
+        yield stage, finish
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+        _CLEANUP.remove(stage)
+
+
+#: Folders a dying multi-worker run removes (the watchdog calls :func:`_clean_up`).
+_CLEANUP: list[Path] = []
+
+
+def _clean_up() -> None:
+    for stage in list(_CLEANUP):
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _train(
+    result: CheckResult,
+    be: Backend,
+    train_cfg: Any,
+    reg: Registry,
+    stage: Path | None,
+    progress: str,
+    echo: Callable[[str], None],
+    callbacks: tuple[Any, ...],
+    cluster: Cluster | None,
+    finish: Callable[[], Path] | None,
+    out: Any = None,
+    runs_root: Any = "runs",
+    *,
+    last: Any = None,
+    weights: Any = None,
+) -> RunResult:
+    graph = result.graph
+    data_cfg = graph.data
     started = time.perf_counter()
     prepared = _prepare(result, data_cfg, reg)
     if prepared.info.own_test_split and _spec_sets(result, ("data", "split", "test")):
         echo(
             f"note: dataset '{data_cfg.dataset}' has its own test split; data.split.test is ignored"
         )
-    model = be.build(graph, seed=train_cfg.seed, registry=reg)
+    strategy = None
+    # The watchdog covers the cluster's start (a worker that never joins) and training.
+    watching = contextlib.ExitStack()
+    watchdog = (
+        watching.enter_context(
+            Watchdog(
+                train_cfg.distribution.timeout,
+                f"worker {cluster.rank} of {cluster.workers}",
+                _clean_up,
+            )
+        )
+        if cluster is not None
+        else None
+    )
+    try:
+        if train_cfg.distributed:
+            with be.distribute(train_cfg.distribution) as strategy:  # type: ignore[attr-defined]
+                model = be.build(graph, seed=train_cfg.seed, registry=reg)
+        else:
+            model = be.build(graph, seed=train_cfg.seed, registry=reg)
+    except BaseException:
+        watching.close()
+        raise
+
     if last is not None:
         ckpts.restore(be, model, last)
     elif weights is not None:
         finetune.apply(result, be, model, weights, reg, echo)
 
     suffix = be.file_suffix
-    run_dir = (
-        rundir.prepare_out_dir(out, (suffix,))
-        if out is not None
-        else rundir.new_run_dir(graph.name, runs_root)
-    )
+    if stage is not None:
+        run_dir = stage
+    else:
+        run_dir = (
+            rundir.prepare_out_dir(out, (suffix,))
+            if out is not None
+            else rundir.new_run_dir(graph.name, runs_root)
+        )
     if last is None:  # a new run in an old directory: its checkpoint is not ours
         (run_dir / ckpts.CHECKPOINT).unlink(missing_ok=True)
     resolved = graph.to_spec()
@@ -349,13 +543,19 @@ def train(
     cbs = [c for c in (recorder, bar, guard, early, checkpoint, saver) if c is not None]
     cbs += list(callbacks)
     resumed = {"initial_epoch": last.epoch} if last is not None else {}
+    if watchdog is not None:
+        cbs.append(Heartbeat(watchdog))
     validation = (
         (prepared.x["validation"], prepared.y["validation"]) if "validation" in prepared.x else None
     )
 
     history: dict[str, list[float]] | None = None
     # Overflow on the way to a NaN is what the guard reports, once, in words.
-    with sigint_stops(guard), np.errstate(over="ignore", invalid="ignore"):
+    with (
+        sigint_stops(guard),
+        np.errstate(over="ignore", invalid="ignore"),
+        watching,
+    ):
         try:
             history = be.fit(
                 model,
@@ -372,6 +572,16 @@ def train(
             )
         except KeyboardInterrupt:  # a second Ctrl-C: stop now, but keep what exists
             guard.interrupted = True
+        except Exception as e:
+            if cluster is None or not type(e).__module__.startswith("tensorflow"):
+                raise
+            first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+            raise TrainError(
+                f"worker {cluster.rank} of {cluster.workers}: the cluster failed during training "
+                f"({type(e).__name__}: {first[:300]})",
+                "another worker failed or is unreachable: check every worker's log and "
+                "restart all workers together",
+            ) from None
         finally:
             if bar is not None:
                 bar.close()
@@ -393,6 +603,8 @@ def train(
         "epochs_requested": train_cfg.epochs,
         "epochs_run": epochs_run,
         "batch_size": train_cfg.batch_size,
+        "global_batch_size": train_cfg.batch_size,
+        "replicas": getattr(strategy, "num_replicas_in_sync", 1),
         "samples": dict(prepared.info.sizes),
         "specforge": __version__,
         "overrides": list(result.document.overrides),
@@ -403,6 +615,14 @@ def train(
         metrics["weights"] = str(weights)
     if saver is not None and saver.saved_epoch is not None:
         metrics["last_checkpoint"] = {"file": ckpts.CHECKPOINT, "epoch": saver.saved_epoch}
+    if train_cfg.distributed:
+        metrics["distribution"] = train_cfg.distribution.strategy
+    if cluster is not None:
+        metrics["workers"] = cluster.workers
+        if not cluster.is_chief:  # the chief writes the run directory
+            return RunResult(
+                Path(out) if out is not None else Path(runs_root), status, metrics, history, message
+            )
     artefacts = {"run_dir": run_dir, "spec": run_dir / rundir.SPEC, "graph": run_dir / rundir.GRAPH}
     if early is not None and early.watch.best_epoch is not None:
         metrics["best_epoch"] = early.watch.best_epoch
@@ -459,6 +679,10 @@ def train(
         run_dir / rundir.METRICS, metrics
     )  # last: its presence marks a finished write
     artefacts["metrics"] = run_dir / rundir.METRICS
+    if finish is not None:
+        final = finish()
+        artefacts = {k: final / v.relative_to(run_dir) for k, v in artefacts.items()}
+        run_dir = final
     return RunResult(run_dir, status, metrics, history, message, artefacts, hint, model)
 
 

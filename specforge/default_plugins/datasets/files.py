@@ -151,6 +151,12 @@ class CsvParams(FileSource):
     task: Task | None = Field(
         None, description="Default: classification for text labels, regression for numbers."
     )
+    stream: bool = Field(
+        False,
+        description="Read the file in chunks, never whole (data larger than memory; "
+        "docs/scale-out.md): splits by row hash, scalers fitted in one pass.",
+    )
+    chunk_rows: int = Field(65_536, gt=0, description="stream: rows read at a time.")
 
 
 class NpzParams(FileSource):
@@ -167,6 +173,14 @@ class NpzParams(FileSource):
 
 def load_csv(params: CsvParams) -> Dataset:
     from specforge.data.csv import read_csv
+
+    if params.stream:
+        from specforge.data.dataset import DataError
+
+        raise DataError(
+            "a streamed csv (stream: true) is read by specforge train, not loaded whole",
+            help="train it with the keras backend, or drop stream: true",
+        )
 
     return read_csv(
         data_file(params),

@@ -427,5 +427,6 @@ def resolve_train(raw: Mapping[str, Any]) -> TrainConfig:
         shuffle=section.shuffle,
         steps_per_execution=section.steps_per_execution,
         backend=section.backend,
+        distribution=section.distribution,
         **subs,
     )
