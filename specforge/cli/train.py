@@ -86,7 +86,12 @@ def _rel(path: Any) -> str:
     "--out",
     type=click.Path(file_okay=False),
     default=None,
-    help="Run directory [default: runs/<spec name>-<time>].",
+    help="Run directory [default: runs/<spec name>-<time>]: a new or empty folder, or a run directory.",
+)
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace the finished run in --out (only once the new run has finished).",
 )
 @click.option("--epochs", type=click.IntRange(min=1), default=None, help="Override train.epochs.")
 @click.option(
@@ -100,11 +105,18 @@ def train(
     spec: str,
     backend: str | None,
     out: str | None,
+    overwrite: bool,
     epochs: int | None,
     seed: int | None,
     quiet: bool,
 ) -> None:
-    """Train SPEC on its data section; write the model, metrics and plots to a run directory."""
+    """Train SPEC on its data section; write the model, metrics and plots to a run directory.
+
+    \b
+    The run is built beside its directory and moved into place once complete,
+    so an existing run is replaced only by a finished one, and only with
+    --overwrite. A folder of other files is never used as --out.
+    """
     from ..training.run import train as run_train
 
     plugin_warnings()
@@ -114,6 +126,7 @@ def train(
             result,
             backend=backend,
             out=out,
+            overwrite=overwrite,
             epochs=epochs,
             seed=seed,
             progress="quiet" if quiet else "auto",

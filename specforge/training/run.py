@@ -10,6 +10,7 @@ code path ``evaluate`` takes).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import os
@@ -29,7 +30,7 @@ from ..ir import DataConfig
 from ..plugin import Backend, BackendError
 from ..registry import Registry, get_registry
 from ..spec.api import CheckResult, check_file
-from . import plots, rundir
+from . import plots, rundir, staging
 from .callbacks import Checkpoint, EarlyStopping, Guard, Progress, Recorder, sigint_stops
 from .prepare import (
     DataInfo,
@@ -40,6 +41,7 @@ from .prepare import (
     make_preprocessors,
     prepare,
 )
+from .staging import FINISHED
 
 #: Exit status of ``specforge train`` for each run status.
 EXIT_CODES = {"completed": 0, "early_stopped": 0, "diverged": 3, "interrupted": 130}
@@ -166,6 +168,7 @@ def train(
     seed: int | None = None,
     progress: str = "auto",
     runs_root: str | os.PathLike[str] = "runs",
+    overwrite: bool = False,
     registry: Registry | None = None,
     echo: Callable[[str], None] = _stderr,
     callbacks: tuple[Any, ...] = (),
@@ -174,7 +177,10 @@ def train(
 
     :param spec: a spec file, or the :class:`CheckResult` of one.
     :param backend: a registered backend name (default ``keras``).
-    :param out: the run directory (default ``runs_root/<spec name>-<time>``).
+    :param out: the run directory (default ``runs_root/<spec name>-<time>``): a new or
+        empty folder, or a run directory (a finished one only with ``overwrite``).
+        The run is built beside it and moved into place once complete; a run that
+        did not finish never replaces a finished one (see :mod:`.staging`).
     :param epochs: overrides ``train.epochs``; ``seed`` overrides ``train.seed``.
     :param progress: ``auto`` (a bar in a terminal, lines otherwise), ``bar``,
         ``lines`` or ``quiet``.
@@ -182,6 +188,8 @@ def train(
     :raises SpecError: the spec is invalid or does not fit its data.
     :raises DataError: a data file is missing or malformed.
     :raises TrainError: no data section, or the backend is not available.
+    :raises RunDirError: ``out`` cannot be used (a user's folder, a finished run
+        without ``overwrite``, another train writing it).
     """
     reg = registry or get_registry()
     result = spec if isinstance(spec, CheckResult) else check_file(spec, registry=reg)
@@ -212,20 +220,55 @@ def train(
             else None,
         )
 
-    started = time.perf_counter()
-    prepared = _prepare(result, data_cfg, reg)
-    if prepared.info.own_test_split and _spec_sets(result, ("data", "split", "test")):
-        echo(
-            f"note: dataset '{data_cfg.dataset}' has its own test split; data.split.test is ignored"
-        )
-    model = be.build(graph, seed=train_cfg.seed)
-
-    suffix = be.file_suffix
-    run_dir = (
-        rundir.prepare_out_dir(out, (suffix,))
+    place = (
+        staging.claim_out_dir(out, overwrite=overwrite)
         if out is not None
-        else rundir.new_run_dir(graph.name, runs_root)
+        else staging.claim_new_run_dir(graph.name, runs_root)
     )
+    with place:
+        started = time.perf_counter()
+        prepared = _prepare(result, data_cfg, reg)
+        if prepared.info.own_test_split and _spec_sets(result, ("data", "split", "test")):
+            echo(
+                f"note: dataset '{data_cfg.dataset}' has its own test split; data.split.test is ignored"
+            )
+        model = be.build(graph, seed=train_cfg.seed)
+        return _fit_and_publish(
+            place,
+            graph,
+            be,
+            model,
+            prepared,
+            train_cfg,
+            data_cfg,
+            progress,
+            echo,
+            callbacks,
+            started,
+        )
+
+
+def _fit_and_publish(
+    place: staging.RunPlace,
+    graph: Any,
+    be: Backend,
+    model: Any,
+    prepared: Prepared,
+    train_cfg: Any,
+    data_cfg: DataConfig,
+    progress: str,
+    echo: Callable[[str], None],
+    callbacks: tuple[Any, ...],
+    started: float,
+) -> RunResult:
+    """Train into the place's temporary directory, then publish it (see :mod:`.staging`).
+
+    A run that fails (the backend raises, the disk fills up) is published with
+    status ``failed`` and the error raised again; a Ctrl-C after ``fit`` skips
+    what is left of the evaluation but never the model or ``metrics.json``.
+    """
+    run_dir = place.staging
+    suffix = be.file_suffix
     resolved = graph.to_spec()
     resolved["train"] = train_cfg.as_dict()
     rundir.write_spec(run_dir, resolved, graph.file)
@@ -257,8 +300,9 @@ def train(
     )
 
     history: dict[str, list[float]] | None = None
+    failure: Exception | None = None
     # Overflow on the way to a NaN is what the guard reports, once, in words.
-    with sigint_stops(guard), np.errstate(over="ignore", invalid="ignore"):
+    with sigint_stops(guard) as interrupts, np.errstate(over="ignore", invalid="ignore"):
         try:
             history = be.fit(
                 model,
@@ -273,72 +317,120 @@ def train(
             )
         except KeyboardInterrupt:  # a second Ctrl-C: stop now, but keep what exists
             guard.interrupted = True
+        except Exception as exc:  # kept as a failed run, then raised again
+            failure = exc
         finally:
             if bar is not None:
                 bar.close()
-    history = {k: [float(v) for v in vs] for k, vs in (history or recorder.history).items()}
-    epochs_run = max((len(v) for v in history.values()), default=0)
-    status, message, hint = _outcome(guard, early, epochs_run, graph, data_cfg)
-    restored = (
-        status in ("completed", "early_stopped") and early is not None and early.restore(epochs_run)
-    )
+        history = {k: [float(v) for v in vs] for k, vs in (history or recorder.history).items()}
+        epochs_run = max((len(v) for v in history.values()), default=0)
+        status, message, hint = _outcome(guard, early, epochs_run, graph, data_cfg)
+        if failure is not None:
+            status, message, hint = "failed", _failure_message(failure), None
+        restored = status in FINISHED and early is not None and early.restore(epochs_run)
 
-    metrics: dict[str, Any] = {
-        "spec": graph.name,
-        "status": status,
-        "message": message,
-        "backend": be.name,
-        "seed": train_cfg.seed,
-        "epochs_requested": train_cfg.epochs,
-        "epochs_run": epochs_run,
-        "batch_size": train_cfg.batch_size,
-        "samples": dict(prepared.info.sizes),
-        "specforge": __version__,
-    }
-    artefacts = {"run_dir": run_dir, "spec": run_dir / rundir.SPEC}
-    if early is not None and early.watch.best_epoch is not None:
-        metrics["best_epoch"] = early.watch.best_epoch
-        metrics["restored_best"] = restored
-    if checkpoint is not None and checkpoint.saved:
-        metrics["checkpoint"] = {
-            "file": best_path.name,
-            "epoch": checkpoint.watch.best_epoch,
-            checkpoint.watch.monitor: checkpoint.watch.best,
+        metrics: dict[str, Any] = {
+            "spec": graph.name,
+            "status": status,
+            "message": message,
+            "backend": be.name,
+            "seed": train_cfg.seed,
+            "epochs_requested": train_cfg.epochs,
+            "epochs_run": epochs_run,
+            "batch_size": train_cfg.batch_size,
+            "samples": dict(prepared.info.sizes),
+            "specforge": __version__,
         }
-        artefacts["best_model"] = best_path
+        artefacts = {"run_dir": run_dir, "spec": run_dir / rundir.SPEC}
+        if early is not None and early.watch.best_epoch is not None:
+            metrics["best_epoch"] = early.watch.best_epoch
+            metrics["restored_best"] = restored
+        if checkpoint is not None and checkpoint.saved:
+            metrics["checkpoint"] = {
+                "file": best_path.name,
+                "epoch": checkpoint.watch.best_epoch,
+                checkpoint.watch.monitor: checkpoint.watch.best,
+            }
+            artefacts["best_model"] = best_path
 
-    rundir.write_history(run_dir, _in_spec_order(history, graph))
-    artefacts["history"] = run_dir / rundir.HISTORY
-    if status != "diverged":  # diverged weights are NaN: nothing worth keeping
-        model_path = run_dir / rundir.model_file(suffix)
-        be.save(model, str(model_path))
-        artefacts["model"] = model_path
-    if status in ("completed", "early_stopped"):
-        # Evaluate the model as saved: exactly what `specforge evaluate` will load.
-        saved = be.load(str(artefacts["model"]), graph)
-        for split in ("train", "validation", "test"):
-            if split in prepared.x:
-                metrics[split] = _in_spec_order(
-                    be.evaluate(
-                        saved, prepared.x[split], prepared.y[split], batch_size=train_cfg.batch_size
-                    ),
-                    graph,
+        try:
+            with interrupts.deferred():
+                rundir.write_history(run_dir, _in_spec_order(history, graph))
+                artefacts["history"] = run_dir / rundir.HISTORY
+                if status not in ("diverged", "failed"):  # diverged weights are NaN
+                    model_path = run_dir / rundir.model_file(suffix)
+                    be.save(model, str(model_path))
+                    artefacts["model"] = model_path
+            if status in FINISHED and not guard.interrupted:
+                try:
+                    _evaluate_saved(be, graph, prepared, train_cfg, artefacts, metrics, guard)
+                except KeyboardInterrupt:
+                    guard.interrupted = True
+            if status in FINISHED and guard.interrupted:
+                status = metrics["status"] = "interrupted"
+                message = metrics["message"] = (
+                    "interrupted by the user after training, while evaluating the saved model"
                 )
-        preds = be.predict(saved, prepared.x["test"], batch_size=train_cfg.batch_size)
-        fig = plots.predictions(graph.name, _output_predictions(graph, prepared, preds, "test"))
-        plots.save(fig, run_dir / rundir.PREDICTIONS)
-        artefacts["predictions"] = run_dir / rundir.PREDICTIONS
-    if epochs_run:
-        plots.save(
-            plots.learning_curves(history, graph.name, outputs), run_dir / rundir.LEARNING_CURVES
-        )
-        artefacts["learning_curves"] = run_dir / rundir.LEARNING_CURVES
-    metrics["duration_s"] = round(time.perf_counter() - started, 3)
-    rundir.write_json(
-        run_dir / rundir.METRICS, metrics
-    )  # last: its presence marks a finished write
-    artefacts["metrics"] = run_dir / rundir.METRICS
-    return RunResult(run_dir, status, metrics, history, message, artefacts, hint)
+            if epochs_run:
+                with contextlib.suppress(KeyboardInterrupt):
+                    plots.save(
+                        plots.learning_curves(history, graph.name, outputs),
+                        run_dir / rundir.LEARNING_CURVES,
+                    )
+                    artefacts["learning_curves"] = run_dir / rundir.LEARNING_CURVES
+        except Exception as exc:
+            if failure is not None:
+                raise
+            failure = exc
+            status = metrics["status"] = "failed"
+            message = metrics["message"] = _failure_message(exc)
+        metrics["duration_s"] = round(time.perf_counter() - started, 3)
+        with interrupts.deferred():
+            try:
+                # Last: its presence marks a finished write.
+                rundir.write_json(run_dir / rundir.METRICS, metrics)
+                artefacts["metrics"] = run_dir / rundir.METRICS
+            except OSError:
+                if failure is None:
+                    raise
+            final = place.publish(status)
+    if failure is not None:
+        raise failure
+    artefacts = {k: final if k == "run_dir" else final / p.name for k, p in artefacts.items()}
+    return RunResult(final, status, metrics, history, message, artefacts, hint)
+
+
+def _failure_message(exc: BaseException) -> str:
+    return f"training failed: {getattr(exc, 'message', None) or f'{type(exc).__name__}: {exc}'}"
+
+
+def _evaluate_saved(
+    be: Backend,
+    graph: Any,
+    prepared: Prepared,
+    train_cfg: Any,
+    artefacts: dict[str, Path],
+    metrics: dict[str, Any],
+    guard: Guard,
+) -> None:
+    """Evaluate the model as saved, exactly what `specforge evaluate` will load; a first
+    Ctrl-C stops after the split in progress."""
+    saved = be.load(str(artefacts["model"]), graph)
+    for split in ("train", "validation", "test"):
+        if guard.interrupted:
+            return
+        if split in prepared.x:
+            metrics[split] = _in_spec_order(
+                be.evaluate(
+                    saved, prepared.x[split], prepared.y[split], batch_size=train_cfg.batch_size
+                ),
+                graph,
+            )
+    preds = be.predict(saved, prepared.x["test"], batch_size=train_cfg.batch_size)
+    fig = plots.predictions(graph.name, _output_predictions(graph, prepared, preds, "test"))
+    path = artefacts["run_dir"] / rundir.PREDICTIONS
+    plots.save(fig, path)
+    artefacts["predictions"] = path
 
 
 # ---------------------------------------------------------------- evaluate / predict
