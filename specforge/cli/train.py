@@ -117,6 +117,23 @@ def train(
     so an existing run is replaced only by a finished one, and only with
     --overwrite. A folder of other files is never used as --out.
     """
+    from .streams import resilient_output
+
+    # A closed stdout or stderr (`specforge train ... 2>&1 | head`) must not stop
+    # training half-way: what cannot be shown is dropped, the run is finished.
+    with resilient_output():
+        _train(spec, backend, out, overwrite, epochs, seed, quiet)
+
+
+def _train(
+    spec: str,
+    backend: str | None,
+    out: str | None,
+    overwrite: bool,
+    epochs: int | None,
+    seed: int | None,
+    quiet: bool,
+) -> None:
     from ..training.run import train as run_train
 
     plugin_warnings()
