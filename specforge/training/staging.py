@@ -286,8 +286,23 @@ def clean_leftovers(final: Path) -> None:
                 os.rename(path, final)  # killed between its two renames: the old run comes back
             else:
                 shutil.rmtree(path, ignore_errors=True)
+        if name.endswith(".lock") and name.startswith(".") and name != f".{final.name}.lock":
+            _remove_if_stale(path)
     if final.is_dir():
         remove_stale_temporaries(final, any_pid=True)  # we hold its lock: no writer is alive
+
+
+def _remove_if_stale(path: Path) -> None:
+    """Remove the lock file of another run directory if no live process holds it
+    (only a file of ours: one holding nothing but a PID)."""
+    if _read_pid_file(path) is None:
+        return
+    lock = DirLock(path)
+    try:
+        lock.acquire()  # only possible when its holder is gone
+    except (LockBusy, OSError):
+        return
+    lock.release()  # which removes the file
 
 
 def _contains_cwd(path: Path) -> bool:

@@ -331,3 +331,12 @@ def test_two_real_trains_into_one_out_the_second_exits_2_naming_the_first(tmp_pa
         if first.poll() is None:
             first.kill()
     assert first.returncode == 130 and metrics(run)["status"] == "interrupted"
+
+
+def test_the_lock_of_a_killed_run_beside_is_removed_but_not_a_users_lock_file(
+    toy, cli_run, tmp_path
+):
+    (tmp_path / ".killed.lock").write_text(f"{dead_pid()}\n")
+    (tmp_path / ".editor.lock").write_text("not a pid: someone else's")
+    assert train(cli_run, spec(tmp_path), "--out", str(tmp_path / "run")).exit_code == 0
+    assert not (tmp_path / ".killed.lock").exists() and (tmp_path / ".editor.lock").exists()
