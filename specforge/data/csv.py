@@ -500,13 +500,14 @@ def _numeric(cell: str) -> bool:
 def read_feature_chunks(
     path: PathLike, names: Sequence[str], *, chunk_rows: int = 65536, delimiter: str = ","
 ) -> Iterator[np.ndarray]:
-    """The features of a CSV to predict on, ``chunk_rows`` rows (float64) at a time.
+    """The features of a CSV to predict on, ``chunk_rows`` rows (float32) at a time.
 
     A header is optional: a first row without any number in it is one, and if
     it names every feature in ``names`` the features are picked by name, in
     that order. Memory stays at one chunk whatever the file's size. A bad cell
     is a DataError naming its line and column (an empty cell, text); a ``nan``
-    or ``inf`` cell is read as such, for the caller to refuse by sample.
+    or ``inf`` cell (or a number too large for float32) is read as NaN or
+    infinity, for the caller to refuse by sample.
     """
     p = str(path)
     first = first_row(p, delimiter)
@@ -565,7 +566,7 @@ def read_feature_chunks(
             except _parser_failures() as exc:
                 check_rows(None)
                 raise _cannot_parse(p, exc) from exc
-            x = frame.to_numpy(dtype=np.float64)
+            x = frame.to_numpy(dtype=np.float32)
             del frame
             if order is not None:
                 x = x[:, order]

@@ -639,14 +639,15 @@ def predict_run(
                     f"{src} has {flat.shape[1]} value(s) per sample, but the run was trained on {width} features ({shape}: {names})",
                     "give exactly the dataset's features, in its order (or a CSV header naming them); leave the target out",
                 )
-            if not np.all(np.isfinite(flat)):
-                row = rows + int(np.argmax(~np.isfinite(flat).all(axis=1)))
+            # Checked as float32, what the model gets: 1e39 is infinite there.
+            features = flat.astype(np.float32, copy=False)
+            del flat
+            if not np.all(np.isfinite(features)):
+                row = rows + int(np.argmax(~np.isfinite(features).all(axis=1)))
                 raise InputError(
                     f"{src}: sample {row} (0-based) holds NaN or infinity",
                     "fill in or drop those values",
                 )
-            features = flat.astype(np.float32)
-            del flat
             for obj in steps:
                 features = np.asarray(obj.transform(features))
             inputs = features_to_inputs(features, info, graph)

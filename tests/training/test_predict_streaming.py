@@ -60,3 +60,16 @@ def test_a_bad_cell_in_a_late_chunk_leaves_no_output_file(toy, cli_run, tmp_path
     assert "x.csv: line 2101, column 9: 'nine' is not a number" in result.stderr
     assert not (tmp_path / "p.csv").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".p.csv")]
+
+
+def test_a_value_too_large_for_float32_is_refused_by_sample(toy, cli_run, tmp_path):
+    spec = write_spec(tmp_path / "s.yaml", DIABETES.replace("epochs: 40", "epochs: 2"))
+    run = tmp_path / "run"
+    cli_run("train", str(spec), "--backend", "toy", "--out", str(run), "-q")
+    (tmp_path / "x.csv").write_text("1,2,3,4,5,6,7,8,9,10\n1,2,3,4,5,6,7,8,9,1e39\n")
+    np.savez(tmp_path / "x.npz", x=np.array([[1.0] * 9 + [1e39]]))
+    for name in ("x.csv", "x.npz"):
+        result = cli_run("predict", str(run), str(tmp_path / name), "-o", str(tmp_path / "p.csv"))
+        assert result.exit_code == 2, result.output
+        sample = 1 if name == "x.csv" else 0
+        assert f"{name}: sample {sample} (0-based) holds NaN or infinity" in result.stderr
