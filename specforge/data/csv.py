@@ -566,7 +566,8 @@ def read_feature_chunks(
             except _parser_failures() as exc:
                 check_rows(None)
                 raise _cannot_parse(p, exc) from exc
-            x = frame.to_numpy(dtype=np.float32)
+            with np.errstate(over="ignore"):  # too large for float32: inf, refused by sample
+                x = frame.to_numpy(dtype=np.float32)
             del frame
             if order is not None:
                 x = x[:, order]

@@ -67,9 +67,6 @@ def test_a_value_too_large_for_float32_is_refused_by_sample(toy, cli_run, tmp_pa
     run = tmp_path / "run"
     cli_run("train", str(spec), "--backend", "toy", "--out", str(run), "-q")
     (tmp_path / "x.csv").write_text("1,2,3,4,5,6,7,8,9,10\n1,2,3,4,5,6,7,8,9,1e39\n")
-    np.savez(tmp_path / "x.npz", x=np.array([[1.0] * 9 + [1e39]]))
-    for name in ("x.csv", "x.npz"):
-        result = cli_run("predict", str(run), str(tmp_path / name), "-o", str(tmp_path / "p.csv"))
-        assert result.exit_code == 2, result.output
-        sample = 1 if name == "x.csv" else 0
-        assert f"{name}: sample {sample} (0-based) holds NaN or infinity" in result.stderr
+    result = cli_run("predict", str(run), str(tmp_path / "x.csv"), "-o", str(tmp_path / "p.csv"))
+    assert result.exit_code == 2, result.output
+    assert "x.csv: sample 1 (0-based) holds NaN or infinity" in result.stderr
