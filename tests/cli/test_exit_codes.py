@@ -142,7 +142,17 @@ def test_train_with_a_closed_stdout_and_stderr_keeps_training_and_finishes_its_r
         pytest.skip("backend 'numpy' is not installed")
     run = tmp_path / "run"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "specforge", "train", str(SPECS / "diabetes_wide_deep_aux.yaml"), "--backend", "numpy", "--out", str(run)],
+        [
+            sys.executable,
+            "-m",
+            "specforge",
+            "train",
+            str(SPECS / "diabetes_wide_deep_aux.yaml"),
+            "--backend",
+            "numpy",
+            "--out",
+            str(run),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         cwd=ROOT,
