@@ -4,8 +4,10 @@ Plugins are loaded on first use, never at import time (pluggy's eggsample
 habit). Built-ins are registered first, through the same hooks as third-party
 plugins, which come from the ``specforge`` entry-point group. Each entry point
 is loaded on its own and each registry hook is called plugin by plugin, so one
-broken plugin (an import error, a raising hook, a name another plugin already
-has) is reported with its name and never takes the others down.
+broken plugin (an import error, any exception but Ctrl-C in a hook, a name
+another plugin already has) is reported with its name and never takes the
+others down; what a plugin prints meanwhile goes to stderr, and one that takes
+long is named while specforge waits (:mod:`specforge.isolation`).
 
 The process-wide registry (:func:`get_registry`) is built from one
 :class:`PluginSettings` value; :func:`use_settings` and :func:`use_registry`
@@ -27,7 +29,7 @@ from typing import Any
 import pluggy
 from pydantic import BaseModel
 
-from . import hookspecs
+from . import hookspecs, isolation
 from .compat import adapt_backend, adapt_lowering, plugin_api
 from .plugin import (
     API_VERSION,
@@ -382,8 +384,10 @@ def make_plugin_manager(
         dist_name, dist_version = dist or (name, "")
         where = {"distribution": dist_name, "version": dist_version} if dist else {}
         try:
-            plugin = load()
-        except (Exception, SystemExit) as exc:  # a broken plugin must not take the others down
+            with isolation.output_to_stderr(name), isolation.watch(name, "import", DISABLE_ENV):
+                plugin = load()
+        except isolation.CAUGHT as exc:  # a broken plugin must not take the others down
+            isolation.reraise_interrupt(exc)
             problems.append(
                 PluginProblem(name, "import", _describe(exc), _format_exc(exc), **where)
             )
@@ -408,6 +412,12 @@ def make_plugin_manager(
             continue
         except pluggy.PluginValidationError as exc:
             problems.append(PluginProblem(name, "validate", str(exc), **where))
+            continue
+        except isolation.CAUGHT as exc:  # pluggy reads the plugin's attributes: they may raise
+            isolation.reraise_interrupt(exc)
+            problems.append(
+                PluginProblem(name, "register", _describe(exc), _format_exc(exc), **where)
+            )
             continue
         infos.append(PluginInfo(name, dist_name, dist_version, False, in_process=dist is None))
 
@@ -596,8 +606,16 @@ def build_registry(
                     _staged.append((_kind, item.name, item, tuple(getattr(item, "aliases", ()))))
 
             try:
-                impl.function(register=register)
-            except (Exception, SystemExit) as exc:
+                with contextlib.ExitStack() as guard:
+                    owner = by_name.get(plugin_name)
+                    if owner is None or not owner.builtin:
+                        guard.enter_context(isolation.output_to_stderr(plugin_name))
+                        guard.enter_context(
+                            isolation.watch(plugin_name, f"hook {hook_name}", DISABLE_ENV)
+                        )
+                    impl.function(register=register)
+            except isolation.CAUGHT as exc:
+                isolation.reraise_interrupt(exc)
                 # All or nothing: what the hook registered before raising is dropped,
                 # and remembered so that a spec using it is told which plugin failed.
                 problems.append(

@@ -4,8 +4,9 @@ Each command lives in its own module and adds itself to :data:`cli`. Command
 modules import nothing heavy at module level: ``validate``, ``summary``,
 ``schema`` and ``plugins`` never import TensorFlow or Keras.
 
-Exit codes: 0 success, 1 invalid spec, 2 usage or environment problem,
-3 training diverged (NaN/inf loss), 130 interrupted.
+Exit codes (README.md has the table): 0 success (a closed stdout included),
+1 invalid spec, 2 usage or environment problem, 3 training diverged (NaN/inf
+loss), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -42,7 +43,24 @@ COMMANDS = (
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class ClosedOutput(Exception):
+    """Stdout or stderr was closed under a running command (``specforge ... | head``)."""
+
+
+class SpecforgeGroup(click.Group):
+    """Click exits 1 on a closed pipe, which means "invalid spec" here: report it instead."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            raise ClosedOutput() from None
+
+
+@click.group(
+    cls=SpecforgeGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, "--version", prog_name="specforge")
 @click.option(
     "--debug",
@@ -60,8 +78,9 @@ def cli(ctx: click.Context, debug: bool, no_plugins: bool) -> None:
     """specforge: compile declarative model specs (YAML/JSON) to Keras or NumPy models.
 
     \b
-    Exit codes: 0 ok, 1 invalid spec, 2 usage or environment error,
-    3 training diverged, 130 interrupted.
+    Exit codes: 0 ok (also when stdout is closed early, as by `| head`),
+    1 invalid spec, 2 usage or environment error, 3 training diverged,
+    130 interrupted.
     """
     global _debug
     ctx.ensure_object(dict)
@@ -82,8 +101,15 @@ for _name in COMMANDS:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: no traceback reaches the user unless --debug."""
+    from .streams import silence_stdout
+
     try:
         rv = cli.main(args=argv, prog_name="specforge", standalone_mode=False)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
+    except (ClosedOutput, BrokenPipeError):
+        # Nobody reads any more (`specforge ... | head`): end quietly, like `git log | head`.
+        silence_stdout()
+        sys.exit(EXIT_OK)
     except click.exceptions.Abort:
         click.echo("interrupted", err=True)
         sys.exit(EXIT_INTERRUPTED)
@@ -94,9 +120,8 @@ def main(argv: list[str] | None = None) -> None:
         click.echo("interrupted", err=True)
         sys.exit(EXIT_INTERRUPTED)
     except click.exceptions.Exit as e:
+        _flush_or_silence()
         sys.exit(e.exit_code)
-    except BrokenPipeError:
-        sys.exit(EXIT_OK)
     except OSError as e:  # a full disk, a read-only folder: the environment, not a bug
         from .train import os_error_message
 
@@ -112,3 +137,12 @@ def main(argv: list[str] | None = None) -> None:
         click.echo("  help: rerun with --debug for the traceback, and report it as a bug", err=True)
         sys.exit(EXIT_USAGE)
     sys.exit(rv if isinstance(rv, int) else EXIT_OK)
+
+
+def _flush_or_silence() -> None:
+    from .streams import silence_stdout
+
+    try:
+        sys.stdout.flush()
+    except (BrokenPipeError, OSError, ValueError, AttributeError):
+        silence_stdout()

@@ -61,12 +61,30 @@ def _origin(p: dict[str, Any]) -> str:
 @click.option(
     "--format", "fmt", type=FORMATS, default="text", show_default=True, help="Output format."
 )
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Load each installed plugin in a process of its own, with a timeout, and report "
+    "those that fail or hang (exit 2 if any does).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=None,
+    help="Seconds each plugin may take with --check [default: 10]; implies --check.",
+)
 @click.pass_context
-def plugins_command(ctx: click.Context, fmt: str) -> None:
+def plugins_command(ctx: click.Context, fmt: str, check: bool, timeout: float | None) -> None:
     """List loaded plugins (built-in and third-party), what each adds, and failures.
 
     Exit code 0 even when a plugin failed: the failures are part of the listing.
+    With --check, each installed plugin is loaded alone in a child process (so
+    one that hangs cannot hang this command): exit 0 if all load, 2 if one
+    fails or hangs.
     """
+    if check or timeout is not None:
+        _check(fmt, 10.0 if timeout is None else timeout)
+        return
     debug = bool((ctx.obj or {}).get("debug"))
     data = plugins_data(debug=debug)
     if fmt == "json":
@@ -99,3 +117,38 @@ def plugins_command(ctx: click.Context, fmt: str) -> None:
                 click.echo("    " + problem.traceback.rstrip().replace("\n", "\n    "))
         if not debug:
             click.echo("  (rerun as `specforge --debug plugins` for tracebacks)")
+
+
+def _check(fmt: str, timeout: float) -> None:
+    from ..plugin_check import check_plugins
+    from ..registry import DISABLE_ENV
+
+    results = check_plugins(timeout)
+    bad = [r for r in results if r.outcome != "ok"]
+    if fmt == "json":
+        click.echo(
+            json.dumps({"timeout_s": timeout, "plugins": [r.to_dict() for r in results]}, indent=2)
+        )
+    else:
+        click.echo(
+            f"checked {len(results)} installed plugin{'s' * (len(results) != 1)}, "
+            f"each alone in a process of its own (timeout {timeout:g} s):"
+        )
+        for r in results:
+            origin = f"{r.distribution} {r.version}"
+            if r.outcome == "ok":
+                state = f"ok ({r.seconds:.2f} s)"
+            elif r.outcome == "hangs":
+                state = f"HANGS: still loading after {timeout:g} s"
+            else:
+                state = f"FAILED ({r.stage}): {r.message}"
+            off = " [disabled]" if r.disabled else ""
+            click.echo(f"  {r.name} ({origin}){off}: {state}")
+        if bad:
+            names = ",".join(r.name for r in bad)
+            click.echo(
+                f"  help: turn them off with {DISABLE_ENV}={names} (or every third-party "
+                "plugin with --no-plugins), and tell their authors"
+            )
+    if bad:
+        raise click.exceptions.Exit(2)

@@ -114,7 +114,12 @@ def _rel(path: Any) -> str:
     "--out",
     type=click.Path(file_okay=False),
     default=None,
-    help="Run directory [default: runs/<spec name>-<time>].",
+    help="Run directory [default: runs/<spec name>-<time>]: a new or empty folder, or a run directory.",
+)
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace the finished run in --out (only once the new run has finished).",
 )
 @click.option("--epochs", type=click.IntRange(min=1), default=None, help="Override train.epochs.")
 @click.option(
@@ -153,6 +158,7 @@ def train(
     spec: str | None,
     backend: str | None,
     out: str | None,
+    overwrite: bool,
     epochs: int | None,
     seed: int | None,
     workers: str | None,
@@ -167,7 +173,47 @@ def train(
     \b
     specforge train SPEC [--set key.path=value ...] [--weights RUN_DIR|MODEL]
     specforge train --resume RUN_DIR [--epochs N]
+
+    \b
+    The run is built beside its directory and moved into place once complete,
+    so an existing run is replaced only by a finished one, and only with
+    --overwrite. A folder of other files is never used as --out.
     """
+    from .streams import resilient_output
+
+    # A closed stdout or stderr (`specforge train ... 2>&1 | head`) must not stop
+    # training half-way: what cannot be shown is dropped, the run is finished.
+    with resilient_output():
+        _train(
+            spec,
+            backend,
+            out,
+            overwrite,
+            epochs,
+            seed,
+            workers,
+            worker_index,
+            quiet,
+            overrides,
+            resume,
+            weights,
+        )
+
+
+def _train(
+    spec: str | None,
+    backend: str | None,
+    out: str | None,
+    overwrite: bool,
+    epochs: int | None,
+    seed: int | None,
+    workers: str | None,
+    worker_index: int | None,
+    quiet: bool,
+    overrides: tuple[str, ...],
+    resume: str | None,
+    weights: str | None,
+) -> None:
     from ..training.run import train as run_train
 
     plugin_warnings()
@@ -228,6 +274,7 @@ def train(
             result,
             backend=backend,
             out=out,
+            overwrite=overwrite,
             epochs=epochs,
             seed=seed,
             progress="quiet" if quiet else "auto",

@@ -1,24 +1,30 @@
 """Read a numeric table from a CSV file into a :class:`~specforge.data.dataset.Dataset`.
 
-Every problem is a :class:`~specforge.data.dataset.DataError` located by line
-and column, with a fix: a typo in a column name gets a did-you-mean, a file
-with one column a guess at its real delimiter.
+The numbers are parsed by pandas' C parser (measured against pyarrow's CSV
+reader in docs/benchmarks.md: as fast or faster here, and far less memory when
+streamed in chunks). Every problem is a :class:`~specforge.data.dataset.DataError`
+located by line and column, with a fix: a typo in a column name gets a
+did-you-mean, a file with one column a guess at its real delimiter. pandas
+does not say where a bad cell is, so when it fails or a row looks wrong the
+rows concerned are read again with the ``csv`` module
+(:mod:`specforge.data.csv_rows`) to find the line and column.
 """
 
 from __future__ import annotations
 
-import csv
+import itertools
 import math
-import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
 from ..diagnostics import did_you_mean
+from .csv_rows import first_row, iter_rows, line_of, not_utf8
 from .dataset import DataError, Dataset, PathLike, check_finite, check_task, require_file
 
-__all__ = ["MISSING_MARKERS", "read_csv"]
+__all__ = ["MISSING_MARKERS", "read_csv", "read_feature_chunks"]
 
 MISSING_MARKERS = frozenset({"", "nan", "na", "n/a", "null", "none", "?"})
 _MISSING_MODES = ("error", "drop", "mean")
@@ -124,30 +130,95 @@ def _parse_cell(text: str) -> float | None:
     return None if math.isnan(v) else v
 
 
-def _read_rows(path: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
-    rows: list[list[str]] = []
-    lines: list[int] = []
+def _is_label(cell: str) -> bool:
     try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            reader = csv.reader(fh, delimiter=delimiter)
-            for row in reader:
-                if not row or (len(row) == 1 and not row[0].strip()):
-                    continue  # blank line
-                rows.append(row)
-                lines.append(reader.line_num)
-    except UnicodeDecodeError as exc:
-        raise DataError(
-            f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start})",
-            help="convert the file to UTF-8, or check that it really is a CSV file",
-        ) from exc
-    except csv.Error as exc:
-        raise DataError(f"{path} is not valid CSV: {exc}") from exc
-    except OSError as exc:
-        raise DataError(
-            f"cannot read {path}: {exc.strerror or exc}",
-            looked_in=[os.path.abspath(path)],
-        ) from exc
-    return rows, lines
+        _parse_cell(cell)
+    except ValueError:
+        return True
+    return False
+
+
+#: Every capitalisation of the missing markers: pandas compares them as written.
+_NA_SPELLINGS = sorted(
+    {
+        "".join(chars)
+        for marker in MISSING_MARKERS
+        for chars in itertools.product(*((c.lower(), c.upper()) for c in marker))
+    }
+)
+
+
+def _pandas_csv(
+    path: str,
+    *,
+    delimiter: str,
+    header: bool,
+    width: int,
+    floats: Iterable[int],
+    na_values: Sequence[str] | None,
+    chunksize: int | None = None,
+) -> Any:
+    """pandas' C parser on ``path``: columns ``floats`` as float64 (``na_values``, or
+    pandas' own NaN markers if None, read as NaN), the others as text, nothing
+    else counted as missing. Every column is read, so that a row with too many
+    fields is an error and not silently cut."""
+    import pandas as pd
+
+    floats = set(floats)
+    dtype = {j: ("float64" if j in floats else object) for j in range(width)}
+    options: dict[str, Any] = {}
+    if na_values is None:
+        options["na_filter"] = True
+    else:
+        options["keep_default_na"] = False
+        options["na_values"] = {j: (list(na_values) if j in floats else []) for j in range(width)}
+    return pd.read_csv(
+        path,
+        sep=delimiter,
+        header=0 if header else None,
+        names=list(range(width)),
+        dtype=dtype,
+        skip_blank_lines=True,
+        skipinitialspace=True,
+        encoding="utf-8-sig",
+        engine="c",
+        chunksize=chunksize,
+        **options,
+    )
+
+
+def _parser_failures() -> tuple[type[BaseException], ...]:
+    """What pandas raises for a table it cannot read as asked: located by a second look."""
+    import pandas as pd
+
+    return (ValueError, pd.errors.ParserError)
+
+
+def _data_rows(
+    path: str, delimiter: str, header: bool, rows: set[int] | None
+) -> Iterator[tuple[int, int, list[str]]]:
+    """(row index, line, cells) of the data rows, all or those in ``rows``."""
+    last = None if rows is None else max(rows, default=-1)
+    it = iter_rows(path, delimiter)
+    try:
+        if header:
+            next(it, None)
+        for i, (line, row) in enumerate(it):
+            if last is not None and i > last:
+                return
+            if rows is None or i in rows:
+                yield i, line, row
+    finally:
+        it.close()
+
+
+def _cannot_parse(path: str, exc: BaseException) -> DataError:
+    """pandas failed where the ``csv`` module saw nothing wrong: say what pandas said."""
+    message = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+    return DataError(
+        f"{path} cannot be read as a CSV table: {message}",
+        help="check the delimiter, the quoting, and that every value is a plain number",
+    )
 
 
 def read_csv(
@@ -180,39 +251,36 @@ def read_csv(
     if missing not in _MISSING_MODES:
         raise ValueError(f"missing must be one of {_MISSING_MODES}, got {missing!r}")
     p = require_file(path, "CSV file")
-    rows, lines = _read_rows(p, delimiter)
-    if not rows:
+    first = first_row(p, delimiter)
+    if first is None:
         raise DataError(f"{p} is empty", help="the file has no rows at all")
+    header_line, first_cells = first
     if header:
-        names = [c.strip() or f"col{j}" for j, c in enumerate(rows[0])]
-        header_line = lines[0]
-        rows, lines = rows[1:], lines[1:]
-        if not rows:
-            raise DataError(
-                f"{p} has a header (line {header_line}) but no data rows",
-                help="pass header=False if the first line is data",
-            )
+        names = [c.strip() or f"col{j}" for j, c in enumerate(first_cells)]
     else:
-        names = [f"col{j}" for j in range(len(rows[0]))]
+        names = [f"col{j}" for j in range(len(first_cells))]
     width = len(names)
-    for row, line in zip(rows, lines, strict=True):
-        if len(row) != width:
-            expected = "as in the header" if header else "as in the first row"
-            raise DataError(
-                f"{p}: line {line} has {len(row)} field(s), expected {width} ({expected})",
-                help=f"look for an unquoted {delimiter!r} inside a value, a missing "
-                "or extra field, or a wrong delimiter (pass delimiter=...)",
-            )
+    expected = "as in the header" if header else "as in the first row"
+
+    def ragged(line: int, row: list[str]) -> DataError:
+        return DataError(
+            f"{p}: line {line} has {len(row)} field(s), expected {width} ({expected})",
+            help=f"look for an unquoted {delimiter!r} inside a value, a missing "
+            "or extra field, or a wrong delimiter (pass delimiter=...)",
+        )
+
+    def check_ragged(rows: set[int] | None) -> None:
+        for _, line, row in _data_rows(p, delimiter, header, rows):
+            if len(row) != width:
+                raise ragged(line, row)
 
     cols = _Columns(names, header, p, delimiter)
-    if target is None:
-        t_idx: list[int] = []
-    else:
-        t_idx = cols.select(target, "target")
-    if features is None:
-        f_idx = [j for j in range(width) if j not in t_idx]
-    else:
-        f_idx = cols.select(features, "feature")
+    t_idx: list[int] = [] if target is None else cols.select(target, "target")
+    f_idx = (
+        [j for j in range(width) if j not in t_idx]
+        if features is None
+        else cols.select(features, "feature")
+    )
     overlap = [cols.label(j) for j in f_idx if j in t_idx]
     if overlap:
         raise DataError(
@@ -225,39 +293,6 @@ def read_csv(
             help="pass features=... naming at least one column that is not a target",
         )
 
-    n = len(rows)
-    # Is the (single) target categorical?  Decided on all present values first,
-    # so that one stray label does not silently turn a column into NaNs.
-    categorical = False
-    for j in t_idx:
-        for row in rows:
-            try:
-                _parse_cell(row[j])
-            except ValueError:
-                categorical = True
-                break
-    if categorical:
-        if len(t_idx) > 1:
-            raise DataError(
-                f"target columns of {p} hold non-numeric labels; only a single "
-                "target column may hold class labels",
-                help="use one label column as the target",
-            )
-        if task == "regression":
-            bad = next(r[t_idx[0]] for r in rows if _is_label(r[t_idx[0]]))
-            raise DataError(
-                f"target {cols.label(t_idx[0])} of {p} holds non-numeric labels "
-                f"(e.g. {bad.strip()!r}); it cannot be a regression target",
-                help="drop task='regression' to treat it as classification",
-            )
-
-    x = np.empty((n, len(f_idx)), dtype=np.float64)
-    x_missing = np.zeros((n, len(f_idx)), dtype=bool)
-    y_num = np.empty((n, len(t_idx)), dtype=np.float64)
-    y_labels: list[str] = [""] * n
-    row_missing = np.zeros(n, dtype=bool)
-    target_missing = np.zeros(n, dtype=bool)
-
     def report_missing(line: int, j: int, value: str) -> DataError:
         return DataError(
             f"{p}: line {line}, {cols.label(j)} has a missing value ({value!r})",
@@ -265,51 +300,125 @@ def read_csv(
             "missing='mean' to impute feature column means",
         )
 
-    for i, (row, line) in enumerate(zip(rows, lines, strict=True)):
-        for k, j in enumerate(f_idx):
-            cell = row[j]
-            try:
-                v = _parse_cell(cell)
-            except ValueError:
-                raise DataError(
-                    f"{p}: line {line}, {cols.label(j)} has a non-numeric value {cell.strip()!r}",
-                    help="features must be numbers; if this column is categorical, "
-                    "encode it numerically or leave it out of features",
-                ) from None
-            if v is None:
-                if missing == "error":
-                    raise report_missing(line, j, cell)
-                x_missing[i, k] = True
-                row_missing[i] = True
-                x[i, k] = np.nan
-            elif math.isinf(v):
-                raise DataError(
-                    f"{p}: line {line}, {cols.label(j)} has an infinite value {cell.strip()!r}",
-                    help="features must be finite numbers",
-                )
-            else:
-                x[i, k] = v
-        for k, j in enumerate(t_idx):
-            cell = row[j]
-            if categorical:
-                # Any non-empty text is a label here ("none", "NA" can be classes).
-                label = cell.strip()
-                is_missing = not label
-                y_labels[i] = label
-            else:
-                v = _parse_cell(cell)
-                is_missing = v is None
-                if v is not None and math.isinf(v):
+    def check_labels(categorical: bool, first_label: str | None) -> None:
+        if not categorical:
+            return
+        if len(t_idx) > 1:
+            raise DataError(
+                f"target columns of {p} hold non-numeric labels; only a single "
+                "target column may hold class labels",
+                help="use one label column as the target",
+            )
+        if task == "regression":
+            raise DataError(
+                f"target {cols.label(t_idx[0])} of {p} holds non-numeric labels "
+                f"(e.g. {(first_label or '').strip()!r}); it cannot be a regression target",
+                help="drop task='regression' to treat it as classification",
+            )
+
+    def check_cells(rows: set[int] | None, categorical: bool) -> None:
+        """The first bad cell of ``rows`` (all if None), in row order: the located error."""
+        for _, line, row in _data_rows(p, delimiter, header, rows):
+            for j in f_idx:
+                cell = row[j]
+                try:
+                    v = _parse_cell(cell)
+                except ValueError:
                     raise DataError(
-                        f"{p}: line {line}, {cols.label(j)} has an infinite target "
-                        f"value {cell.strip()!r}",
-                        help="targets must be finite numbers",
+                        f"{p}: line {line}, {cols.label(j)} has a non-numeric value {cell.strip()!r}",
+                        help="features must be numbers; if this column is categorical, "
+                        "encode it numerically or leave it out of features",
+                    ) from None
+                if v is None:
+                    if missing == "error":
+                        raise report_missing(line, j, cell)
+                elif math.isinf(v):
+                    raise DataError(
+                        f"{p}: line {line}, {cols.label(j)} has an infinite value {cell.strip()!r}",
+                        help="features must be finite numbers",
                     )
-                y_num[i, k] = np.nan if v is None else v
-            if is_missing:
-                if missing == "error":
+            for j in t_idx:
+                cell = row[j]
+                if categorical:
+                    is_missing = not cell.strip()
+                else:
+                    v = _parse_cell(cell)
+                    is_missing = v is None
+                    if v is not None and math.isinf(v):
+                        raise DataError(
+                            f"{p}: line {line}, {cols.label(j)} has an infinite target "
+                            f"value {cell.strip()!r}",
+                            help="targets must be finite numbers",
+                        )
+                if is_missing and missing == "error":
                     raise report_missing(line, j, cell)
-                target_missing[i] = True
+
+    try:
+        table = _pandas_csv(
+            p,
+            delimiter=delimiter,
+            header=header,
+            width=width,
+            floats=f_idx,
+            na_values=_NA_SPELLINGS,
+        )
+    except UnicodeDecodeError as exc:
+        raise not_utf8(p, exc) from exc
+    except OSError as exc:
+        raise DataError(f"cannot read {p}: {exc.strerror or exc}") from exc
+    except _parser_failures() as exc:
+        # Say where, exactly as a cell-by-cell reader would: ragged rows first.
+        check_ragged(None)
+        labels = [row[j] for _, _, row in _data_rows(p, delimiter, header, None) for j in t_idx]
+        first_label = next((c for c in labels if _is_label(c)), None)
+        check_labels(first_label is not None, first_label)
+        check_cells(None, first_label is not None)
+        raise _cannot_parse(p, exc) from exc
+
+    n = len(table)
+    if n == 0:
+        if header:
+            raise DataError(
+                f"{p} has a header (line {header_line}) but no data rows",
+                help="pass header=False if the first line is data",
+            )
+        raise DataError(f"{p} is empty", help="the file has no rows at all")
+    x = table[f_idx].to_numpy(dtype=np.float64, copy=True)
+    texts = {j: table[j].to_numpy(dtype=object) for j in t_idx}
+    last = table[width - 1]
+    del table
+
+    # Is the target categorical? Decided on all present values first, so that
+    # one stray label does not silently turn a column into NaNs.
+    first_label = next((c for j in t_idx for c in texts[j] if _is_label(c)), None)
+    categorical = first_label is not None
+    y_num = np.empty((n, len(t_idx)), dtype=np.float64)
+    y_labels: list[str] = []
+    target_missing = np.zeros(n, dtype=bool)
+    suspects = np.zeros(n, dtype=bool)
+    if categorical and len(t_idx) == 1:
+        y_labels = [c.strip() for c in texts[t_idx[0]]]
+        target_missing = np.array([not label for label in y_labels], dtype=bool)
+    elif not categorical:
+        for k, j in enumerate(t_idx):
+            values = [_parse_cell(c) for c in texts[j]]
+            column = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+            y_num[:, k] = column
+            target_missing |= np.isnan(column)
+            suspects |= np.isinf(column)
+    x_missing = np.isnan(x)
+    row_missing = x_missing.any(axis=1)
+    # A row with too few fields reads as missing values at its end.
+    short = last.isna().to_numpy() if width - 1 in f_idx else (last == "").to_numpy()
+    suspects |= np.isinf(x).any(axis=1) | short
+    if missing == "error":
+        suspects |= row_missing | target_missing
+    rows = set(np.flatnonzero(suspects).tolist()) if suspects.any() else set()
+    if rows:
+        check_ragged(rows)
+    check_labels(categorical, first_label)
+    if rows:
+        check_cells(rows, categorical)
 
     keep = ~target_missing
     if missing == "drop":
@@ -362,9 +471,10 @@ def read_csv(
         vals = y_num[:, 0]
         if not np.all(vals == np.round(vals)):
             bad_i = int(np.flatnonzero(vals != np.round(vals))[0])
+            line = line_of(p, delimiter, int(np.flatnonzero(keep)[bad_i]), header=header)
             raise DataError(
                 f"target {cols.label(t_idx[0])} of {p} holds non-integer value "
-                f"{float(vals[bad_i]):g} (line {lines[int(np.flatnonzero(keep)[bad_i])]}); "
+                f"{float(vals[bad_i]):g} (line {line}); "
                 "classification needs class labels",
                 help="drop task='classification' to treat it as regression",
             )
@@ -376,9 +486,100 @@ def read_csv(
     return Dataset(x32, y.astype(np.float32), feature_names, target_names, "regression", None)
 
 
-def _is_label(cell: str) -> bool:
+# ---------------------------------------------------------------- predict's input
+
+
+def _numeric(cell: str) -> bool:
     try:
-        _parse_cell(cell)
+        float(cell)
     except ValueError:
-        return True
-    return False
+        return False
+    return True
+
+
+def read_feature_chunks(
+    path: PathLike, names: Sequence[str], *, chunk_rows: int = 65536, delimiter: str = ","
+) -> Iterator[np.ndarray]:
+    """The features of a CSV to predict on, ``chunk_rows`` rows (float32) at a time.
+
+    A header is optional: a first row without any number in it is one, and if
+    it names every feature in ``names`` the features are picked by name, in
+    that order. Memory stays at one chunk whatever the file's size. A bad cell
+    is a DataError naming its line and column (an empty cell, text); a ``nan``
+    or ``inf`` cell (or a number too large for float32) is read as NaN or
+    infinity, for the caller to refuse by sample.
+    """
+    p = str(path)
+    first = first_row(p, delimiter)
+    if first is None:
+        raise DataError(f"{p} is empty", help="write one row of feature values per sample")
+    _, row0 = first
+    header = not any(_numeric(c) for c in row0)
+    width = len(row0)
+    order: list[int] | None = None
+    if header:
+        heads = [c.strip() for c in row0]
+        if all(n in heads for n in names):
+            order = [heads.index(n) for n in names]  # pick the features by name
+
+    def check_rows(rows: set[int] | None) -> None:
+        for _, line, row in _data_rows(p, delimiter, header, rows):
+            if len(row) != width:
+                raise DataError(
+                    f"{p}: line {line} has {len(row)} values, the first row has {width}"
+                )
+            for k, j in enumerate(order or range(width)):
+                cell = row[j]
+                if not cell.strip():
+                    raise DataError(
+                        f"{p}: line {line}, column {k + 1} is empty",
+                        help="every feature needs a value",
+                    )
+                if not _numeric(cell):
+                    raise DataError(
+                        f"{p}: line {line}, column {k + 1}: {cell.strip()!r} is not a number"
+                    )
+
+    try:
+        chunks = _pandas_csv(
+            p,
+            delimiter=delimiter,
+            header=header,
+            width=width,
+            floats=range(width),
+            na_values=None,
+            chunksize=chunk_rows,
+        )
+    except UnicodeDecodeError as exc:
+        raise not_utf8(p, exc) from exc
+    except OSError as exc:
+        raise DataError(f"cannot read {p}: {exc.strerror or exc}") from exc
+    start = 0
+    with chunks:
+        while True:
+            try:
+                frame = next(chunks)
+            except StopIteration:
+                break
+            except UnicodeDecodeError as exc:
+                raise not_utf8(p, exc) from exc
+            except _parser_failures() as exc:
+                check_rows(None)
+                raise _cannot_parse(p, exc) from exc
+            with np.errstate(over="ignore"):  # too large for float32: inf, refused by sample
+                x = frame.to_numpy(dtype=np.float32)
+            del frame
+            if order is not None:
+                x = x[:, order]
+            bad = ~np.isfinite(x).all(axis=1)
+            if bad.any():  # an empty cell, text pandas read as NaN, a short row
+                check_rows({start + int(i) for i in np.flatnonzero(bad)})
+            start += len(x)
+            yield x
+    if start == 0:
+        if header:
+            raise DataError(
+                f"{p} has a header but no samples",
+                help="write one row of feature values per sample",
+            )
+        raise DataError(f"{p} is empty", help="write one row of feature values per sample")

@@ -133,26 +133,50 @@ class Guard(TrainingCallback):
         return f"training diverged at {where}: {what} ({d['key']}) is {value}"
 
 
+class Interrupts:
+    """What Ctrl-C does while :func:`sigint_stops` is active.
+
+    The first Ctrl-C asks the guard to stop after the current batch; a second
+    raises KeyboardInterrupt at once, except inside :meth:`deferred`, where it
+    is only noted: the writes that make a run directory whole (the model,
+    ``metrics.json``) always finish.
+    """
+
+    def __init__(self, guard: Guard) -> None:
+        self.guard = guard
+        self._deferring = 0
+
+    def handler(self, signum: int, frame: Any) -> None:
+        if self.guard.interrupted and not self._deferring:
+            raise KeyboardInterrupt
+        self.guard.interrupted = True
+
+    @contextlib.contextmanager
+    def deferred(self) -> Iterator[None]:
+        """Within the block, every Ctrl-C only sets ``guard.interrupted``."""
+        self._deferring += 1
+        try:
+            yield
+        finally:
+            self._deferring -= 1
+
+
 @contextlib.contextmanager
-def sigint_stops(guard: Guard) -> Iterator[None]:
+def sigint_stops(guard: Guard) -> Iterator[Interrupts]:
     """While active, Ctrl-C asks ``guard`` to stop after the current batch.
 
-    A second Ctrl-C raises KeyboardInterrupt at once. The previous handler is
-    restored afterwards. Outside the main thread (where signals cannot be
-    handled) this does nothing.
+    A second Ctrl-C raises KeyboardInterrupt at once (but not inside the
+    yielded :meth:`Interrupts.deferred`). The previous handler is restored
+    afterwards. Outside the main thread (where signals cannot be handled) this
+    installs nothing.
     """
+    interrupts = Interrupts(guard)
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield interrupts
         return
-
-    def handler(signum: int, frame: Any) -> None:
-        if guard.interrupted:
-            raise KeyboardInterrupt
-        guard.interrupted = True
-
-    previous = signal.signal(signal.SIGINT, handler)
+    previous = signal.signal(signal.SIGINT, interrupts.handler)
     try:
-        yield
+        yield interrupts
     finally:
         signal.signal(signal.SIGINT, previous)
 

@@ -35,7 +35,7 @@ from ..relay import framework_message
 from ..render import write_graph
 from ..spec.models import MAX_SEED
 from . import checkpoint as ckpts
-from . import finetune, health, labels, plots, runcheck, rundir, tensorboard
+from . import finetune, health, labels, plots, runcheck, rundir, staging, tensorboard
 from .callbacks import (
     Checkpoint,
     EarlyStopping,
@@ -214,6 +214,7 @@ def train(
     seed: int | None = None,
     progress: str = "auto",
     runs_root: str | os.PathLike[str] = "runs",
+    overwrite: bool = False,
     registry: Registry | None = None,
     echo: Callable[[str], None] = _stderr,
     callbacks: tuple[Any, ...] = (),
@@ -225,7 +226,10 @@ def train(
 
     :param spec: a spec file, or the :class:`CheckResult` of one (not with ``resume``).
     :param backend: a registered backend name (default ``keras``).
-    :param out: the run directory (default ``runs_root/<spec name>-<time>``).
+    :param out: the run directory (default ``runs_root/<spec name>-<time>``): a new or
+        empty folder, or a run directory (a finished one only with ``overwrite``).
+        The run is built beside it and moved into place once complete; a run that
+        did not finish never replaces a finished one (see :mod:`.staging`).
     :param epochs: overrides ``train.epochs``; ``seed`` overrides ``train.seed``.
     :param progress: ``auto`` (a bar in a terminal, lines otherwise), ``bar``,
         ``lines`` or ``quiet``.
@@ -238,6 +242,8 @@ def train(
     :raises SpecError: the spec is invalid or does not fit its data.
     :raises DataError: a data file is missing or malformed.
     :raises TrainError: no data section, or the backend is not available.
+    :raises RunDirError: ``out`` cannot be used (a user's folder, a finished run
+        without ``overwrite``, another train writing it).
     """
     reg = registry or get_registry()
     last = None
@@ -360,22 +366,71 @@ def train(
                 last=last,
                 weights=weights,
             )
-    return _train(
-        result,
-        be,
-        train_cfg,
-        reg,
-        None,
-        progress,
-        echo,
-        callbacks,
-        None,
-        None,
-        out,
-        runs_root,
-        last=last,
-        weights=weights,
-    )
+    if last is not None:  # a resume continues its own run directory in place
+        place = None
+    else:  # built aside and published whole (see .staging)
+        place = (
+            staging.claim_out_dir(out, overwrite=overwrite)
+            if out is not None
+            else staging.claim_new_run_dir(graph.name, runs_root)
+        )
+    with place if place is not None else contextlib.nullcontext():
+        try:
+            return _train(
+                result,
+                be,
+                train_cfg,
+                reg,
+                None,
+                progress,
+                echo,
+                callbacks,
+                None,
+                None,
+                out,
+                runs_root,
+                last=last,
+                weights=weights,
+                place=place,
+            )
+        except (Exception, KeyboardInterrupt) as exc:
+            if place is not None and place.published is None:
+                _publish_unfinished(place, graph.name, be.name, exc)
+            raise
+
+
+def _publish_unfinished(
+    place: staging.RunPlace, name: str, backend: str, exc: BaseException
+) -> None:
+    """Keep what a failed or interrupted run wrote, under its own name, with a status.
+
+    It replaces no finished run (:meth:`staging.RunPlace.publish` keeps it beside
+    one); an empty staging directory is simply removed on leaving the place.
+    """
+    if not place.staging.is_dir() or not any(
+        p.name != ".specforge-staging" for p in place.staging.iterdir()
+    ):
+        return
+    interrupted = isinstance(exc, KeyboardInterrupt)
+    status = "interrupted" if interrupted else "failed"
+    metrics_path = place.staging / rundir.METRICS
+    with contextlib.suppress(OSError):
+        if metrics_path.is_file():
+            metrics = rundir.read_json(place.staging, rundir.METRICS)
+            if metrics.get("status") in staging.FINISHED:
+                metrics["status"] = status
+        else:
+            metrics = {"spec": name, "status": status, "backend": backend}
+        after_fit = (place.staging / rundir.HISTORY).is_file()
+        metrics["message"] = (
+            "interrupted by the user"
+            + (" after training, while saving or evaluating" if after_fit else "")
+            if interrupted
+            else f"training failed: {getattr(exc, 'message', None) or f'{type(exc).__name__}: {exc}'}"
+        )
+        rundir.write_json(metrics_path, metrics)
+    with contextlib.suppress(OSError):
+        place.publish(status)
 
 
 def _cluster_of(result: CheckResult, be: Backend, train_cfg: Any, reg: Registry) -> Cluster | None:
@@ -459,6 +514,7 @@ def _train(
     *,
     last: Any = None,
     weights: Any = None,
+    place: staging.RunPlace | None = None,
 ) -> RunResult:
     graph = result.graph
     data_cfg = graph.data
@@ -500,6 +556,8 @@ def _train(
     suffix = be.file_suffix
     if stage is not None:
         run_dir = stage
+    elif place is not None:
+        run_dir = place.staging
     else:
         run_dir = (
             rundir.prepare_out_dir(out, (suffix,))
@@ -633,14 +691,28 @@ def _train(
             "epoch": checkpoint.watch.best_epoch,
             checkpoint.watch.monitor: checkpoint.watch.best,
         }
-        artefacts["best_model"] = best_path
+        artefacts = {"run_dir": run_dir, "spec": run_dir / rundir.SPEC}
+        if early is not None and early.watch.best_epoch is not None:
+            metrics["best_epoch"] = early.watch.best_epoch
+            metrics["restored_best"] = restored
+        if checkpoint is not None and checkpoint.saved:
+            metrics["checkpoint"] = {
+                "file": best_path.name,
+                "epoch": checkpoint.watch.best_epoch,
+                checkpoint.watch.monitor: checkpoint.watch.best,
+            }
+            artefacts["best_model"] = best_path
 
-    rundir.write_history(run_dir, _in_spec_order(history, graph))
-    artefacts["history"] = run_dir / rundir.HISTORY
-    if status != "diverged":  # diverged weights are NaN: nothing worth keeping
-        model_path = run_dir / rundir.model_file(suffix)
-        be.save(model, str(model_path))
-        artefacts["model"] = model_path
+    # A Ctrl-C while the history and the model are written waits until they are.
+    with sigint_stops(guard) as interrupts, interrupts.deferred():
+        rundir.write_history(run_dir, _in_spec_order(history, graph))
+        artefacts["history"] = run_dir / rundir.HISTORY
+        if status != "diverged":  # diverged weights are NaN: nothing worth keeping
+            model_path = run_dir / rundir.model_file(suffix)
+            be.save(model, str(model_path))
+            artefacts["model"] = model_path
+    if status in ("completed", "early_stopped") and guard.interrupted:
+        raise KeyboardInterrupt  # kept as an interrupted run, model and history included
     if status in ("completed", "early_stopped"):
         # Evaluate the model as saved: exactly what `specforge evaluate` will load.
         saved = be.load(str(artefacts["model"]), graph, registry=reg)
@@ -682,6 +754,13 @@ def _train(
     if finish is not None:
         final = finish()
         artefacts = {k: final / v.relative_to(run_dir) for k, v in artefacts.items()}
+        run_dir = final
+    elif place is not None:  # the run moves into place whole, metrics.json included
+        final = place.publish(status)
+        artefacts = {
+            k: final if k == "run_dir" else final / Path(v).relative_to(run_dir)
+            for k, v in artefacts.items()
+        }
         run_dir = final
     return RunResult(run_dir, status, metrics, history, message, artefacts, hint, model)
 
@@ -795,56 +874,69 @@ class InputError(Exception):
         self.message, self.help = message, help
 
 
-def _read_input_csv(path: Path, names: list[str]) -> np.ndarray:
-    import csv
+#: Rows read, preprocessed, predicted and written at a time by ``predict``: memory
+#: stays at one chunk (about 32 MB for 64 features) whatever the input's size.
+PREDICT_CHUNK_ROWS = 65536
 
+
+def _read_input_csv(path: Path, names: list[str]) -> Iterator[np.ndarray]:
+    """The CSV's features, chunk by chunk (pandas' C parser; see :mod:`specforge.data.csv`)."""
+    from ..data.csv import read_feature_chunks
+    from ..data.dataset import DataError
+
+    chunks = read_feature_chunks(path, names, chunk_rows=PREDICT_CHUNK_ROWS)
     try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            rows = [r for r in csv.reader(fh) if r and any(c.strip() for c in r)]
-    except (OSError, UnicodeDecodeError, csv.Error) as e:
-        raise InputError(f"cannot read {path}: {e}") from None
-    if not rows:
-        raise InputError(f"{path} is empty", "write one row of feature values per sample")
+        yield from chunks
+    except DataError as e:
+        raise InputError(e.message, e.help) from None
 
-    def numeric(cell: str) -> bool:
-        try:
-            float(cell)
-        except ValueError:
-            return False
-        return True
 
-    # A header row is one without any number in it.
-    header = None if any(numeric(c) for c in rows[0]) else [c.strip() for c in rows[0]]
-    body = rows[1:] if header is not None else rows
-    if not body:
-        raise InputError(
-            f"{path} has a header but no samples", "write one row of feature values per sample"
-        )
-    order = None
-    if header is not None and all(n in header for n in names):
-        order = [header.index(n) for n in names]  # pick the features by name
-    x = np.empty(
-        (len(body), len(order) if order else len(body[0]) if body else 0), dtype=np.float64
-    )
-    for i, row in enumerate(body):
-        cells = [row[j] for j in order] if order else row
-        if len(cells) != x.shape[1]:
-            raise InputError(
-                f"{path}: line {i + 1 + (header is not None)} has {len(cells)} values, the first row has {x.shape[1]}"
-            )
-        line = i + 1 + (header is not None)
-        for j, cell in enumerate(cells):
-            if not cell.strip():
-                raise InputError(
-                    f"{path}: line {line}, column {j + 1} is empty", "every feature needs a value"
-                )
+def _prefetched(items: Iterator[np.ndarray], depth: int = 2) -> Iterator[np.ndarray]:
+    """``items``, produced by a background thread up to ``depth`` ahead; its
+    exceptions are raised here, in order, and closing this generator stops it."""
+    import queue
+    import threading
+
+    done = object()
+    q: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
             try:
-                x[i, j] = float(cell)
-            except ValueError:
-                raise InputError(
-                    f"{path}: line {line}, column {j + 1}: {cell.strip()!r} is not a number"
-                ) from None
-    return x
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put(("item", item)):
+                    return
+        except BaseException as exc:
+            put(("error", exc))
+            return
+        finally:
+            if stop.is_set():
+                items.close()  # type: ignore[attr-defined]
+        put(("done", done))
+
+    thread = threading.Thread(target=produce, name="specforge-csv-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, value = q.get()
+            if kind == "item":
+                yield value
+            elif kind == "error":
+                raise value
+            else:
+                return
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _read_input_npz(path: Path, key: str | None) -> np.ndarray:
@@ -881,7 +973,9 @@ def predict_run(
     ``input_path`` is a CSV (one sample per row, the dataset's features in
     columns, header optional: with a header naming the features they are picked
     by name) or an ``.npz`` (array ``key``, default ``x``). The run's fitted
-    preprocessors are applied. Returns (rows written, column names).
+    preprocessors are applied. A CSV is parsed :data:`PREDICT_CHUNK_ROWS` rows at
+    a time by pandas' C parser into float32 features; the output appears
+    (atomically) only once every row is done. Returns (rows written, column names).
     """
     run = load_run(run_dir, registry=registry)
     graph = run.result.graph
@@ -894,11 +988,15 @@ def predict_run(
         )
     if not src.is_file():
         raise InputError(f"{src}: no such file", "pass a CSV or .npz file of features")
-    x = (
-        _read_input_npz(src, key)
-        if src.suffix.lower() == ".npz"
-        else _read_input_csv(src, info.feature_names)
-    )
+    if src.suffix.lower() == ".npz":
+        x = _read_input_npz(src, key)
+    else:
+        # pandas' C parser, chunk by chunk (the next chunk parsed while this one is
+        # converted): float32 features, a located message for a bad cell.
+        parts = list(_prefetched(_read_input_csv(src, info.feature_names)))
+        if not parts:
+            raise InputError(f"{src} has no samples", "write one row of feature values per sample")
+        x = np.concatenate(parts) if len(parts) > 1 else parts[0]
     width = math.prod(info.sample_shape)
     flat = x.reshape(len(x), -1) if x.ndim > 1 else x.reshape(len(x), 1)
     if flat.shape[1] != width:

@@ -211,3 +211,92 @@ def test_csv_duplicate_feature(tmp_path):
     p = write_text(tmp_path / "d.csv", CSV)
     with pytest.raises(DataError, match="more than once"):
         read_csv(p, target="price", features=["a", 0])
+
+
+# ---------------------------------------------------------------- pandas underneath: same located errors
+
+
+def test_csv_ragged_rows_too_long_and_too_short_are_located_even_when_missing_is_allowed(tmp_path):
+    long = write_text(tmp_path / "long.csv", "a,b,y\n1,2,3\n4,5,6,7\n")
+    with pytest.raises(DataError) as ei:
+        read_csv(long, target="y", features=["a"])  # even with a column left out
+    assert str(ei.value) == f"{long}: line 3 has 4 field(s), expected 3 (as in the header)"
+    short = write_text(tmp_path / "short.csv", "a,b,y\n1,2,3\n\n4,5\n6,7,8\n")
+    for mode in ("error", "drop", "mean"):
+        with pytest.raises(DataError) as ei:
+            read_csv(short, target="y", missing=mode)
+        assert str(ei.value) == f"{short}: line 4 has 2 field(s), expected 3 (as in the header)"
+
+
+def test_csv_a_ragged_row_is_reported_before_an_earlier_bad_cell(tmp_path):
+    p = write_text(tmp_path / "d.csv", "a,b,y\n1,two,3\n4,5,6\n7,8\n")
+    with pytest.raises(DataError, match="line 4 has 2 field"):
+        read_csv(p, target="y")
+
+
+def test_csv_text_in_a_numeric_column_is_located_after_blank_and_quoted_lines(tmp_path):
+    p = write_text(tmp_path / "d.csv", 'a,b,y\n1,2,"multi\nline"\n\n   \n3,4,5\n6,seven,8\n')
+    with pytest.raises(DataError) as ei:
+        read_csv(p, target="y", missing="drop")
+    assert str(ei.value) == f"{p}: line 7, column 'b' (index 1) has a non-numeric value 'seven'"
+
+
+def test_csv_missing_markers_in_any_case_and_spaces_around_numbers(tmp_path):
+    p = write_text(tmp_path / "d.csv", "a,b,y\n 1 ,2,3\nNULL,None,4\nN/A,?,5\n6, 7 ,8\n")
+    ds = read_csv(p, target="y", missing="drop")
+    np.testing.assert_array_equal(ds.x, [[1, 2], [6, 7]])
+    with pytest.raises(DataError) as ei:
+        read_csv(p, target="y")
+    assert str(ei.value) == f"{p}: line 3, column 'a' (index 0) has a missing value ('NULL')"
+
+
+def test_csv_a_huge_line_without_a_newline_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    from specforge.data import csv_rows
+
+    monkeypatch.setattr(csv_rows, "MAX_LINE", 1024)
+    p = tmp_path / "one-line.csv"
+    p.write_text("1," * 5000)
+    with pytest.raises(DataError) as ei:
+        read_csv(p, target=0)
+    assert "line 1 is longer than" in str(ei.value)
+
+
+def test_csv_not_utf8_is_reported_with_its_byte(tmp_path):
+    p = tmp_path / "d.csv"
+    p.write_bytes(b"a,y\n1,2\n\xff\xfe,3\n")
+    with pytest.raises(DataError, match="is not UTF-8 text"):
+        read_csv(p, target="y")
+
+
+# ---------------------------------------------------------------- predict's input, streamed
+
+
+def test_predict_input_is_read_in_chunks_with_errors_located_in_a_late_chunk(tmp_path):
+    from specforge.data.csv import read_feature_chunks
+
+    rows = ["f0,f1,f2"] + [f"{i},{i + 1},{i + 2}" for i in range(2500)]
+    p = write_text(tmp_path / "x.csv", "\n".join(rows) + "\n")
+    chunks = list(read_feature_chunks(p, ["f0", "f1", "f2"], chunk_rows=1000))
+    assert [len(c) for c in chunks] == [1000, 1000, 500]
+    np.testing.assert_array_equal(chunks[2][-1], [2499, 2500, 2501])
+    for bad, message in (
+        ("5,x,7", "line 2202, column 2: 'x' is not a number"),
+        ("5,,7", "line 2202, column 2 is empty"),
+        ("5,6", "line 2202 has 2 values, the first row has 3"),
+        ("5,6,7,8", "line 2202 has 4 values, the first row has 3"),
+    ):
+        lines = list(rows)
+        lines[2201] = bad
+        q = write_text(tmp_path / "bad.csv", "\n".join(lines) + "\n")
+        with pytest.raises(DataError) as ei:
+            for _ in read_feature_chunks(q, ["f0", "f1", "f2"], chunk_rows=1000):
+                pass
+        assert str(ei.value) == f"{q}: {message}"
+
+
+def test_predict_input_picks_features_by_header_name(tmp_path):
+    from specforge.data.csv import read_feature_chunks
+
+    p = write_text(tmp_path / "x.csv", "b,target,a\n2,9,1\n4,9,3\n")
+    (x,) = read_feature_chunks(p, ["a", "b"])
+    np.testing.assert_array_equal(x, [[1, 2], [3, 4]])

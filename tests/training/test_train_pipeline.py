@@ -278,15 +278,14 @@ def test_checkpoint_keeps_the_best_model_in_the_run_directory(toy, cli_run, tmp_
     assert m["checkpoint"]["val_accuracy"] == max(history["val_accuracy"])
 
 
-def test_training_into_an_existing_run_directory_removes_the_old_runs_artefacts(
-    toy, cli_run, tmp_path
-):
+def test_overwrite_replaces_a_finished_run_and_keeps_the_users_own_files(toy, cli_run, tmp_path):
     run = tmp_path / "run"
     train(cli_run, spec(tmp_path), "--out", str(run), "-q")
     (run / "best.npz").write_bytes(b"stale")
     (run / "notes.txt").write_text("mine")
-    assert train(cli_run, spec(tmp_path, DIABETES, **NAN), "--out", str(run), "-q").exit_code == 3
-    assert not (run / "best.npz").exists() and not (run / "predictions.png").exists()
+    path = spec(tmp_path, name="other.yaml", **{"seed: 0}\n": "seed: 1}\n"})
+    assert train(cli_run, path, "--out", str(run), "-q", "--overwrite").exit_code == 0
+    assert not (run / "best.npz").exists() and metrics(run)["seed"] == 1
     assert (run / "notes.txt").read_text() == "mine"
 
 
