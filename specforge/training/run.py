@@ -18,7 +18,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -973,8 +973,9 @@ def predict_run(
     ``input_path`` is a CSV (one sample per row, the dataset's features in
     columns, header optional: with a header naming the features they are picked
     by name) or an ``.npz`` (array ``key``, default ``x``). The run's fitted
-    preprocessors are applied. A CSV is parsed :data:`PREDICT_CHUNK_ROWS` rows at
-    a time by pandas' C parser into float32 features; the output appears
+    preprocessors are applied. Features are read, scaled and predicted
+    :data:`PREDICT_CHUNK_ROWS` rows at a time (a CSV by pandas' C parser), so
+    memory holds a few chunks and the predictions; the output appears
     (atomically) only once every row is done. Returns (rows written, column names).
     """
     run = load_run(run_dir, registry=registry)
@@ -990,33 +991,51 @@ def predict_run(
         raise InputError(f"{src}: no such file", "pass a CSV or .npz file of features")
     if src.suffix.lower() == ".npz":
         x = _read_input_npz(src, key)
+        chunks: Iterable[np.ndarray] = (
+            x[i : i + PREDICT_CHUNK_ROWS] for i in range(0, max(len(x), 1), PREDICT_CHUNK_ROWS)
+        )
     else:
-        # pandas' C parser, chunk by chunk (the next chunk parsed while this one is
-        # converted): float32 features, a located message for a bad cell.
-        parts = list(_prefetched(_read_input_csv(src, info.feature_names)))
-        if not parts:
-            raise InputError(f"{src} has no samples", "write one row of feature values per sample")
-        x = np.concatenate(parts) if len(parts) > 1 else parts[0]
+        # pandas' C parser, chunk by chunk: the next chunk is parsed in a background
+        # thread while this one is scaled and predicted, so memory holds a few chunks
+        # of features and the (small) predictions only.
+        chunks = _prefetched(_read_input_csv(src, info.feature_names))
     width = math.prod(info.sample_shape)
-    flat = x.reshape(len(x), -1) if x.ndim > 1 else x.reshape(len(x), 1)
-    if flat.shape[1] != width:
-        shape = "×".join(map(str, info.sample_shape))
-        names = ", ".join(info.feature_names[:8]) + (", ..." if width > 8 else "")
-        raise InputError(
-            f"{src} has {flat.shape[1]} value(s) per sample, but the run was trained on {width} features ({shape}: {names})",
-            "give exactly the dataset's features, in its order (or a CSV header naming them); leave the target out",
-        )
-    if not np.all(np.isfinite(flat)):
-        row = int(np.argmax(~np.isfinite(flat).all(axis=1)))
-        raise InputError(
-            f"{src}: sample {row} (0-based) holds NaN or infinity", "fill in or drop those values"
-        )
-    features = flat.astype(np.float32)
-    for step, obj in make_preprocessors(run.data.preprocess, run.registry, run.states):
-        if step.applies_to == "features":
+    steps = [
+        obj
+        for step, obj in make_preprocessors(run.data.preprocess, run.registry, run.states)
+        if step.applies_to == "features"
+    ]
+    parts: dict[str, list[np.ndarray]] = {}
+    done = 0
+    for x in chunks:
+        flat = x.reshape(len(x), -1) if x.ndim > 1 else x.reshape(len(x), 1)
+        if flat.shape[1] != width:
+            shape = "×".join(map(str, info.sample_shape))
+            names = ", ".join(info.feature_names[:8]) + (", ..." if width > 8 else "")
+            raise InputError(
+                f"{src} has {flat.shape[1]} value(s) per sample, but the run was trained on {width} features ({shape}: {names})",
+                "give exactly the dataset's features, in its order (or a CSV header naming them); leave the target out",
+            )
+        if not np.all(np.isfinite(flat)):
+            row = done + int(np.argmax(~np.isfinite(flat).all(axis=1)))
+            raise InputError(
+                f"{src}: sample {row} (0-based) holds NaN or infinity",
+                "fill in or drop those values",
+            )
+        if not len(flat):
+            continue
+        features = flat.astype(np.float32)
+        for obj in steps:
             features = np.asarray(obj.transform(features))
-    inputs = features_to_inputs(features, info, graph)
-    preds = run.backend.predict(run.model, inputs, batch_size=run.batch_size)
-    table = labels.prediction_columns(graph, info, preds, len(flat))
+        inputs = features_to_inputs(features, info, graph)
+        for name, value in run.backend.predict(
+            run.model, inputs, batch_size=run.batch_size
+        ).items():
+            parts.setdefault(name, []).append(np.asarray(value))
+        done += len(flat)
+    if not done:
+        raise InputError(f"{src} has no samples", "write one row of feature values per sample")
+    preds = {name: np.concatenate(values) for name, values in parts.items()}
+    table = labels.prediction_columns(graph, info, preds, done)
     labels.write_table(output_path, table, labels.format_of(str(output_path), format))
-    return len(flat), [c.name for c in table]
+    return done, [c.name for c in table]

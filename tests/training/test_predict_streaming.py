@@ -6,13 +6,14 @@ import csv
 from pathlib import Path
 
 import numpy as np
+import toy_backend
 from training_helpers import write_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 DIABETES = (ROOT / "specs" / "diabetes_wide_deep_aux.yaml").read_text(encoding="utf-8")
 
 
-def test_predict_parses_a_csv_in_chunks_with_the_same_result(toy, cli_run, tmp_path, monkeypatch):
+def test_predict_reads_predicts_and_writes_in_chunks(toy, cli_run, tmp_path, monkeypatch):
     from specforge.training import run as run_module
 
     spec = write_spec(tmp_path / "s.yaml", DIABETES.replace("epochs: 40", "epochs: 2"))
@@ -22,13 +23,24 @@ def test_predict_parses_a_csv_in_chunks_with_the_same_result(toy, cli_run, tmp_p
     x = rng.normal(size=(2500, 10)).round(3)
     np.savetxt(tmp_path / "x.csv", x, delimiter=",", fmt="%.3f")
 
+    seen: list[int] = []
+    predict = toy_backend.ToyBackend.predict
+
+    def counting(self, model, inputs, *, batch_size=32):
+        seen.append(len(next(iter(inputs.values()))))
+        return predict(self, model, inputs, batch_size=batch_size)
+
+    monkeypatch.setattr(toy_backend.ToyBackend, "predict", counting)
     monkeypatch.setattr(run_module, "PREDICT_CHUNK_ROWS", 1000)
     result = cli_run("predict", str(run), str(tmp_path / "x.csv"), "-o", str(tmp_path / "p.csv"))
     assert result.exit_code == 0, result.output
+    assert seen == [1000, 1000, 500]  # read, scaled and predicted a chunk at a time
     chunked = list(csv.reader((tmp_path / "p.csv").open()))
 
+    seen.clear()
     monkeypatch.setattr(run_module, "PREDICT_CHUNK_ROWS", 1_000_000)
     cli_run("predict", str(run), str(tmp_path / "x.csv"), "-o", str(tmp_path / "q.csv"))
+    assert seen == [2500]
     assert chunked == list(csv.reader((tmp_path / "q.csv").open()))
     assert len(chunked[0]) == 2 and len(chunked) == 2501
 
