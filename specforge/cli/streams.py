@@ -89,12 +89,22 @@ class Resilient:
 
 @contextlib.contextmanager
 def resilient_output() -> Iterator[None]:
-    """Within the block, a closed stdout or stderr only silences what is written to it."""
+    """Within the block, a closed stdout or stderr only silences what is written to it,
+    and a closed terminal (SIGHUP) does not end the process: training goes on, as
+    under ``nohup``, and finishes its run directory."""
+    import signal
+    import threading
+
     saved = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = Resilient(sys.stdout), Resilient(sys.stderr)  # type: ignore[assignment]
+    hangup = getattr(signal, "SIGHUP", None)
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(hangup, signal.SIG_IGN) if hangup is not None and main else None
     try:
         yield
     finally:
+        if previous is not None:
+            signal.signal(hangup, previous)
         for stream in (sys.stdout, sys.stderr):
             stream.flush()
         sys.stdout, sys.stderr = saved

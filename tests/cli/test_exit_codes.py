@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -165,3 +166,35 @@ def test_train_with_a_closed_stdout_and_stderr_keeps_training_and_finishes_its_r
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["status"] == "completed" and metrics["epochs_run"] == 40
     assert (run / "model.npz").is_file() and (run / "predictions.png").is_file()
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="no SIGHUP on this platform")
+def test_train_survives_a_closed_terminal_sighup_and_finishes_its_run(tmp_path):
+    from specforge.registry import load_registry
+
+    if "numpy" not in load_registry().backends:
+        pytest.skip("backend 'numpy' is not installed")
+    run = tmp_path / "run"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "specforge",
+            "train",
+            str(SPECS / "diabetes_wide_deep_aux.yaml"),
+            "--backend",
+            "numpy",
+            "--out",
+            str(run),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=_env(),
+    )
+    assert proc.stdout is not None
+    proc.stdout.readline()  # training has started (the terminal then closes)
+    proc.send_signal(signal.SIGHUP)
+    proc.stdout.close()
+    assert proc.wait(timeout=300) == 0
+    assert json.loads((run / "metrics.json").read_text())["status"] == "completed"
