@@ -15,6 +15,9 @@ from typing import Any
 from specforge.plugin import hookimpl
 from specforge.spec.migrate import rename_key
 
+#: The plugin API this built-in is written against.
+SPECFORGE_API = 2
+
 
 def output_weight_to_loss_weight(spec: MutableMapping[str, Any]) -> None:
     """Format 1 -> 2: ``outputs[].weight`` becomes ``outputs[].loss_weight``."""

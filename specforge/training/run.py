@@ -399,6 +399,14 @@ def train(
             raise
 
 
+def _as_given(final: Path, out: Any, runs_root: Any) -> Path:
+    """``final`` spelt as the caller gave it (``runs/iris``, not its absolute path)."""
+    for given in (Path(out) if out is not None else None, Path(runs_root) / final.name):
+        if given is not None and os.path.realpath(given) == str(final):
+            return given
+    return final
+
+
 def _publish_unfinished(
     place: staging.RunPlace, name: str, backend: str, exc: BaseException
 ) -> None:
@@ -756,7 +764,7 @@ def _train(
         artefacts = {k: final / v.relative_to(run_dir) for k, v in artefacts.items()}
         run_dir = final
     elif place is not None:  # the run moves into place whole, metrics.json included
-        final = place.publish(status)
+        final = _as_given(place.publish(status), out, runs_root)
         artefacts = {
             k: final if k == "run_dir" else final / Path(v).relative_to(run_dir)
             for k, v in artefacts.items()

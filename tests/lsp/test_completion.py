@@ -131,8 +131,10 @@ def test_keys_of_a_new_list_item_and_of_sections():
         "batch_size",
         "seed",
         "shuffle",
+        "steps_per_execution",
         "backend",
         "checkpoint",
+        "distribution",
     ]
 
 
