@@ -136,13 +136,9 @@ def test_a_closed_stdout_ends_an_output_command_quietly_with_exit_0(args):
     assert b"Exception ignored" not in stderr
 
 
-def test_train_with_a_closed_stdout_and_stderr_keeps_training_and_finishes_its_run(tmp_path):
-    from specforge.registry import load_registry
-
-    if "numpy" not in load_registry().backends:
-        pytest.skip("backend 'numpy' is not installed")
-    run = tmp_path / "run"
-    proc = subprocess.Popen(
+def _train_on_numpy(run: Path) -> subprocess.Popen[bytes]:
+    """`specforge train` of the diabetes spec on NumPy into ``run``, stdout and stderr piped."""
+    return subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -159,6 +155,15 @@ def test_train_with_a_closed_stdout_and_stderr_keeps_training_and_finishes_its_r
         cwd=ROOT,
         env=_env(),
     )
+
+
+def test_train_with_a_closed_stdout_and_stderr_keeps_training_and_finishes_its_run(tmp_path):
+    from specforge.registry import load_registry
+
+    if "numpy" not in load_registry().backends:
+        pytest.skip("backend 'numpy' is not installed")
+    run = tmp_path / "run"
+    proc = _train_on_numpy(run)
     assert proc.stdout is not None
     first = proc.stdout.readline()  # `2>&1 | head -1`
     proc.stdout.close()
@@ -175,23 +180,7 @@ def test_train_survives_a_closed_terminal_sighup_and_finishes_its_run(tmp_path):
     if "numpy" not in load_registry().backends:
         pytest.skip("backend 'numpy' is not installed")
     run = tmp_path / "run"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "specforge",
-            "train",
-            str(SPECS / "diabetes_wide_deep_aux.yaml"),
-            "--backend",
-            "numpy",
-            "--out",
-            str(run),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        cwd=ROOT,
-        env=_env(),
-    )
+    proc = _train_on_numpy(run)
     assert proc.stdout is not None
     proc.stdout.readline()  # training has started (the terminal then closes)
     proc.send_signal(signal.SIGHUP)
