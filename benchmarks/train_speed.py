@@ -12,9 +12,11 @@ batch 32, shuffling on:
 - ``numpy``: the same through the NumPy backend.
 
 Each side trains one untimed warm-up epoch (Keras traces its step), then
-``--rounds`` one-epoch ``fit`` calls per side, interleaved (the order rotates
-each round); the table gives the median epoch wall time and the ratio to
-``hand``. Targets: keras ≤ 0.5 × hand (Fashion-MNIST) and ≤ 0.35 × hand
+``--rounds`` ``fit`` calls of ``--epochs`` epochs per side, interleaved (the
+order rotates each round). The table gives the median epoch wall time (from
+each side's epoch clock: the targets' measure) and the ratio to ``hand``, and
+the whole calls' wall time per epoch (what a user waits for, including each
+call's setup). Targets: keras ≤ 0.5 × hand (Fashion-MNIST) and ≤ 0.35 × hand
 (California); numpy ≤ 0.35 × and ≤ 0.1 ×.
 
 Run:  python benchmarks/train_speed.py           (--rounds 3, --models NAME..., --quick)
@@ -59,7 +61,8 @@ def synthetic(graph: Any, n: int, seed: int = 0) -> tuple[dict[str, Any], dict[s
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=3, help="timed epochs per side (default 3)")
+    parser.add_argument("--rounds", type=int, default=3, help="timed calls per side (default 3)")
+    parser.add_argument("--epochs", type=int, default=2, help="epochs per call (default 2)")
     parser.add_argument("--models", nargs="*", choices=list(MODELS), help="default: both")
     parser.add_argument("--quick", action="store_true", help="a smoke run on 10%% of the data")
     args = parser.parse_args(argv)
@@ -111,8 +114,8 @@ def main(argv: list[str] | None = None) -> int:
         f"python {platform.python_version()}, keras {keras.__version__}, tensorflow {tf.__version__}"
     )
     print(
-        f"per-epoch wall time, median of {args.rounds} one-epoch fit() calls per side, interleaved, "
-        "after one untimed warm-up epoch; batch 32\n"
+        f"per-epoch wall time, median over {args.rounds} fit() calls of {args.epochs} epochs per side, "
+        "interleaved, after one untimed warm-up epoch; batch 32; (ratio to hand)\n"
     )
     failed = False
     for name in args.models or list(MODELS):
@@ -132,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         hx, hy = (xs[0] if len(xs) == 1 else xs), (ys[0] if len(ys) == 1 else ys)
 
         hand = functools.partial(
-            hand_model.fit, hx, hy, epochs=1, batch_size=32, verbose=0, callbacks=[hand_clock]
+            hand_model.fit, hx, hy, batch_size=32, verbose=0, callbacks=[hand_clock]
         )
 
         sides: dict[str, tuple[Any, list[float]]] = {"hand": (hand, hand_clock.times)}
@@ -147,7 +150,6 @@ def main(argv: list[str] | None = None) -> int:
                 model,
                 x,
                 y,
-                epochs=1,
                 batch_size=train_cfg.batch_size,
                 shuffle=True,
                 seed=0,
@@ -157,21 +159,29 @@ def main(argv: list[str] | None = None) -> int:
             sides[be_name] = (run, clock.times)
 
         for fn, _ in sides.values():  # warm-up: traced, caches filled; not timed
-            fn()
+            fn(epochs=1)
         for times in (t for _, t in sides.values()):
             times.clear()
+        calls: dict[str, list[float]] = {side: [] for side in sides}
         order = list(sides)
         for r in range(args.rounds):
             for side in order[r % 3 :] + order[: r % 3]:
-                sides[side][0]()
+                start = time.perf_counter()
+                sides[side][0](epochs=args.epochs)
+                calls[side].append((time.perf_counter() - start) / args.epochs)
         med = {side: statistics.median(times) for side, (_, times) in sides.items()}
+        per_call = {side: statistics.median(times) for side, times in calls.items()}
         ratio_k, ratio_n = med["keras"] / med["hand"], med["numpy"] / med["hand"]
         ok_k, ok_n = ratio_k <= keras_target, ratio_n <= numpy_target
         failed |= not (ok_k and ok_n)
         print(f"{name} ({n:,} samples, {graph.total_params:,} params)")
         for side in sides:
             ts = ", ".join(f"{t:.3f}" for t in sides[side][1])
-            print(f"  {side:6s} {med[side]:7.3f} s/epoch   [{ts}]")
+            print(
+                f"  {side:6s} {med[side]:7.3f} s/epoch ({med[side] / med['hand']:.3f})"
+                f"   whole calls {per_call[side]:.3f} s/epoch ({per_call[side] / per_call['hand']:.3f})"
+                f"   [{ts}]"
+            )
         print(
             f"  ratio keras / hand {ratio_k:.3f} (target <= {keras_target}: {'met' if ok_k else 'MISSED'})"
             f"   numpy / hand {ratio_n:.3f} (target <= {numpy_target}: {'met' if ok_n else 'MISSED'})\n",

@@ -65,6 +65,10 @@ class _LossKernel:
     def grad(self) -> Callable[..., Any]:
         return getattr(_kernels(), self.table)[self.name].grad
 
+    @property
+    def value_and_grad(self) -> Callable[..., Any]:
+        return getattr(_kernels(), self.table)[self.name].value_and_grad
+
 
 class LossLowering(_LossKernel):
     """A loss kernel, its from-logits form (crossentropies) and whether targets are indices."""

@@ -28,7 +28,8 @@ from .context import KerasContext
 from .deep import run_deep
 from .env import callers_random_state_kept, import_keras
 from .lowering import ModelInfo, lower_graph, model_info_for
-from .speed import resolve_steps_per_execution, set_steps_per_execution
+from .pipeline import shuffled_epochs
+from .speed import resolve_steps_per_execution, set_steps_per_execution, step_flops
 
 if TYPE_CHECKING:
     from ..registry import Registry
@@ -136,15 +137,6 @@ def _adapter(keras: Any, callbacks: Sequence[TrainingCallback], info: ModelInfo)
         type(cb).on_batch_end is not TrainingCallback.on_batch_end for cb in callbacks
     )
     return BatchAdapter() if wants_batches else EpochAdapter()
-
-
-def _take(data: Any, order: Any) -> Any:
-    """The samples of ``data`` (an array or a list of arrays) in ``order``."""
-    import numpy as np
-
-    if isinstance(data, list):
-        return [np.take(a, order, axis=0) for a in data]
-    return np.take(data, order, axis=0)
 
 
 def _shuffle_seed(model: Any, seed: int | None) -> int:
@@ -358,17 +350,17 @@ class KerasBackend(Backend):
 
         With ``shuffle``, each epoch's order is a permutation drawn from
         ``(shuffle seed, epoch)`` (the shuffle seed is ``seed``, or drawn once per
-        model), and ``model.fit`` runs one epoch at a time on the shuffled arrays:
-        an epoch's order then does not depend on the epochs before it, so a run
-        resumed at ``initial_epoch`` (after :meth:`set_training_state`) shuffles
-        exactly as the uninterrupted run did.
+        model; the NumPy backend draws the same permutations): an epoch's order
+        then does not depend on the epochs before it, so a run resumed at
+        ``initial_epoch`` (after :meth:`set_training_state`) shuffles exactly as
+        the uninterrupted run did. One ``model.fit`` runs every epoch on a
+        ``tf.data`` pipeline that gathers each batch by index (:mod:`.pipeline`):
+        no copy of the data per epoch, and the next batches are prefetched.
 
         ``steps_per_execution`` (``auto``, N, or None: as the model was compiled)
         runs that many batches per call into TensorFlow: the same losses and
         metrics, faster (:mod:`.speed`); batch callbacks then run once per
-        chunk, with the chunk's last batch index. A cached ``tf.data``
-        pipeline measured no faster than Keras's own array pipeline, so the
-        arrays go to ``fit`` as NumPy arrays.
+        chunk, with the chunk's last batch index.
 
         Keras 3.15 averages each output's loss (``<output>_loss``) over batches
         without weighting the batches by size (the total ``loss`` is weighted),
@@ -386,7 +378,9 @@ class KerasBackend(Backend):
         keras_callbacks = [_adapter(keras, callbacks, info)] if callbacks else []
         from .distribute import STRATEGY
 
-        steps = resolve_steps_per_execution(steps_per_execution, _first_len(xs), batch_size)
+        steps = resolve_steps_per_execution(
+            steps_per_execution, _first_len(xs), batch_size, step_flops(model, batch_size)
+        )
         if steps is not None and STRATEGY.get(model) is None:  # measured on one device only
             set_steps_per_execution(model, steps)
 
@@ -444,15 +438,23 @@ class KerasBackend(Backend):
                     return one_fit(xs, ys, initial_epoch, epochs)
                 base = _shuffle_seed(model, seed)
                 n = _first_len(xs)
-                history: dict[str, list[Any]] = {}
-                for epoch in range(initial_epoch, epochs):
-                    order = np.random.default_rng([base, epoch]).permutation(n)
-                    step = one_fit(_take(xs, order), _take(ys, order), epoch, epoch + 1)
-                    for key, values in step.items():
-                        history.setdefault(key, []).extend(values)
-                    if model.stop_training:
-                        break
-                return history
+                dataset, reorder = shuffled_epochs(
+                    keras,
+                    xs,
+                    ys,
+                    batch_size=batch_size,
+                    order_of=lambda epoch: np.random.default_rng([base, epoch]).permutation(n),
+                )
+                return model.fit(
+                    dataset,
+                    epochs=epochs,
+                    initial_epoch=initial_epoch,
+                    validation_data=val,
+                    validation_batch_size=batch_size,
+                    shuffle=False,  # the pipeline orders each epoch itself
+                    callbacks=[reorder, *keras_callbacks],
+                    verbose=0,
+                ).history
 
         history = run_deep(work, _depth(model))
         out: dict[str, list[float]] = {}

@@ -69,6 +69,8 @@ class _Output:
     weight: float
     value: Callable[[Array, Array], Array]
     grad: Callable[[Array, Array], Array]
+    #: value and grad in one call where the loss offers it (a third party's may not)
+    both: Callable[[Array, Array], tuple[Array, Array]] | None
     fused: bool
     sparse: bool
     shape: tuple[int, ...]
@@ -284,6 +286,7 @@ class NumpyModel:
                     weight=float(out.weight),
                     value=source.value,
                     grad=source.grad,
+                    both=getattr(source, "value_and_grad", None),
                     fused=fused,
                     sparse=bool(getattr(loss, "sparse", False)),
                     shape=tuple(graph.node(out.node).output_shape),
@@ -411,14 +414,18 @@ class NumpyModel:
             t = ys[o.name]
             pred = values[o.node]
             src = caches[o.step][1] if o.fused else pred
-            loss = float(np.mean(o.value(t, src)))
+            if grads and o.both is not None:
+                value, g = o.both(t, src)
+            else:
+                value = o.value(t, src)
+                g = o.grad(t, src) if grads else None
+            loss = float(np.mean(value))
             total += o.weight * loss
             if not single:
                 logs.append(loss)
             for _, metric in o.metrics:
                 logs.append(float(metric(t, pred)))
-            if grads:
-                g = o.grad(t, src)
+            if g is not None:
                 if o.weight != 1.0:
                     g = g * o.weight
                 into = g_pre if o.fused else g_out

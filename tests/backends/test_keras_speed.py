@@ -19,6 +19,7 @@ from specforge.api import check_file  # noqa: E402
 from specforge.keras_backend.speed import (  # noqa: E402
     auto_steps_per_execution,
     resolve_steps_per_execution,
+    step_flops,
 )
 from specforge.plugin import TrainingCallback  # noqa: E402
 from specforge.registry import get_registry  # noqa: E402
@@ -46,14 +47,33 @@ def data(name: str, n: int = N, seed: int = 0):
     return x, y
 
 
-def test_auto_runs_a_whole_short_epoch_in_one_call_and_at_most_32_batches():
-    assert [auto_steps_per_execution(b) for b in (1, 5, 32, 33, 1719)] == [1, 5, 32, 32, 32]
-    assert resolve_steps_per_execution("auto", 11_610, 32) == 32
+def test_auto_runs_a_small_models_whole_epoch_in_one_call_and_at_most_128_batches():
+    assert [auto_steps_per_execution(b) for b in (1, 5, 32, 129, 1719)] == [1, 5, 32, 128, 128]
+    assert resolve_steps_per_execution("auto", 11_610, 32) == 128
     assert resolve_steps_per_execution("auto", 100, 32) == 4
     assert resolve_steps_per_execution(8, 100, 32) == 8
     assert resolve_steps_per_execution(None, 100, 32) is None
     with pytest.raises(ValueError):
         resolve_steps_per_execution(0, 100, 32)
+
+
+def test_auto_takes_fewer_batches_per_call_for_a_costlier_step():
+    # 4e9 estimated flops a call: a 1e8-flop step gets 40 batches, a 1e10-flop step 1.
+    assert auto_steps_per_execution(1719, 1e8) == 40
+    assert auto_steps_per_execution(1719, 1e10) == 1
+    assert auto_steps_per_execution(10, 1e3) == 10
+
+
+def test_step_cost_counts_a_convolutions_positions():
+    dense = keras.Sequential([keras.Input((8,)), keras.layers.Dense(4)])
+    assert step_flops(dense, 32) == 6 * 36 * 32
+    conv = keras.Sequential([keras.Input((10, 10, 1)), keras.layers.Conv2D(2, 3)])
+    # 20 weights, applied at 8 x 8 output positions.
+    assert step_flops(conv, 1) == 6 * 20 * 64
+    graph = check_file(SPECS / "fashion_mnist_mlp.yaml").graph
+    model = get_registry().backends["keras"].build(graph, seed=0, registry=get_registry())
+    assert step_flops(model, 32) == 6 * 266_610 * 32
+    assert resolve_steps_per_execution("auto", 55_000, 32, step_flops(model, 32)) == 78
 
 
 class BatchLog(TrainingCallback):
@@ -87,7 +107,7 @@ def test_fast_defaults_give_plain_fits_history_within_1e_5(backend, name):
         shuffle=False,
         validation_data=({inp: xv}, {out: yv}),
         callbacks=[log],
-        steps_per_execution="auto",
+        steps_per_execution=32,
     )
     assert model.steps_per_execution == 32
     # One batch callback per chunk, with the chunk's last batch index.
@@ -156,8 +176,56 @@ def test_progress_bar_and_ctrl_c_with_chunks(backend):
         {out: y},
         epochs=3,
         callbacks=[Interrupt(), guard, log],
-        steps_per_execution="auto",
+        steps_per_execution=32,
     )
     assert guard.interrupted_at == (1, 32)
     assert log.batches == [(0, 31)]
     assert history == {} or all(len(v) <= 1 for v in history.values())
+
+
+@pytest.mark.parametrize("name", ["california_mlp", "fashion_mnist_mlp"])
+def test_shuffled_epochs_train_on_the_seeds_permutations_as_plain_fit_would(backend, name):
+    """One fit over the pipeline equals plain fit on each epoch's permuted arrays."""
+    graph = check_file(SPECS / f"{name}.yaml").graph
+    x, y = data(name)
+    xv, yv = data(name, 200, seed=1)
+    inp, out = graph.inputs[0].name, graph.outputs[0].name
+    model = backend.build(graph, seed=0, registry=get_registry())
+    weights = [np.array(w) for w in model.get_weights()]
+    history = backend.fit(
+        model,
+        {inp: x},
+        {out: y},
+        epochs=3,
+        batch_size=32,
+        seed=7,
+        shuffle=True,
+        validation_data=({inp: xv}, {out: yv}),
+        steps_per_execution="auto",
+    )
+    assert model.steps_per_execution == 35  # a short epoch: one call
+
+    keras.utils.set_random_seed(0)
+    by_hand = getattr(chapter, name)()
+    by_hand.set_weights(weights)
+    keras.utils.set_random_seed(7)
+    plain: dict[str, list[float]] = {}
+    for epoch in range(3):
+        order = np.random.default_rng([7, epoch]).permutation(N)
+        step = by_hand.fit(
+            x[order],
+            y[order],
+            epochs=epoch + 1,
+            initial_epoch=epoch,
+            batch_size=32,
+            shuffle=False,
+            validation_data=(xv, yv),
+            verbose=0,
+        ).history
+        for key, values in step.items():
+            plain.setdefault(key, []).extend(values)
+    assert set(plain) == set(history)
+    for key, values in plain.items():
+        np.testing.assert_allclose(history[key], values, rtol=1e-5, err_msg=key)
+    # Each epoch's order differs (a fresh permutation per epoch, not one for the run).
+    assert len({tuple(np.random.default_rng([7, e]).permutation(N)[:5]) for e in range(3)}) == 3

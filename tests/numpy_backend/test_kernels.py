@@ -369,6 +369,23 @@ def test_logit_loss_grad_matches_finite_differences(name):
     _close(loss.grad(t, z), _fd_loss_grad(loss, t, z), rtol=1e-6, atol=1e-8)
 
 
+@pytest.mark.parametrize(
+    "logits,name", [(True, n) for n in sorted(LOGIT_LOSSES)] + [(False, n) for n in sorted(LOSSES)]
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_value_and_grad_equals_value_then_grad(logits, name, dtype):
+    """A training step's one-pass form (where a loss has one) changes nothing but speed."""
+    loss = (LOGIT_LOSSES if logits else LOSSES)[name]
+    t, _ = _loss_case(name, batch=5, dim=4)
+    z = (_rng("vg" + name).standard_normal((5, 4)) * 3).astype(dtype)
+    if not logits and "crossentropy" in name:
+        z = np.abs(z) / np.abs(z).sum(axis=-1, keepdims=True)  # probabilities
+    value, grad = loss.value_and_grad(t, z)
+    assert value.dtype == grad.dtype == dtype
+    assert_allclose(value, loss.value(t, z), rtol=1e-6)
+    assert_allclose(grad, loss.grad(t, z), rtol=1e-6, atol=1e-12)
+
+
 # ---------------------------------------------------------------------------
 # Optimizers
 # ---------------------------------------------------------------------------

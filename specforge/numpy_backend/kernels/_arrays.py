@@ -16,6 +16,8 @@ Array = np.ndarray
 
 def as_float(x: Any) -> Array:
     """View ``x`` as a floating array; non-float input becomes float32 (Keras's floatx)."""
+    if type(x) is np.ndarray and x.dtype.kind == "f":  # the common case, once per op
+        return x
     x = np.asarray(x)
     if not np.issubdtype(x.dtype, np.floating):
         x = x.astype(np.float32)

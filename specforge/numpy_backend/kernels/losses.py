@@ -32,9 +32,18 @@ class LossKernel:
     name: str
     value: Callable[[Array, Array], Array]
     grad: Callable[[Array, Array], Array]
+    #: ``(value, grad)`` in one pass where the two share their work (a training step
+    #: needs both); None: ``value`` then ``grad``.
+    fused: Callable[[Array, Array], tuple[Array, Array]] | None = None
 
     def __call__(self, y_true: Array, y_pred: Array) -> np.floating:
         return np.mean(self.value(y_true, y_pred))
+
+    def value_and_grad(self, y_true: Array, y_pred: Array) -> tuple[Array, Array]:
+        """The unreduced values and the gradient of their mean."""
+        if self.fused is not None:
+            return self.fused(y_true, y_pred)
+        return self.value(y_true, y_pred), self.grad(y_true, y_pred)
 
 
 def _elementwise_loss(
@@ -244,6 +253,20 @@ def _scce_logits_grad(y_true: Array, y_pred: Array) -> Array:
     return _sparse_logits_dz(labels, z) * (1.0 / max(labels.size, 1))
 
 
+def _scce_logits_both(y_true: Array, y_pred: Array) -> tuple[Array, Array]:
+    """Value and gradient sharing one softmax: the classifier's step, once per batch."""
+    z = as_float(y_pred)
+    labels = _sparse_labels(y_true, z)[..., None]
+    s = z - np.max(z, axis=-1, keepdims=True)
+    e = np.exp(s)
+    total = np.sum(e, axis=-1, keepdims=True)
+    value = (np.log(total) - np.take_along_axis(s, labels, axis=-1))[..., 0]
+    e /= total  # softmax(z)
+    np.put_along_axis(e, labels, np.take_along_axis(e, labels, axis=-1) - 1.0, axis=-1)
+    e *= 1.0 / max(labels.size, 1)
+    return value, e
+
+
 #: Crossentropies on logits (``from_logits=True``); gradients are w.r.t. the logits.
 #: Keras-on-TF silently takes this path inside ``fit``/``evaluate`` (graph mode) when the
 #: predictions come straight from a sigmoid/softmax activation, so no clipping happens there.
@@ -253,6 +276,9 @@ LOGIT_LOSSES: dict[str, LossKernel] = {
         "categorical_crossentropy", _cce_logits_value, _cce_logits_grad
     ),
     "sparse_categorical_crossentropy": LossKernel(
-        "sparse_categorical_crossentropy", _scce_logits_value, _scce_logits_grad
+        "sparse_categorical_crossentropy",
+        _scce_logits_value,
+        _scce_logits_grad,
+        _scce_logits_both,
     ),
 }
