@@ -28,7 +28,6 @@ from .context import KerasContext
 from .deep import run_deep
 from .env import callers_random_state_kept, import_keras
 from .lowering import ModelInfo, lower_graph, model_info_for
-from .pipeline import shuffled_epochs
 from .speed import resolve_steps_per_execution, set_steps_per_execution, step_flops
 
 if TYPE_CHECKING:
@@ -436,6 +435,8 @@ class KerasBackend(Backend):
                         ).history
                 if not shuffle:
                     return one_fit(xs, ys, initial_epoch, epochs)
+                from .pipeline import shuffled_epochs
+
                 base = _shuffle_seed(model, seed)
                 n = _first_len(xs)
                 dataset, reorder = shuffled_epochs(
