@@ -19,7 +19,12 @@ the whole calls' wall time per epoch (what a user waits for, including each
 call's setup). Targets: keras ≤ 0.5 × hand (Fashion-MNIST) and ≤ 0.35 × hand
 (California); numpy ≤ 0.35 × and ≤ 0.1 ×.
 
-Run:  python benchmarks/train_speed.py           (--rounds 3, --models NAME..., --quick)
+After the models, the README's main job (``specforge train specs/digits_mlp.yaml``,
+both backends, fresh processes: ``benchmarks/main_job.py``) is timed in the same
+run, so the README's figure and the ratios come from one machine state
+(``--no-main-job`` leaves it out).
+
+Run:  python benchmarks/train_speed.py           (--rounds 3, --epochs 2, --models NAME..., --quick)
 """
 
 from __future__ import annotations
@@ -65,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=2, help="epochs per call (default 2)")
     parser.add_argument("--models", nargs="*", choices=list(MODELS), help="default: both")
     parser.add_argument("--quick", action="store_true", help="a smoke run on 10%% of the data")
+    parser.add_argument("--no-main-job", action="store_true", help="skip the README's main job")
     args = parser.parse_args(argv)
 
     from specforge.quiet import quiet_environment
@@ -187,6 +193,18 @@ def main(argv: list[str] | None = None) -> int:
             f"   numpy / hand {ratio_n:.3f} (target <= {numpy_target}: {'met' if ok_n else 'MISSED'})\n",
             flush=True,
         )
+    if not args.no_main_job:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from main_job import SPEC, run_once
+
+        print(f"README main job: specforge train {SPEC.relative_to(ROOT)} (3 fresh processes each)")
+        for backend in ("keras", "numpy"):
+            runs = [run_once(backend) for _ in range(3)]
+            walls = [w for w, _ in runs]
+            print(
+                f"  {backend:6s} wall median {statistics.median(walls):5.1f} s (min {min(walls):.1f} s)"
+                f"   test accuracy {sorted({round(a, 4) for _, a in runs})}"
+            )
     print(f"load average at the end: {', '.join(f'{v:.2f}' for v in os.getloadavg())}")
     return 1 if failed else 0
 

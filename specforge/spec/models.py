@@ -317,7 +317,8 @@ class TrainSection(Params):
         "auto",
         json_schema_extra={"anyOf": [{"type": "integer", "minimum": 1}, {"const": "auto"}]},
         description="Batches the Keras backend runs per call into TensorFlow (the same "
-        "results, fewer round trips); auto picks it from the batches per epoch (at most 32). "
+        "results, fewer round trips); auto picks it from the batches per epoch and the model's "
+        "estimated cost per batch (at most 128). "
         "The NumPy backend ignores it.",
     )
     backend: str | None = Field(
