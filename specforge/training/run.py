@@ -315,9 +315,14 @@ def train(
         from .stream_run import train_stream
 
         if not hasattr(be, "fit_stream"):
+            streaming = sorted(n for n, b in reg.backends.items() if hasattr(b, "fit_stream"))
             raise TrainError(
                 f"backend '{be.name}' cannot train on a streamed dataset",
-                "train with --backend keras, or drop stream: true",
+                "train with --backend "
+                + " or --backend ".join(streaming)
+                + ", or drop stream: true"
+                if streaming
+                else "drop stream: true",
             )
         if train_cfg.distributed:
             raise TrainError(
