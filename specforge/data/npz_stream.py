@@ -84,7 +84,9 @@ class NpzStream(RowStream):
     """Features ``x_key`` and targets ``y_key`` of an ``.npz``, read ``chunk_rows`` rows at a time.
 
     ``x_test_key``/``y_test_key`` name the data set's own test split; the hashed
-    split then sets only the validation rows aside.
+    split then sets only the validation rows aside. Targets are classes when
+    ``task`` says so or (without ``task``) they are integers, as ``read_npz`` decides:
+    class indices are checked chunk by chunk, one-hot rows become indices.
     """
 
     path: str
@@ -96,6 +98,8 @@ class NpzStream(RowStream):
     validation: float = 0.0
     seed: int = 0
     chunk_rows: int = 65_536
+    task: str | None = None
+    classes: bool = field(default=False, init=False, repr=False)
     members: dict[str, Member] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -127,6 +131,16 @@ class NpzStream(RowStream):
                     shape, dtype = _read_header(fh, key, p)
                 self.members[key] = Member(key, shape, dtype)
         self._pair(self.x_key, self.y_key)
+        y = self.members[self.y_key]
+        self.classes = self.task == "classification" or (
+            self.task is None and y.dtype.kind in "biu"
+        )
+        if self.classes and not (len(y.shape) == 1 or len(y.shape) == 2):
+            raise DataError(
+                f"{p}: {self.y_key!r} has shape {y.shape}; classification needs one class index "
+                "per sample (shape (n,)) or one-hot rows",
+                help="give task: regression for multi-output targets",
+            )
         if self.x_test_key is not None and self.y_test_key is not None:
             self._pair(self.x_test_key, self.y_test_key)
             xt, x = self.members[self.x_test_key], self.members[self.x_key]
@@ -216,7 +230,27 @@ class NpzStream(RowStream):
                             f"{self.path}: row {bad} of array {key!r} holds a NaN or infinity",
                             help="streamed arrays need finite values; clean them and re-save",
                         )
-                yield x, y
+                yield x, self._labels(y, yk, start) if self.classes else y
+
+    def _labels(self, y: np.ndarray, key: str, start: int) -> np.ndarray:
+        """Class indices (n, 1) from index or one-hot rows, checked as ``read_npz`` does."""
+        if y.shape[1] > 1:
+            if not (np.isin(y, (0, 1)).all() and (y.sum(axis=1) == 1).all()):
+                raise DataError(
+                    f"{self.path}: rows {start}..{start + len(y) - 1} of {key!r} are not one-hot; "
+                    "classification needs one class index per sample or one-hot rows",
+                    help="give task: regression for multi-output targets",
+                )
+            return np.argmax(y, axis=1).astype(np.float32)[:, None]
+        bad = (y < 0) | (y != np.round(y))
+        if bad.any():
+            row = start + int(np.argmax(bad[:, 0]))
+            raise DataError(
+                f"{self.path}: row {row} of {key!r} holds {float(y[row - start, 0]):g}, not a class "
+                "index; class indices are integers 0..K-1",
+                help="map the labels to 0-based class indices, or give task: regression",
+            )
+        return y
 
     def _rows_of(self, fh: IO[bytes], m: Member, n: int, start: int) -> np.ndarray:
         want = n * m.row_bytes

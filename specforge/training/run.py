@@ -350,6 +350,7 @@ def train(
                 progress=progress,
                 echo=echo,
                 callbacks=callbacks,
+                split_test_set=_spec_sets(result, ("data", "split", "test")),
             )
         )
     cluster = _cluster_of(result, be, train_cfg, reg)

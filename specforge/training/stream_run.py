@@ -73,10 +73,11 @@ def _in_spec_order(values: dict[str, Any], graph: Any) -> dict[str, Any]:
     }
 
 
-def _open_stream(result: Any, echo: Callable[[str], None]) -> tuple[Any, list[str], list[str]]:
+def _open_stream(
+    result: Any, echo: Callable[[str], None], split_test_set: bool
+) -> tuple[Any, list[str], list[str]]:
     """The dataset's :class:`~specforge.data.stream.RowStream`, feature and target names."""
     from ..default_plugins.datasets.files import data_file
-    from .run import _spec_sets
 
     cfg = result.graph.data
     params = cfg.dataset_params
@@ -90,7 +91,7 @@ def _open_stream(result: Any, echo: Callable[[str], None]) -> tuple[Any, list[st
                 help="name the targets array with y_key",
             )
         own_test = params.x_test_key is not None
-        if own_test and _spec_sets(result, ("data", "split", "test")):
+        if own_test and split_test_set:
             echo("note: dataset 'npz' has its own test split; data.split.test is ignored")
         npz = NpzStream(
             path,
@@ -102,6 +103,7 @@ def _open_stream(result: Any, echo: Callable[[str], None]) -> tuple[Any, list[st
             validation=_fraction(cfg.split.validation, "validation"),
             seed=cfg.split.seed,
             chunk_rows=params.chunk_rows,
+            task=params.task,
         )
         return npz, npz.feature_names(), [params.y_key]
     if cfg.dataset != "csv":
@@ -135,15 +137,18 @@ def train_stream(
     progress: str,
     echo: Callable[[str], None],
     callbacks: tuple[Any, ...] = (),
+    split_test_set: bool = False,
 ) -> Any:
     """Train on a streamed file; (run_dir, status, metrics, history, message, artefacts).
 
     The caller (:func:`specforge.training.run.train`) has checked that the backend
-    streams, that the run is not distributed and the graph has one input and output.
+    streams, that the run is not distributed and the graph has one input and output;
+    ``split_test_set`` says whether the spec sets ``data.split.test`` (a note when
+    the data set has its own test split).
     """
     graph = result.graph
     cfg = graph.data
-    stream, feature_names, target_names = _open_stream(result, echo)
+    stream, feature_names, target_names = _open_stream(result, echo, split_test_set)
     started = time.perf_counter()
     steps = make_preprocessors(cfg.preprocess, reg)
     sizes = fit_streaming(steps, stream)

@@ -100,6 +100,23 @@ def test_an_own_test_split_is_read_from_its_members(tmp_path: Path, arrays) -> N
     )
 
 
+def test_class_targets_are_checked_and_one_hot_rows_become_indices(tmp_path: Path, arrays) -> None:
+    x, y = arrays
+    p = tmp_path / "a.npz"
+    np.savez(p, x=x, y=np.eye(3, dtype=np.int64)[y])
+    assert np.array_equal(_chunks(NpzStream(str(p), chunk_rows=64))[1][:, 0], y)
+    bad = y.copy()
+    bad[77] = -1
+    np.savez(p, x=x, y=bad)
+    e = _error(p, chunk_rows=64)
+    assert (
+        str(e)
+        == f"{p}: row 77 of 'y' holds -1, not a class index; class indices are integers 0..K-1"
+    )
+    regression = NpzStream(str(p), chunk_rows=64, task="regression")
+    assert _chunks(regression)[1][77, 0] == -1
+
+
 def _error(path: Path, **kw) -> DataError:
     with pytest.raises(DataError) as err:
         stream = NpzStream(str(path), **kw)
@@ -310,3 +327,29 @@ def test_csv_stream_reports_the_line_of_a_bad_row_in_any_split(tmp_path: Path) -
     with pytest.raises(DataError) as err:
         list(CsvStream(str(p), [0], [1], chunk_rows=16, test=0.5).chunks("train"))
     assert str(err.value) == f"{p}: the row on line 42 holds an empty or non-finite value"
+
+
+def test_a_streamed_npz_with_its_own_test_split_trains_and_tests_on_it(
+    tmp_path: Path, arrays
+) -> None:
+    from specforge.training.run import train
+
+    x, y = arrays
+    path = tmp_path / "a.npz"
+    np.savez_compressed(path, x=x[:250], y=y[:250], xt=x[250:], yt=y[250:])
+    spec = tmp_path / "s.yaml"
+    spec.write_text(
+        CLASSIFIER.format(
+            dataset=f"{{type: npz, path: '{path}', x_test_key: xt, y_test_key: yt, stream: true}}"
+        )
+    )
+    said: list[str] = []
+    run = train(spec, backend="numpy", out=tmp_path / "run", progress="quiet", echo=said.append)
+    codes = split_codes(np.arange(250), 0.0, 0.1, 1)
+    assert run.metrics["samples"] == {
+        "train": int((codes == 0).sum()),
+        "validation": int((codes == 1).sum()),
+        "test": 51,
+    }
+    assert "note: dataset 'npz' has its own test split; data.split.test is ignored" in said
+    assert set(run.metrics["test"]) == {"loss", "accuracy"}
