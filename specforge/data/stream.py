@@ -1,8 +1,9 @@
-"""Data larger than memory: a CSV read in chunks, split by row hash, preprocessors fitted in one pass.
+"""Data larger than memory: a file read in chunks, split by row hash, preprocessors fitted in one pass.
 
-``data.dataset: {type: csv, stream: true}`` never holds the table in memory:
+``data.dataset: {type: csv, stream: true}`` (and ``npz``, :mod:`specforge.data.npz_stream`)
+never holds the table in memory:
 
-* rows are read in chunks of ``chunk_rows`` (pandas' C parser, float32);
+* rows are read in chunks of ``chunk_rows`` (a CSV by pandas' C parser, float32);
 * a row's split is a function of its 0-based index and the split seed alone
   (SplitMix64 of the index, compared with the test and validation fractions),
   so every pass, every worker and ``specforge evaluate`` agree without an index
@@ -78,56 +79,56 @@ class RunningMoments:
         return self.m2 / max(self.n, 1)
 
 
-@dataclass
-class CsvStream:
-    """A CSV file read chunk by chunk: features and targets of the rows of one split."""
+class RowStream:
+    """Rows of a file read chunk by chunk; what splits and batches them is shared.
+
+    A subclass reads its file: :meth:`rows` yields (x, y) float32 chunks of every
+    row in file order (x one flat row per sample), :meth:`own_test` the data set's
+    own test split if it has one. It has ``path``, ``test``, ``validation``,
+    ``seed`` and ``chunk_rows`` attributes.
+    """
 
     path: str
-    features: list[int]
-    targets: list[int]
-    delimiter: str = ","
-    header: bool = True
-    test: float = 0.0
-    validation: float = 0.0
-    seed: int = 0
-    chunk_rows: int = 65_536
+    test: float
+    validation: float
+    seed: int
+    chunk_rows: int
+
+    @property
+    def n_features(self) -> int:  # pragma: no cover - every subclass sets it
+        raise NotImplementedError
+
+    def rows(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:  # pragma: no cover
+        raise NotImplementedError
+
+    def own_test(self) -> Iterator[tuple[np.ndarray, np.ndarray]] | None:
+        """The data set's own test rows in chunks, or None (the test split is hashed)."""
+        return None
+
+    def own_test_rows(self) -> int:
+        """Rows of the data set's own test split (0 without one)."""
+        return 0
+
+    @property
+    def hashed_test(self) -> float:
+        """The test fraction split off by row hash (0 when the file has its own test split)."""
+        return 0.0 if self.own_test_rows() else self.test
 
     def chunks(self, split: str | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """(x float32 (n, features), y float32 (n, targets)) per chunk, rows of ``split`` only."""
-        import pandas as pd
-
-        cols = sorted(set(self.features) | set(self.targets))
-        where = {c: i for i, c in enumerate(cols)}
-        fi = [where[c] for c in self.features]
-        ti = [where[c] for c in self.targets]
+        own = self.own_test() if split == "test" else None
+        if own is not None:
+            yield from own
+            return
         start = 0
-        try:
-            reader = pd.read_csv(
-                self.path,
-                sep=self.delimiter,
-                header=0 if self.header else None,
-                usecols=cols,
-                dtype=np.float32,
-                chunksize=self.chunk_rows,
-                engine="c",
-            )
-            for frame in reader:
-                block = frame.to_numpy(dtype=np.float32, copy=False)
-                rows = np.arange(start, start + len(block))
-                start += len(block)
-                if split is not None:
-                    keep = split_codes(rows, self.test, self.validation, self.seed)
-                    block = block[keep == SPLIT_CODES[split]]
-                if not np.isfinite(block).all():
-                    bad = int(np.argmax(~np.isfinite(block).all(axis=1)))
-                    raise DataError(
-                        f"{self.path}: a row near line {start - len(rows) + bad + 1 + self.header} "
-                        "holds an empty or non-finite value",
-                        help="streamed CSVs need complete numeric rows (missing: error)",
-                    )
-                yield block[:, fi], block[:, ti]
-        except (ValueError, OSError) as e:
-            raise DataError(f"cannot stream {self.path}: {e}") from None
+        for x, y in self.rows():
+            rows = np.arange(start, start + len(x))
+            start += len(x)
+            if split is not None:
+                codes = split_codes(rows, self.hashed_test, self.validation, self.seed)
+                keep = codes == SPLIT_CODES[split]
+                x, y = x[keep], y[keep]
+            yield x, y
 
     def batches(
         self,
@@ -166,7 +167,59 @@ class CsvStream:
             yield np.concatenate(carry_x), np.concatenate(carry_y)
 
 
-def fit_streaming(steps: Sequence[tuple[Any, Any]], stream: CsvStream) -> dict[str, int]:
+@dataclass
+class CsvStream(RowStream):
+    """A CSV file read chunk by chunk: features and targets of the rows of one split."""
+
+    path: str
+    features: list[int]
+    targets: list[int]
+    delimiter: str = ","
+    header: bool = True
+    test: float = 0.0
+    validation: float = 0.0
+    seed: int = 0
+    chunk_rows: int = 65_536
+
+    @property
+    def n_features(self) -> int:
+        return len(self.features)
+
+    def rows(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Every row, in file order, chunk by chunk (pandas' C parser, float32)."""
+        import pandas as pd
+
+        cols = sorted(set(self.features) | set(self.targets))
+        where = {c: i for i, c in enumerate(cols)}
+        fi = [where[c] for c in self.features]
+        ti = [where[c] for c in self.targets]
+        start = 0
+        try:
+            reader = pd.read_csv(
+                self.path,
+                sep=self.delimiter,
+                header=0 if self.header else None,
+                usecols=cols,
+                dtype=np.float32,
+                chunksize=self.chunk_rows,
+                engine="c",
+            )
+            for frame in reader:
+                block = frame.to_numpy(dtype=np.float32, copy=False)
+                if not np.isfinite(block).all():
+                    bad = int(np.argmax(~np.isfinite(block).all(axis=1)))
+                    raise DataError(
+                        f"{self.path}: the row on line {start + bad + 1 + self.header} "
+                        "holds an empty or non-finite value",
+                        help="streamed CSVs need complete numeric rows (missing: error)",
+                    )
+                start += len(block)
+                yield block[:, fi], block[:, ti]
+        except (ValueError, OSError) as e:
+            raise DataError(f"cannot stream {self.path}: {e}") from None
+
+
+def fit_streaming(steps: Sequence[tuple[Any, Any]], stream: RowStream) -> dict[str, int]:
     """Fit feature scalers and target one-hot in one pass over the training rows.
 
     Returns the rows per split (counted in the same pass). Preprocessors other
@@ -212,22 +265,22 @@ def fit_streaming(steps: Sequence[tuple[Any, Any]], stream: CsvStream) -> dict[s
             k = p.num_classes or (max(classes) + 1 if classes else 1)
             obj.state = {"num_classes": int(k)}
         else:
-            obj.fit(np.zeros((1, len(stream.features)), np.float32))
+            obj.fit(np.zeros((1, stream.n_features), np.float32))
     return sizes
 
 
-def _all_with_codes(stream: CsvStream, sizes: dict[str, int]) -> Iterator[tuple[np.ndarray, Any]]:
+def _all_with_codes(stream: RowStream, sizes: dict[str, int]) -> Iterator[tuple[np.ndarray, Any]]:
     """The training rows of every chunk, counting every split on the way."""
-    whole = CsvStream(**{**stream.__dict__, "test": 0.0, "validation": 0.0})
     start = 0
-    for x, y in whole.chunks():
+    for x, y in stream.rows():
         rows = np.arange(start, start + len(x))
         start += len(x)
-        codes = split_codes(rows, stream.test, stream.validation, stream.seed)
+        codes = split_codes(rows, stream.hashed_test, stream.validation, stream.seed)
         for name, code in SPLIT_CODES.items():
             sizes[name] += int((codes == code).sum())
         train = codes == 0
         yield x[train], y[train]
+    sizes["test"] += stream.own_test_rows()
 
 
 def transformer(steps: Sequence[tuple[Any, Any]]) -> Any:
@@ -246,6 +299,7 @@ def transformer(steps: Sequence[tuple[Any, Any]]) -> Any:
 
 __all__ = [
     "CsvStream",
+    "RowStream",
     "RunningMoments",
     "fit_streaming",
     "split_codes",

@@ -7,7 +7,7 @@ a method runs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ..compat import registry_of_call
@@ -86,6 +86,31 @@ class NumpyBackend(Backend):
             callbacks=callbacks,
             initial_epoch=initial_epoch,
         )
+
+    def fit_stream(
+        self,
+        model: Any,
+        batches: Callable[[int], Iterator[tuple[Any, Any]]],
+        *,
+        epochs: int,
+        validation: Callable[[], Iterator[tuple[Any, Any]]] | None = None,
+        seed: int | None = None,
+        callbacks: Sequence[TrainingCallback] = (),
+    ) -> dict[str, list[float]]:
+        """Train on batches read from a file: ``batches(epoch)`` yields (x, y) NumPy batches.
+
+        Each batch is one step of the same loop as :meth:`fit`; memory holds the
+        reader's chunk and one batch.
+        """
+        return model.fit_stream(
+            batches, epochs=epochs, validation=validation, seed=seed, callbacks=callbacks
+        )
+
+    def evaluate_stream(
+        self, model: Any, batches: Callable[[], Iterator[tuple[Any, Any]]]
+    ) -> dict[str, float]:
+        """Loss and metrics over every batch of ``batches()`` (weighted by batch size)."""
+        return model.evaluate_stream(batches)
 
     def get_training_state(self, model: Any) -> dict[str, Any]:
         return model.training_state()

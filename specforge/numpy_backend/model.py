@@ -23,7 +23,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -629,38 +629,65 @@ class NumpyModel:
         else:
             rng = self._rng_kw["rng"]
         self._shuffle_rng = rng
-        history: dict[str, list[float]] = {k: [] for k in self._keys}
-        if val is not None:
-            history.update({f"val_{k}": [] for k in self._keys})
-        callbacks = list(callbacks)
         # Gather buffers for shuffled batches, reused across batches (np.take(out=...)).
         size = min(batch_size, n)
         xbuf = {k: np.empty((size, *a.shape[1:]), a.dtype) for k, a in xs.items()}
         ybuf = {k: np.empty((size, *a.shape[1:]), a.dtype) for k, a in ys.items()}
+
+        def epoch_batches(epoch: int) -> Iterator[tuple[dict[str, Array], dict[str, Array], int]]:
+            order = rng.permutation(n) if shuffle else None
+            for start in range(0, n, batch_size):
+                end = min(start + batch_size, n)
+                m = end - start
+                if order is None:
+                    yield (
+                        {k: a[start:end] for k, a in xs.items()},
+                        {k: a[start:end] for k, a in ys.items()},
+                        m,
+                    )
+                    continue
+                idx = order[start:end]
+                xb = {
+                    k: np.take(a, idx, axis=0, out=xbuf[k][:m], mode="clip") for k, a in xs.items()
+                }
+                yb = {
+                    k: np.take(a, idx, axis=0, out=ybuf[k][:m], mode="clip") for k, a in ys.items()
+                }
+                yield xb, yb, m
+
+        validate = (
+            (lambda: self._evaluate_batches(self._slices(*val, batch_size)))
+            if val is not None
+            else None
+        )
+        return self._epochs(epoch_batches, initial_epoch, epochs, validate, callbacks)
+
+    def _epochs(
+        self,
+        epoch_batches: Callable[[int], Iterable[tuple[dict[str, Array], dict[str, Array], int]]],
+        initial_epoch: int,
+        epochs: int,
+        validate: Callable[[], dict[str, float]] | None,
+        callbacks: Sequence[TrainingCallback],
+    ) -> dict[str, list[float]]:
+        """The training loop of ``fit`` and ``fit_stream``: one step per (x, y, rows) batch.
+
+        Epoch figures are means weighted by batch size; callbacks hear every epoch's
+        beginning and end and every batch's end (running means), and any of them
+        returning True stops training (an unfinished epoch is not recorded).
+        """
+        history: dict[str, list[float]] = {k: [] for k in self._keys}
+        if validate is not None:
+            history.update({f"val_{k}": [] for k in self._keys})
+        callbacks = list(callbacks)
         nkeys = len(self._keys)
         for epoch in range(initial_epoch, epochs):
             for cb in callbacks:
                 cb.on_epoch_begin(epoch)
-            order = rng.permutation(n) if shuffle else None
             sums = [0.0] * nkeys
             seen = 0
             stop = False
-            for batch, start in enumerate(range(0, n, batch_size)):
-                end = min(start + batch_size, n)
-                m = end - start
-                if order is None:
-                    xb = {k: a[start:end] for k, a in xs.items()}
-                    yb = {k: a[start:end] for k, a in ys.items()}
-                else:
-                    idx = order[start:end]
-                    xb = {
-                        k: np.take(a, idx, axis=0, out=xbuf[k][:m], mode="clip")
-                        for k, a in xs.items()
-                    }
-                    yb = {
-                        k: np.take(a, idx, axis=0, out=ybuf[k][:m], mode="clip")
-                        for k, a in ys.items()
-                    }
+            for batch, (xb, yb, m) in enumerate(epoch_batches(epoch)):
                 logs = self._train_batch(xb, yb)
                 for j in range(nkeys):
                     sums[j] += logs[j] * m
@@ -672,36 +699,88 @@ class NumpyModel:
                         break
             if stop:
                 break  # an unfinished epoch is not recorded
-            epoch_logs = self._finalize(sums, n)
-            if val is not None:
-                val_logs = self._evaluate(*val, batch_size=batch_size)
-                epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            epoch_logs = self._finalize(sums, seen)
+            if validate is not None:
+                epoch_logs.update({f"val_{k}": v for k, v in validate().items()})
             for k, v in epoch_logs.items():
                 history[k].append(v)
             if callbacks and any([cb.on_epoch_end(epoch, dict(epoch_logs)) for cb in callbacks]):
                 break
         return history
 
-    def _evaluate(
-        self, xs: dict[str, Array], ys: dict[str, Array], n: int, *, batch_size: int
-    ) -> dict[str, float]:
-        sums = [0.0] * len(self._keys)
+    @staticmethod
+    def _slices(
+        xs: dict[str, Array], ys: dict[str, Array], n: int, batch_size: int
+    ) -> Iterator[tuple[dict[str, Array], dict[str, Array], int]]:
         for start in range(0, n, batch_size):
             end = min(start + batch_size, n)
-            values, caches = self._forward({k: a[start:end] for k, a in xs.items()}, False)
-            logs, _, _ = self._losses(
-                values, caches, {k: a[start:end] for k, a in ys.items()}, grads=False
+            yield (
+                {k: a[start:end] for k, a in xs.items()},
+                {k: a[start:end] for k, a in ys.items()},
+                end - start,
             )
+
+    def _evaluate_batches(
+        self, batches: Iterable[tuple[dict[str, Array], dict[str, Array], int]]
+    ) -> dict[str, float]:
+        """Figures over every batch, each batch weighted by its rows: the exact sample mean."""
+        sums = [0.0] * len(self._keys)
+        seen = 0
+        for xb, yb, m in batches:
+            values, caches = self._forward(xb, False)
+            logs, _, _ = self._losses(values, caches, yb, grads=False)
             for j, v in enumerate(logs):
-                sums[j] += v * (end - start)
-        return self._finalize(sums, n)
+                sums[j] += v * m
+            seen += m
+        return self._finalize(sums, seen)
+
+    def _prepared(
+        self, batches: Iterable[tuple[Any, Any]]
+    ) -> Iterator[tuple[dict[str, Array], dict[str, Array], int]]:
+        """Check and convert each (x, y) batch read from a file, as ``fit`` does its arrays."""
+        for x, y in batches:
+            xs, ys, m = self._prepare(x, y)
+            if m:
+                yield xs, ys, m
+
+    def fit_stream(
+        self,
+        batches: Callable[[int], Iterable[tuple[Any, Any]]],
+        *,
+        epochs: int = 1,
+        validation: Callable[[], Iterable[tuple[Any, Any]]] | None = None,
+        seed: int | None = None,
+        callbacks: Sequence[TrainingCallback] = (),
+    ) -> dict[str, list[float]]:
+        """Train on batches read from a file: ``batches(epoch)`` yields (x, y) NumPy batches.
+
+        The same steps as :meth:`fit` on the same batches: only one batch (and the
+        reader's chunk) is in memory. Order and shuffling are the reader's; ``seed``
+        seeds the stochastic layers as :meth:`fit`'s does.
+        """
+        if seed is not None:
+            _, layer_seq = np.random.SeedSequence(seed).spawn(2)
+            self._rng_kw["rng"] = np.random.default_rng(layer_seq)
+        validate = (
+            (lambda: self._evaluate_batches(self._prepared(validation())))
+            if validation is not None
+            else None
+        )
+        with _limit_blas(self.blas_threads):
+            return self._epochs(
+                lambda epoch: self._prepared(batches(epoch)), 0, epochs, validate, callbacks
+            )
+
+    def evaluate_stream(self, batches: Callable[[], Iterable[tuple[Any, Any]]]) -> dict[str, float]:
+        """Loss and metrics over every (x, y) batch of ``batches()``: exact means over the samples."""
+        return self._evaluate_batches(self._prepared(batches()))
 
     def evaluate(self, x: Any, y: Any, *, batch_size: int = 32) -> dict[str, float]:
         """Loss and metrics on the given data (inference mode), under the history's key names."""
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         xs, ys, n = self._prepare(x, y)
-        return self._evaluate(xs, ys, n, batch_size=batch_size)
+        return self._evaluate_batches(self._slices(xs, ys, n, batch_size))
 
     def predict(self, x: Any, *, batch_size: int = 32) -> dict[str, Array]:
         """Outputs keyed by output name (inference mode)."""

@@ -315,9 +315,14 @@ def train(
         from .stream_run import train_stream
 
         if not hasattr(be, "fit_stream"):
+            streaming = sorted(n for n, b in reg.backends.items() if hasattr(b, "fit_stream"))
             raise TrainError(
                 f"backend '{be.name}' cannot train on a streamed dataset",
-                "train with --backend keras, or drop stream: true",
+                "train with --backend "
+                + " or --backend ".join(streaming)
+                + ", or drop stream: true"
+                if streaming
+                else "drop stream: true",
             )
         if train_cfg.distributed:
             raise TrainError(
@@ -345,6 +350,7 @@ def train(
                 progress=progress,
                 echo=echo,
                 callbacks=callbacks,
+                split_test_set=_spec_sets(result, ("data", "split", "test")),
             )
         )
     cluster = _cluster_of(result, be, train_cfg, reg)

@@ -1,9 +1,10 @@
-"""``specforge train`` on a streamed CSV (``data.dataset: {type: csv, stream: true}``).
+"""``specforge train`` on a streamed file (``data.dataset: {type: csv or npz, stream: true}``).
 
 The run directory is the one an in-memory run writes; what differs is how the
 data flows: one pass fits the preprocessors (and counts the splits), then every
-epoch reads the file again in chunks (:mod:`specforge.data.stream`) and the
-Keras backend trains on a prefetched ``tf.data`` pipeline over those batches.
+epoch reads the file again in chunks (:mod:`specforge.data.stream`,
+:mod:`specforge.data.npz_stream`) and the backend trains on those batches: Keras
+through a prefetched ``tf.data`` pipeline, NumPy one batch at a time.
 Peak memory is a chunk plus a few batches, whatever the file's size.
 """
 
@@ -58,7 +59,7 @@ def _columns(path: str, params: Any) -> tuple[list[str], list[int], list[int]]:
 def _fraction(value: Any, what: str) -> float:
     if isinstance(value, int) and value != 0:
         raise DataError(
-            f"data.split.{what} is a count; a streamed csv splits by row hash, by fraction",
+            f"data.split.{what} is a count; a streamed dataset splits by row hash, by fraction",
             help=f"write data.split.{what} as a fraction such as 0.2",
         )
     return float(value)
@@ -72,6 +73,59 @@ def _in_spec_order(values: dict[str, Any], graph: Any) -> dict[str, Any]:
     }
 
 
+def _open_stream(
+    result: Any, echo: Callable[[str], None], split_test_set: bool
+) -> tuple[Any, list[str], list[str]]:
+    """The dataset's :class:`~specforge.data.stream.RowStream`, feature and target names."""
+    from ..default_plugins.datasets.files import data_file
+
+    cfg = result.graph.data
+    params = cfg.dataset_params
+    path = data_file(params)
+    if cfg.dataset == "npz":
+        from ..data.npz_stream import NpzStream
+
+        if params.y_key is None:
+            raise DataError(
+                f"{path}: a streamed npz needs targets (y_key)",
+                help="name the targets array with y_key",
+            )
+        own_test = params.x_test_key is not None
+        if own_test and split_test_set:
+            echo("note: dataset 'npz' has its own test split; data.split.test is ignored")
+        npz = NpzStream(
+            path,
+            x_key=params.x_key,
+            y_key=params.y_key,
+            x_test_key=params.x_test_key,
+            y_test_key=params.y_test_key,
+            test=0.0 if own_test else _fraction(cfg.split.test, "test"),
+            validation=_fraction(cfg.split.validation, "validation"),
+            seed=cfg.split.seed,
+            chunk_rows=params.chunk_rows,
+            task=params.task,
+        )
+        return npz, npz.feature_names(), [params.y_key]
+    if cfg.dataset != "csv":
+        raise DataError(
+            f"dataset '{cfg.dataset}' cannot be streamed",
+            help="stream: true works with the csv and npz datasets",
+        )
+    names, features, targets = _columns(path, params)
+    csv = CsvStream(
+        path,
+        features,
+        targets,
+        delimiter=params.delimiter,
+        header=params.header,
+        test=_fraction(cfg.split.test, "test"),
+        validation=_fraction(cfg.split.validation, "validation"),
+        seed=cfg.split.seed,
+        chunk_rows=params.chunk_rows,
+    )
+    return csv, [names[j] for j in features], [names[j] for j in targets]
+
+
 def train_stream(
     result: Any,
     be: Any,
@@ -83,30 +137,18 @@ def train_stream(
     progress: str,
     echo: Callable[[str], None],
     callbacks: tuple[Any, ...] = (),
+    split_test_set: bool = False,
 ) -> Any:
-    """Train on a streamed CSV; (run_dir, status, metrics, history, message, artefacts).
+    """Train on a streamed file; (run_dir, status, metrics, history, message, artefacts).
 
     The caller (:func:`specforge.training.run.train`) has checked that the backend
-    streams, that the run is not distributed and the graph has one input and output.
+    streams, that the run is not distributed and the graph has one input and output;
+    ``split_test_set`` says whether the spec sets ``data.split.test`` (a note when
+    the data set has its own test split).
     """
     graph = result.graph
     cfg = graph.data
-    from ..default_plugins.datasets.files import data_file
-
-    params = cfg.dataset_params
-    path = data_file(params)
-    names, features, targets = _columns(path, params)
-    stream = CsvStream(
-        path,
-        features,
-        targets,
-        delimiter=params.delimiter,
-        header=params.header,
-        test=_fraction(cfg.split.test, "test"),
-        validation=_fraction(cfg.split.validation, "validation"),
-        seed=cfg.split.seed,
-        chunk_rows=params.chunk_rows,
-    )
+    stream, feature_names, target_names = _open_stream(result, echo, split_test_set)
     started = time.perf_counter()
     steps = make_preprocessors(cfg.preprocess, reg)
     sizes = fit_streaming(steps, stream)
@@ -131,11 +173,11 @@ def train_stream(
     info = DataInfo(
         dataset=cfg.dataset,
         task="classification" if out_node.classification else "regression",
-        feature_names=[names[j] for j in features],
-        sample_shape=[len(features)],
-        target_names=[names[j] for j in targets],
+        feature_names=feature_names,
+        sample_shape=list(getattr(stream, "sample_shape", (stream.n_features,))),
+        target_names=target_names,
         class_names=None,
-        feeds={graph.inputs[0].name: list(range(len(features)))},
+        feeds={graph.inputs[0].name: list(range(stream.n_features))},
         targets={out_node.name: None},
         sizes={k: v for k, v in sizes.items() if v},
     )

@@ -148,20 +148,3 @@ def test_specforge_train_on_a_streamed_csv_writes_a_complete_run(table, tmp_path
         assert (tmp_path / "run" / name).is_file(), name
     assert run.metrics["stream"] is True and set(run.metrics) >= {"train", "validation", "test"}
     assert sum(run.metrics["samples"].values()) == 503
-
-
-def test_numpy_backend_refuses_a_streamed_csv(table, tmp_path: Path) -> None:
-    from specforge.training.run import TrainError, train
-
-    path, _ = table
-    spec = tmp_path / "s.yaml"
-    spec.write_text(
-        "specforge: 2\nname: s\ninputs:\n  - {name: x, shape: [4]}\nnodes:\n"
-        "  - {name: out, type: Dense, units: 1}\noutputs:\n  - {node: out, loss: mse}\n"
-        "optimizer: {type: sgd}\n"
-        f"data:\n  dataset: {{type: csv, path: '{path}', target: target, stream: true}}\n"
-        "  split: {test: 0.2}\n"
-    )
-    with pytest.raises(TrainError, match="cannot train on a streamed dataset"):
-        train(spec, backend="numpy", out=tmp_path / "run", progress="quiet")
-    assert not (tmp_path / "run").exists()

@@ -169,6 +169,12 @@ class NpzParams(FileSource):
     task: Task | None = Field(
         None, description="Default: classification for integer targets, regression for floats."
     )
+    stream: bool = Field(
+        False,
+        description="Read the arrays in row chunks, never whole (data larger than memory; "
+        "docs/scale-out.md): splits by row hash, scalers fitted in one pass.",
+    )
+    chunk_rows: int = Field(65_536, gt=0, description="stream: rows read at a time.")
 
 
 def load_csv(params: CsvParams) -> Dataset:
@@ -179,7 +185,7 @@ def load_csv(params: CsvParams) -> Dataset:
 
         raise DataError(
             "a streamed csv (stream: true) is read by specforge train, not loaded whole",
-            help="train it with the keras backend, or drop stream: true",
+            help="train it (specforge train), or drop stream: true",
         )
 
     return read_csv(
@@ -195,6 +201,14 @@ def load_csv(params: CsvParams) -> Dataset:
 
 def load_npz(params: NpzParams) -> Dataset:
     from specforge.data.npz import read_npz
+
+    if params.stream:
+        from specforge.data.dataset import DataError
+
+        raise DataError(
+            "a streamed npz (stream: true) is read by specforge train, not loaded whole",
+            help="train it (specforge train), or drop stream: true",
+        )
 
     return read_npz(
         data_file(params),
