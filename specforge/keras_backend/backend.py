@@ -349,10 +349,9 @@ class KerasBackend(Backend):
 
         With ``shuffle``, each epoch's order is a permutation drawn from
         ``(shuffle seed, epoch)`` (the shuffle seed is ``seed``, or drawn once per
-        model; the NumPy backend draws the same permutations): an epoch's order
-        then does not depend on the epochs before it, so a run resumed at
-        ``initial_epoch`` (after :meth:`set_training_state`) shuffles exactly as
-        the uninterrupted run did. One ``model.fit`` runs every epoch on a
+        model): an epoch's order then does not depend on the epochs before it,
+        so a run resumed at ``initial_epoch`` (after :meth:`set_training_state`)
+        shuffles exactly as the uninterrupted run did. One ``model.fit`` runs every epoch on a
         ``tf.data`` pipeline that gathers each batch by index (:mod:`.pipeline`):
         no copy of the data per epoch, and the next batches are prefetched.
 

@@ -7,7 +7,7 @@ permuted arrays meant a copy of the data set and a new ``fit`` call per epoch
 (each call rebuilds Keras's input adapter, iterators and callbacks: about 80 ms
 a call on 2 cores, more than a whole epoch of the California MLP takes with
 ``steps_per_execution``). Here the arrays become tensors once; each epoch the
-permutation (NumPy, the same one the NumPy backend draws) is written into a
+permutation (drawn by NumPy from the shuffle seed and the epoch) is written into a
 variable at the start of the epoch, and the pipeline gathers each batch's rows
 by index, with the next batches prefetched while the model trains. One
 ``fit`` runs every epoch, so Keras's own epoch loop (early stopping, the
