@@ -260,7 +260,7 @@ def _train(
         dist = result.graph.train_config.distribution
     else:
         dist = _resumed_distribution(resume) if resume is not None else None
-    if resume is not None and workers is not None and dist and dist.strategy != "multi_worker":
+    if resume and workers is not None and dist is not None and dist.strategy != "multi_worker":
         _error(
             f"--workers: the run in {resume} trains in one process "
             f"(its train.distribution.strategy is '{dist.strategy}')",

@@ -153,8 +153,9 @@ def staged(
     )
     with place:
 
-        def on_stall() -> None:
+        def on_stall() -> None:  # the process ends with os._exit: release the lock here
             salvage(place, name, backend, cluster.workers, "failed", STALLED)
+            place.lock.release()
 
         CLEANUP.append(on_stall)
         register_stage(
