@@ -98,6 +98,19 @@ def salvage(
         return None
 
 
+def entry_line(place: staging.RunPlace, name: str, backend: str, workers: int) -> str:
+    """The line the chief registers with its supervisor (:func:`salvage_entry` reads it)."""
+    return json.dumps(
+        {
+            "stage": str(place.staging),
+            "final": str(place.final),
+            "spec": name,
+            "backend": backend,
+            "workers": workers,
+        }
+    )
+
+
 def salvage_entry(line: str) -> None:
     """In the supervisor, after it killed its worker: salvage the stage ``line`` names.
 
@@ -158,17 +171,7 @@ def staged(
             place.lock.release()
 
         CLEANUP.append(on_stall)
-        register_stage(
-            json.dumps(
-                {
-                    "stage": str(place.staging),
-                    "final": str(place.final),
-                    "spec": name,
-                    "backend": backend,
-                    "workers": cluster.workers,
-                }
-            )
-        )
+        register_stage(entry_line(place, name, backend, cluster.workers))
         try:
             yield place.staging, place.publish
         except (Exception, KeyboardInterrupt) as exc:
@@ -181,4 +184,12 @@ def staged(
             CLEANUP.remove(on_stall)
 
 
-__all__ = ["CLEANUP", "clean_up", "salvage", "salvage_entry", "staged", "unfinished"]
+__all__ = [
+    "CLEANUP",
+    "clean_up",
+    "entry_line",
+    "salvage",
+    "salvage_entry",
+    "staged",
+    "unfinished",
+]
