@@ -146,7 +146,8 @@ def _rel(path: Any) -> str:
     type=click.Path(file_okay=False),
     default=None,
     help="Continue the run in this directory from its last checkpoint (no SPEC; "
-    "--epochs N extends a finished run to N epochs).",
+    "--epochs N extends a finished run to N epochs; a multi-worker run: on every worker, "
+    "with --workers/--worker-index).",
 )
 @click.option(
     "--weights",
@@ -172,7 +173,7 @@ def train(
 
     \b
     specforge train SPEC [--set key.path=value ...] [--weights RUN_DIR|MODEL]
-    specforge train --resume RUN_DIR [--epochs N]
+    specforge train --resume RUN_DIR [--epochs N] [--workers ... --worker-index I]
 
     \b
     The run is built beside its directory and moved into place once complete,
