@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -93,9 +94,16 @@ def salvage(
     )
     try:
         rundir.write_json(stage / rundir.METRICS, metrics)
-        return place.publish(str(metrics["status"]))
+        kept = place.publish(str(metrics["status"]))
     except OSError:
         return None
+    print(
+        f"note: the run is kept in {kept} ({metrics['status']}, {epoch} epoch(s) done): "
+        f"continue it with `specforge train --resume {kept}` on every worker",
+        file=sys.stderr,
+        flush=True,
+    )
+    return kept
 
 
 def entry_line(place: staging.RunPlace, name: str, backend: str, workers: int) -> str:

@@ -38,9 +38,13 @@ def _hidden(parent: Path) -> list[str]:
     return sorted(p.name for p in parent.iterdir() if p.name.startswith("."))
 
 
-def test_a_killed_chief_with_a_checkpoint_is_published_as_failed(tmp_path: Path) -> None:
+def test_a_killed_chief_with_a_checkpoint_is_published_as_failed(tmp_path: Path, capsys) -> None:
     final = tmp_path / "runs" / "big"
     chief.salvage_entry(_staged_chief(final, epoch=3))
+    assert capsys.readouterr().err == (
+        f"note: the run is kept in {final.resolve()} (failed, 3 epoch(s) done): "
+        f"continue it with `specforge train --resume {final.resolve()}` on every worker\n"
+    )
     metrics = json.loads((final / METRICS).read_text())
     assert metrics == {
         "spec": "tiny",

@@ -266,6 +266,7 @@ def test_killed_worker_ends_the_other_with_exit_2_and_the_run_resumes(work: Path
     assert chief.returncode == 2, out
     assert waited < timeout + 30, waited
     assert "error:" in out and ("worker" in out or "cluster" in out), out
+    assert "specforge train --resume" in out and "on every worker" in out, out
     for p in (victim, chief):  # no process left
         with pytest.raises(ProcessLookupError):
             os.killpg(p.pid, 0)
