@@ -146,7 +146,8 @@ def _rel(path: Any) -> str:
     type=click.Path(file_okay=False),
     default=None,
     help="Continue the run in this directory from its last checkpoint (no SPEC; "
-    "--epochs N extends a finished run to N epochs).",
+    "--epochs N extends a finished run to N epochs; a multi-worker run: on every worker, "
+    "with --workers/--worker-index).",
 )
 @click.option(
     "--weights",
@@ -172,7 +173,7 @@ def train(
 
     \b
     specforge train SPEC [--set key.path=value ...] [--weights RUN_DIR|MODEL]
-    specforge train --resume RUN_DIR [--epochs N]
+    specforge train --resume RUN_DIR [--epochs N] [--workers ... --worker-index I]
 
     \b
     The run is built beside its directory and moved into place once complete,
@@ -198,6 +199,23 @@ def train(
             resume,
             weights,
         )
+
+
+def _resumed_distribution(run_dir: str) -> Any:
+    """The ``train.distribution`` of the run to resume; None where its spec cannot be read
+    (training then reports why)."""
+    from pathlib import Path
+
+    from ..api import check_file
+
+    path = Path(run_dir) / "spec.yaml"
+    if not path.is_file():
+        return None
+    try:
+        result = check_file(path)
+    except Exception:  # reported, located, by training itself
+        return None
+    return result.graph.train_config.distribution if result.ok and result.graph else None
 
 
 def _train(
@@ -239,11 +257,18 @@ def _train(
             _error(e.message, e.help)
             raise click.exceptions.Exit(EXIT_USAGE) from None
     result = require_valid(spec, overrides) if spec is not None else None
-    dist = (
-        result.graph.train_config.distribution
-        if result is not None and result.graph is not None
-        else None
-    )
+    if result is not None and result.graph is not None:
+        dist = result.graph.train_config.distribution
+    else:
+        dist = _resumed_distribution(resume) if resume is not None else None
+    if resume and workers is not None and dist is not None and dist.strategy != "multi_worker":
+        _error(
+            f"--workers: the run in {resume} trains in one process "
+            f"(its train.distribution.strategy is '{dist.strategy}')",
+            "resume it without --workers, or start a multi-worker run from its weights: "
+            "specforge train SPEC --weights RUN_DIR --workers ... --worker-index I",
+        )
+        raise click.exceptions.Exit(EXIT_USAGE)
     if dist is not None and dist.strategy == "multi_worker":
         from ..training.distribute import HEARTBEAT_ENV, read_cluster, supervise
 
@@ -253,18 +278,20 @@ def _train(
             beat_while_local()
         else:
             # The worker runs in a child process this one can end if it hangs.
-            with run_errors(result.document.sources):
+            with run_errors(result.document.sources if result is not None else None):
                 try:
                     cluster = read_cluster()
                 except ClusterError as e:
                     _error(e.message, e.help)
                     raise click.exceptions.Exit(EXIT_USAGE) from None
-            argv = ["train", spec, *(["--backend", backend] if backend else [])]
+            argv = ["train", spec] if spec is not None else ["train", "--resume", str(resume)]
+            argv += ["--backend", backend] if backend else []
             argv += ["--out", out] if out else []
             argv += ["--epochs", str(epochs)] if epochs is not None else []
             argv += ["--seed", str(seed)] if seed is not None else []
             argv += ["-q"] if quiet else []
             argv += [part for value in overrides for part in ("--set", value)]
+            argv += ["--weights", weights] if weights else []
             code = supervise(argv, dist.timeout, f"worker {cluster.rank} of {cluster.workers}")
             if code:
                 raise click.exceptions.Exit(code)

@@ -410,7 +410,13 @@ class KerasBackend(Backend):
                     build_from_local_batch(model, strategy, xs, ys)
                     with strategy.scope():
                         data = distributed_input(
-                            strategy, xs, ys, batch_size=batch_size, shuffle=shuffle, seed=seed
+                            strategy,
+                            xs,
+                            ys,
+                            batch_size=batch_size,
+                            shuffle=shuffle,
+                            seed=seed,
+                            first_epoch=initial_epoch,
                         )
                         val_data = (
                             distributed_input(

@@ -126,9 +126,22 @@ def patch_multi_worker_logs() -> None:
 
 
 def distributed_input(
-    strategy: Any, xs: Any, ys: Any, *, batch_size: int, shuffle: bool, seed: int | None
+    strategy: Any,
+    xs: Any,
+    ys: Any,
+    *,
+    batch_size: int,
+    shuffle: bool,
+    seed: int | None,
+    first_epoch: int = 0,
 ) -> Any:
-    """A DistributedDataset of (x, y): each global batch cut into one piece per replica."""
+    """A DistributedDataset of (x, y): each global batch cut into one piece per replica.
+
+    Keras iterates it once per epoch, and each new iterator draws the next
+    permutation of the seeded shuffle; a run resumed at ``first_epoch`` draws
+    (and drops) that many iterators first, so it shuffles epoch ``first_epoch``
+    as the uninterrupted run did.
+    """
     tf = _tf()
     first = xs[0] if isinstance(xs, list) else xs
     n = len(first)
@@ -163,7 +176,10 @@ def distributed_input(
         options.deterministic = True
         return ds.with_options(options).prefetch(tf.data.AUTOTUNE)
 
-    return strategy.distribute_datasets_from_function(dataset_fn)
+    dataset = strategy.distribute_datasets_from_function(dataset_fn)
+    for _ in range(first_epoch if shuffle else 0):
+        iter(dataset)  # each new iterator draws one epoch's permutation; this one is dropped
+    return dataset
 
 
 __all__ = ["STRATEGY", "build_from_local_batch", "distributed_input", "make_strategy", "scope"]

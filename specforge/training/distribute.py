@@ -199,7 +199,8 @@ def beat_while_local() -> None:
 
 
 def register_stage(stage: str) -> None:
-    """Tell the supervisor which folder to remove if it has to end this worker."""
+    """Tell the supervisor what to do with this worker's folder if it has to end it:
+    a path (remove it) or the chief's JSON line (:func:`.chief.salvage_entry`)."""
     path = os.environ.get(HEARTBEAT_ENV)
     if path:
         with open(path, "a", encoding="utf-8") as fh:
@@ -212,10 +213,10 @@ def supervise(argv: list[str], timeout: float, what: str) -> int:
     A worker blocked inside TensorFlow (waiting for a peer that never joins) may
     hold the interpreter, so its own watchdog thread cannot run; this parent
     process can: after ``timeout`` seconds without a heartbeat it kills the
-    worker, removes its unfinished folder and returns 2. Otherwise it returns the
+    worker, removes its unfinished folder (the chief's is published as failed
+    if it holds a checkpoint: :mod:`.chief`) and returns 2. Otherwise it returns the
     worker's exit status.
     """
-    import shutil
     import signal
     import subprocess
     import tempfile
@@ -237,10 +238,12 @@ def supervise(argv: list[str], timeout: float, what: str) -> int:
             if idle > timeout:
                 child.kill()
                 child.wait()
+                from .chief import salvage_entry  # the chief's run is kept if it has a checkpoint
+
                 with open(beat, encoding="utf-8") as fh:
                     for stage in fh.read().split("\n"):
                         if stage:
-                            shutil.rmtree(stage, ignore_errors=True)
+                            salvage_entry(stage)
                 print(
                     f"error: {what}: no progress from the cluster for {idle:.0f} s "
                     f"(train.distribution.timeout is {timeout:g} s): another worker "

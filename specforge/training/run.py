@@ -14,9 +14,7 @@ import contextlib
 import dataclasses
 import math
 import os
-import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -35,7 +33,7 @@ from ..relay import framework_message
 from ..render import write_graph
 from ..spec.models import MAX_SEED
 from . import checkpoint as ckpts
-from . import finetune, health, labels, plots, runcheck, rundir, staging, tensorboard
+from . import chief, finetune, health, labels, plots, runcheck, rundir, staging, tensorboard
 from .callbacks import (
     Checkpoint,
     EarlyStopping,
@@ -45,7 +43,7 @@ from .callbacks import (
     Recorder,
     sigint_stops,
 )
-from .distribute import Cluster, ClusterError, Watchdog, read_cluster, register_stage
+from .distribute import Cluster, ClusterError, Watchdog, read_cluster
 from .prepare import (
     DataInfo,
     DataMismatch,
@@ -259,7 +257,16 @@ def train(
                 "--resume continues a run with its own spec: it takes no SPEC, --set, --weights, --seed or --out",
                 "pass only --resume RUN_DIR, and --epochs N to extend a finished run",
             )
-        spec, last = ckpts.for_resume(resume)
+        try:
+            spec, last = ckpts.for_resume(resume)
+        except rundir.RunDirError as e:
+            if not os.environ.get("TF_CONFIG"):
+                raise
+            raise rundir.RunDirError(
+                e.message,
+                f"{e.help}; every worker of a multi-worker run reads {resume}: put it on "
+                "storage all workers can read, at the same path (docs/scale-out.md)",
+            ) from None
         out = resume
     if spec is None:
         raise TrainError("nothing to train: give a spec file", "specforge train SPEC")
@@ -355,7 +362,9 @@ def train(
         )
     cluster = _cluster_of(result, be, train_cfg, reg)
     if cluster is not None:
-        with _staged(out, runs_root, graph.name, cluster) as (stage, finish):
+        # The chief stages the run (a resumed one too) and publishes it whole; a run
+        # stopped after an epoch is kept for --resume (see .chief).
+        with chief.staged(out, runs_root, graph.name, be.name, cluster) as (stage, finish):
             return _train(
                 result,
                 be,
@@ -425,8 +434,7 @@ def _publish_unfinished(
         p.name != ".specforge-staging" for p in place.staging.iterdir()
     ):
         return
-    interrupted = isinstance(exc, KeyboardInterrupt)
-    status = "interrupted" if interrupted else "failed"
+    status, message = chief.unfinished(exc, (place.staging / rundir.HISTORY).is_file())
     metrics_path = place.staging / rundir.METRICS
     with contextlib.suppress(OSError):
         if metrics_path.is_file():
@@ -435,13 +443,7 @@ def _publish_unfinished(
                 metrics["status"] = status
         else:
             metrics = {"spec": name, "status": status, "backend": backend}
-        after_fit = (place.staging / rundir.HISTORY).is_file()
-        metrics["message"] = (
-            "interrupted by the user"
-            + (" after training, while saving or evaluating" if after_fit else "")
-            if interrupted
-            else f"training failed: {getattr(exc, 'message', None) or f'{type(exc).__name__}: {exc}'}"
-        )
+        metrics["message"] = message
         rundir.write_json(metrics_path, metrics)
     with contextlib.suppress(OSError):
         place.publish(status)
@@ -467,51 +469,6 @@ def _cluster_of(result: CheckResult, be: Backend, train_cfg: Any, reg: Registry)
         raise TrainError(e.message, e.help) from None
 
 
-@contextlib.contextmanager
-def _staged(
-    out: Any, runs_root: Any, name: str, cluster: Cluster
-) -> Iterator[tuple[Path, Callable[[], Path]]]:
-    """A private folder to train in; the chief's becomes the run directory when it finishes.
-
-    Nothing of a multi-worker run appears in the run directory before the run is
-    over, and a failed run (an exception, or the watchdog) leaves nothing behind.
-    """
-    parent = Path(out).parent if out is not None else Path(runs_root)
-    if cluster.is_chief:
-        parent.mkdir(parents=True, exist_ok=True)
-        stage = Path(tempfile.mkdtemp(prefix=f".{name}.partial-", dir=parent))
-    else:  # other workers write nothing next to the run directory
-        stage = Path(tempfile.mkdtemp(prefix=f"specforge-worker{cluster.task_index}-"))
-
-    def finish() -> Path:
-        final = (
-            rundir.prepare_out_dir(out, ())
-            if out is not None
-            else rundir.new_run_dir(name, runs_root)
-        )
-        files = sorted(stage.iterdir(), key=lambda p: p.name == rundir.METRICS)
-        for f in files:  # metrics.json last: its presence marks a finished run
-            os.replace(f, final / f.name)
-        return final
-
-    _CLEANUP.append(stage)
-    register_stage(str(stage))
-    try:
-        yield stage, finish
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
-        _CLEANUP.remove(stage)
-
-
-#: Folders a dying multi-worker run removes (the watchdog calls :func:`_clean_up`).
-_CLEANUP: list[Path] = []
-
-
-def _clean_up() -> None:
-    for stage in list(_CLEANUP):
-        shutil.rmtree(stage, ignore_errors=True)
-
-
 def _train(
     result: CheckResult,
     be: Backend,
@@ -522,7 +479,7 @@ def _train(
     echo: Callable[[str], None],
     callbacks: tuple[Any, ...],
     cluster: Cluster | None,
-    finish: Callable[[], Path] | None,
+    finish: Callable[[str], Path] | None,
     out: Any = None,
     runs_root: Any = "runs",
     *,
@@ -546,7 +503,7 @@ def _train(
             Watchdog(
                 train_cfg.distribution.timeout,
                 f"worker {cluster.rank} of {cluster.workers}",
-                _clean_up,
+                chief.clean_up,
             )
         )
         if cluster is not None
@@ -562,8 +519,9 @@ def _train(
         watching.close()
         raise
 
-    if last is not None:
-        ckpts.restore(be, model, last)
+    if last is not None:  # under the strategy: its optimizer slots are distributed variables
+        with strategy.scope() if strategy is not None else contextlib.nullcontext():
+            ckpts.restore(be, model, last)
     elif weights is not None:
         finetune.apply(result, be, model, weights, reg, echo)
 
@@ -765,9 +723,12 @@ def _train(
         run_dir / rundir.METRICS, metrics
     )  # last: its presence marks a finished write
     artefacts["metrics"] = run_dir / rundir.METRICS
-    if finish is not None:
-        final = finish()
-        artefacts = {k: final / v.relative_to(run_dir) for k, v in artefacts.items()}
+    if finish is not None:  # the chief of a multi-worker run
+        final = _as_given(finish(status), out, runs_root)
+        artefacts = {
+            k: final if k == "run_dir" else final / Path(v).relative_to(run_dir)
+            for k, v in artefacts.items()
+        }
         run_dir = final
     elif place is not None:  # the run moves into place whole, metrics.json included
         final = _as_given(place.publish(status), out, runs_root)

@@ -212,3 +212,18 @@ def test_cli_train_set_resume_and_weights(spec, tmp_path, cli_run):
         "--set", "train.epochs=1", "--weights", str(out),
     )  # fmt: skip
     assert tuned.exit_code == 1 and "error[weights-mismatch]" in tuned.stdout
+
+
+def test_cli_resume_of_a_one_process_run_refuses_workers(spec, tmp_path, cli_run, monkeypatch):
+    monkeypatch.setenv("TF_CONFIG", "")  # --workers sets it in this process: restored after
+    out = tmp_path / "run"
+    first = cli_run("train", str(spec), "--backend", "numpy", "--out", str(out), "-q")
+    assert first.exit_code == 0, first.output
+    more = cli_run(
+        "train", "--resume", str(out), "--epochs", "6",
+        "--workers", "127.0.0.1:2222,127.0.0.1:2223", "--worker-index", "0",
+    )  # fmt: skip
+    assert more.exit_code == 2, more.output
+    assert "trains in one process (its train.distribution.strategy is 'none')" in more.stderr
+    assert "--weights RUN_DIR --workers" in more.stderr
+    assert len(_history(out).strip().splitlines()) == 6  # untouched: 5 epochs and a header
