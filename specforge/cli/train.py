@@ -270,6 +270,7 @@ def _train(
         )
         raise click.exceptions.Exit(EXIT_USAGE)
     if dist is not None and dist.strategy == "multi_worker":
+        from ..training.chief import salvage_entry
         from ..training.distribute import HEARTBEAT_ENV, read_cluster, supervise
 
         if HEARTBEAT_ENV in os.environ:
@@ -292,7 +293,9 @@ def _train(
             argv += ["-q"] if quiet else []
             argv += [part for value in overrides for part in ("--set", value)]
             argv += ["--weights", weights] if weights else []
-            code = supervise(argv, dist.timeout, f"worker {cluster.rank} of {cluster.workers}")
+            code = supervise(
+                argv, dist.timeout, f"worker {cluster.rank} of {cluster.workers}", salvage_entry
+            )
             if code:
                 raise click.exceptions.Exit(code)
             return

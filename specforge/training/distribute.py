@@ -207,14 +207,15 @@ def register_stage(stage: str) -> None:
             fh.write(stage + "\n")
 
 
-def supervise(argv: list[str], timeout: float, what: str) -> int:
+def supervise(argv: list[str], timeout: float, what: str, salvage: Callable[[str], None]) -> int:
     """Run ``python -m specforge *argv`` as a worker and end it if it stops beating.
 
     A worker blocked inside TensorFlow (waiting for a peer that never joins) may
     hold the interpreter, so its own watchdog thread cannot run; this parent
     process can: after ``timeout`` seconds without a heartbeat it kills the
-    worker, removes its unfinished folder (the chief's is published as failed
-    if it holds a checkpoint: :mod:`.chief`) and returns 2. Otherwise it returns the
+    worker, hands each folder the worker registered to ``salvage`` (removed, or
+    the chief's published as failed if it holds a checkpoint:
+    :func:`.chief.salvage_entry`) and returns 2. Otherwise it returns the
     worker's exit status.
     """
     import signal
@@ -238,12 +239,10 @@ def supervise(argv: list[str], timeout: float, what: str) -> int:
             if idle > timeout:
                 child.kill()
                 child.wait()
-                from .chief import salvage_entry  # the chief's run is kept if it has a checkpoint
-
                 with open(beat, encoding="utf-8") as fh:
                     for stage in fh.read().split("\n"):
                         if stage:
-                            salvage_entry(stage)
+                            salvage(stage)
                 print(
                     f"error: {what}: no progress from the cluster for {idle:.0f} s "
                     f"(train.distribution.timeout is {timeout:g} s): another worker "
