@@ -478,15 +478,32 @@ class KerasBackend(Backend):
         validation: Callable[[], Iterator[tuple[Any, Any]]] | None = None,
         seed: int | None = None,
         callbacks: Sequence[TrainingCallback] = (),
+        steps_per_execution: int | str | None = None,
+        samples: int | None = None,
+        batch_size: int | None = None,
     ) -> dict[str, list[float]]:
         """Train on batches read from a file: ``batches(epoch)`` yields (x, y) NumPy batches.
 
         A ``tf.data`` pipeline over the generator prefetches the next batches while
         the model trains on this one; memory holds a chunk and a few batches.
+        ``steps_per_execution`` works as in :meth:`fit` (``auto`` needs ``samples``
+        and ``batch_size``, the training split's rows and the batch): each epoch's
+        data ends where the file's split does, so a chunk never spans two epochs.
         """
         keras = import_keras()
         info = model_info(model)
         keras_callbacks = [_adapter(keras, callbacks, info)] if callbacks else []
+        if steps_per_execution is not None and (
+            steps_per_execution != "auto" or (samples and batch_size)
+        ):
+            steps = resolve_steps_per_execution(
+                steps_per_execution,
+                samples or 1,
+                batch_size or 1,
+                step_flops(model, batch_size or 1),
+            )
+            if steps is not None:
+                set_steps_per_execution(model, steps)
         train = _stream_dataset(model, _epochs_of(batches))
         val = _stream_dataset(model, lambda: validation()) if validation is not None else None
 
