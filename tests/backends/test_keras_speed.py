@@ -229,3 +229,33 @@ def test_shuffled_epochs_train_on_the_seeds_permutations_as_plain_fit_would(back
         np.testing.assert_allclose(history[key], values, rtol=1e-5, err_msg=key)
     # Each epoch's order differs (a fresh permutation per epoch, not one for the run).
     assert len({tuple(np.random.default_rng([7, e]).permutation(N)[:5]) for e in range(3)}) == 3
+
+
+def test_streamed_training_takes_steps_per_execution_with_the_same_history(backend):
+    """A chunk of batches per call on a streamed file: same losses, each epoch its own data."""
+    graph = check_file(SPECS / "california_mlp.yaml").graph
+    x, y = data("california_mlp", 330)  # 11 batches of 32, the last one short
+
+    def batches(epoch):
+        order = np.random.default_rng([3, epoch]).permutation(len(x))
+        for start in range(0, len(x), 32):
+            idx = order[start : start + 32]
+            yield x[idx], y[idx]
+
+    histories = {}
+    for setting in (None, 4, "auto"):
+        model = backend.build(graph, seed=0, registry=get_registry())
+        histories[setting] = backend.fit_stream(
+            model,
+            batches,
+            epochs=3,
+            seed=0,
+            steps_per_execution=setting,
+            samples=len(x),
+            batch_size=32,
+        )
+        if setting is not None:
+            assert model.steps_per_execution == (4 if setting == 4 else 11)
+    for setting in (4, "auto"):
+        for key, values in histories[None].items():
+            np.testing.assert_allclose(histories[setting][key], values, rtol=1e-5, err_msg=key)
