@@ -28,7 +28,12 @@ from .context import KerasContext
 from .deep import run_deep
 from .env import callers_random_state_kept, import_keras
 from .lowering import ModelInfo, lower_graph, model_info_for
-from .speed import resolve_steps_per_execution, set_steps_per_execution, step_flops
+from .speed import (
+    resolve_steps_per_execution,
+    set_steps_per_execution,
+    step_flops,
+    tune_threads,
+)
 
 if TYPE_CHECKING:
     from ..registry import Registry
@@ -330,6 +335,17 @@ class KerasBackend(Backend):
         return model
 
     # -- run --------------------------------------------------------------
+    def prepare_training(self, graph: Graph, *, batch_size: int) -> dict[str, Any]:
+        """Process-wide settings for training ``graph`` (called by ``specforge train`` only).
+
+        Before anything else runs in TensorFlow: one thread per op for a model of
+        small products (:func:`.speed.tune_threads`). Returns what was set, for the
+        run's metrics.
+        """
+        import_keras()
+        threads = tune_threads(graph, batch_size)
+        return {"tensorflow_threads": threads} if threads else {}
+
     def fit(
         self,
         model: Any,

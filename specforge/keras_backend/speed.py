@@ -90,3 +90,61 @@ def set_steps_per_execution(model: Any, steps: int) -> None:
         return
     model.steps_per_execution = steps
     model.train_function = model.test_function = model.predict_function = None
+
+
+#: Multiply-adds of the largest layer's product per step below which TensorFlow
+#: runs each op on one thread (:func:`tune_threads`).
+SMALL_OP_MACS = 1e7
+
+
+def largest_op_macs(graph: Any, batch_size: int) -> float:
+    """Multiply-adds of the costliest layer in one step: weights x positions x batch.
+
+    From the checked graph (no model needed): a Dense layer's weights are applied
+    once per sample, a convolution's at every output position (the output shape
+    but its channels).
+    """
+    largest = 0.0
+    for node in getattr(graph, "nodes", ()):
+        weights = node.param_count.total
+        if not weights:
+            continue
+        shape = tuple(node.output_shape)
+        positions = math.prod(int(d) for d in shape[:-1] if d) if len(shape) > 1 else 1
+        largest = max(largest, float(weights) * max(1, positions) * batch_size)
+    return largest
+
+
+def tune_threads(graph: Any, batch_size: int) -> dict[str, int] | None:
+    """One thread per op, ops side by side, for a model whose products are all small.
+
+    TensorFlow splits every op over all cores by default. For the chapter's
+    MLPs at batch 32 (the largest product 32 x 784 x 300, 7.5 M multiply-adds)
+    splitting costs more than it gains: on 2 cores an epoch of the
+    Fashion-MNIST MLP took 1.10 s with one thread per op against 1.33-1.45 s
+    (docs/benchmarks.md); at batch 64 (15 M) the default was faster again. So
+    under :data:`SMALL_OP_MACS` this sets one intra-op thread and one inter-op
+    thread per core. It changes TensorFlow's process-wide settings, so only
+    ``specforge train`` calls it, before TensorFlow starts; it does nothing
+    where TensorFlow has already run an op, or where the user set
+    ``TF_NUM_INTRAOP_THREADS``/``TF_NUM_INTEROP_THREADS``. Returns what it
+    set, or None.
+    """
+    import os
+
+    if largest_op_macs(graph, batch_size) >= SMALL_OP_MACS:
+        return None
+    if os.environ.get("TF_NUM_INTRAOP_THREADS") or os.environ.get("TF_NUM_INTEROP_THREADS"):
+        return None
+    import tensorflow as tf
+
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        tf.config.threading.set_inter_op_parallelism_threads(cores)
+    except RuntimeError:  # TensorFlow has started: its settings are fixed
+        return None
+    return {"intra_op": 1, "inter_op": cores}

@@ -509,11 +509,15 @@ def _train(
         if cluster is not None
         else None
     )
+    tuned: dict[str, Any] = {}
     try:
         if train_cfg.distributed:
             with be.distribute(train_cfg.distribution) as strategy:  # type: ignore[attr-defined]
                 model = be.build(graph, seed=train_cfg.seed, registry=reg)
         else:
+            prepare = getattr(be, "prepare_training", None)  # process-wide: train owns it
+            if prepare is not None:
+                tuned = prepare(graph, batch_size=train_cfg.batch_size) or {}
             model = be.build(graph, seed=train_cfg.seed, registry=reg)
     except BaseException:
         watching.close()
@@ -647,6 +651,7 @@ def _train(
         metrics["last_checkpoint"] = {"file": ckpts.CHECKPOINT, "epoch": saver.saved_epoch}
     if train_cfg.distributed:
         metrics["distribution"] = train_cfg.distribution.strategy
+    metrics.update(tuned)
     if cluster is not None:
         metrics["workers"] = cluster.workers
         if not cluster.is_chief:  # the chief writes the run directory

@@ -259,3 +259,57 @@ def test_streamed_training_takes_steps_per_execution_with_the_same_history(backe
     for setting in (4, "auto"):
         for key, values in histories[None].items():
             np.testing.assert_allclose(histories[setting][key], values, rtol=1e-5, err_msg=key)
+
+
+def test_largest_op_decides_one_thread_per_op():
+    from specforge.keras_backend.speed import SMALL_OP_MACS, largest_op_macs
+
+    graph = check_file(SPECS / "fashion_mnist_mlp.yaml").graph
+    # The first hidden layer: (784 x 300 + 300) weights, once per sample.
+    assert largest_op_macs(graph, 32) == 235_500 * 32 < SMALL_OP_MACS
+    assert largest_op_macs(graph, 64) == 235_500 * 64 > SMALL_OP_MACS
+
+
+TUNE = """
+import json, os, sys
+from specforge.api import check_file
+from specforge.keras_backend.speed import tune_threads
+graph = check_file(sys.argv[1]).graph
+if sys.argv[3] == "started":
+    import tensorflow as tf
+    tf.constant(1.0) + 1.0  # TensorFlow has run an op: its thread pools exist
+result = tune_threads(graph, int(sys.argv[2]))
+import tensorflow as tf
+print(json.dumps([result, tf.config.threading.get_intra_op_parallelism_threads()]))
+"""
+
+
+@pytest.mark.parametrize(
+    "batch,state,env,expected",
+    [
+        (32, "fresh", {}, ({"intra_op": 1, "inter_op": "cores"}, 1)),
+        (64, "fresh", {}, (None, 0)),  # a larger product: TensorFlow's default (0: all cores)
+        (32, "started", {}, (None, 0)),  # too late to change: left alone
+        # The user's setting wins (TensorFlow reads it itself; its config API still says 0).
+        (32, "fresh", {"TF_NUM_INTRAOP_THREADS": "2"}, (None, 0)),
+    ],
+)
+def test_tune_threads_in_a_fresh_process(batch, state, env, expected):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-c", TUNE, str(SPECS / "fashion_mnist_mlp.yaml"), str(batch), state],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **env},
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    result, intra = json.loads(proc.stdout.strip().splitlines()[-1])
+    want, want_intra = expected
+    if want is not None:
+        want = {**want, "inter_op": len(os.sched_getaffinity(0))}
+    assert (result, intra) == (want, want_intra)

@@ -7,6 +7,7 @@ environment minus any TensorFlow logging setting.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -57,6 +58,12 @@ def test_keras_commands_print_no_tensorflow_lines(tmp_path):
     for name, proc in procs.items():
         assert proc.returncode == 0, (name, proc.stderr)
         assert not TF_LINE.search(proc.stderr), (name, proc.stderr)
+    # train owns its process: the digits MLP's small products run one thread per op.
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["tensorflow_threads"] == {
+        "intra_op": 1,
+        "inter_op": len(os.sched_getaffinity(0)),
+    }
 
 
 @pytest.mark.keras
