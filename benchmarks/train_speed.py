@@ -1,21 +1,26 @@
 """Per-epoch training time: the chapter's hand-written ``fit`` against ``specforge train``.
 
-Side by side in one process and one run, on synthetic data of the chapter's
-shapes (Fashion-MNIST MLP: 55,000 × 28×28; California MLP: 11,610 × 8),
-batch 32, shuffling on:
+Side by side in one run, on synthetic data of the chapter's shapes
+(Fashion-MNIST MLP: 55,000 × 28×28; California MLP: 11,610 × 8), batch 32,
+shuffling on:
 
 - ``hand``: the chapter's Keras code (``specforge.testing.chapter``) and a
-  plain ``model.fit`` with an epoch clock callback;
-- ``keras``: the spec built by the Keras backend and trained through the
-  backend's ``fit`` exactly as ``specforge train`` calls it (its recorder and
-  NaN/Ctrl-C guard callbacks, ``steps_per_execution`` from the spec: ``auto``);
-- ``numpy``: the same through the NumPy backend.
+  plain ``model.fit`` with an epoch clock callback, in a process that does
+  nothing else (TensorFlow's defaults, as the chapter's reader has them);
+- ``keras``: the spec through the Keras backend exactly as ``specforge train``
+  runs it: the backend's process settings for training
+  (``prepare_training``: one TensorFlow thread per op for small products),
+  its ``fit`` with the recorder and NaN/Ctrl-C guard callbacks and
+  ``steps_per_execution`` from the spec (``auto``);
+- ``numpy``: the same through the NumPy backend (a process without TensorFlow).
 
-Each side trains one untimed warm-up epoch (Keras traces its step), then
-``--rounds`` ``fit`` calls of ``--epochs`` epochs per side, interleaved (the
-order rotates each round). The table gives the median epoch wall time (from
-each side's epoch clock: the targets' measure) and the ratio to ``hand``, and
-the whole calls' wall time per epoch (what a user waits for, including each
+Each side runs in its own process, since TensorFlow's thread settings are
+process-wide; for each round the three processes run one after the other
+(the order rotates each round). A process trains one untimed warm-up epoch
+(Keras traces its step), then one ``fit`` call of ``--epochs`` epochs. The
+table gives the median epoch wall time over the rounds' timed epochs (from
+each side's epoch clock: the targets' measure) with its ratio to ``hand``, and
+the timed call's wall time per epoch (what a user waits for, including the
 call's setup). Targets: keras ≤ 0.5 × hand (Fashion-MNIST) and ≤ 0.35 × hand
 (California); numpy ≤ 0.35 × and ≤ 0.1 ×.
 
@@ -24,16 +29,17 @@ both backends, fresh processes: ``benchmarks/main_job.py``) is timed in the same
 run, so the README's figure and the ratios come from one machine state
 (``--no-main-job`` leaves it out).
 
-Run:  python benchmarks/train_speed.py           (--rounds 3, --epochs 2, --models NAME..., --quick)
+Run:  python benchmarks/train_speed.py           (--rounds 3, --epochs 3, --models NAME..., --quick)
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
+import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 import warnings
@@ -50,6 +56,7 @@ MODELS = {
     "fashion_mnist_mlp": (55_000, 0.5, 0.35),
     "california_mlp": (11_610, 0.35, 0.1),
 }
+SIDES = ("hand", "keras", "numpy")
 
 
 def synthetic(graph: Any, n: int, seed: int = 0) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -64,53 +71,121 @@ def synthetic(graph: Any, n: int, seed: int = 0) -> tuple[dict[str, Any], dict[s
     return x, y
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=3, help="timed calls per side (default 3)")
-    parser.add_argument("--epochs", type=int, default=2, help="epochs per call (default 2)")
-    parser.add_argument("--models", nargs="*", choices=list(MODELS), help="default: both")
-    parser.add_argument("--quick", action="store_true", help="a smoke run on 10%% of the data")
-    parser.add_argument("--no-main-job", action="store_true", help="skip the README's main job")
-    args = parser.parse_args(argv)
-
-    from specforge.quiet import quiet_environment
-
-    quiet_environment()
-    from specforge.keras_backend.env import import_keras
-
-    keras = import_keras()
-    import tensorflow as tf
-
+def side(name: str, model: str, n: int, epochs: int) -> dict[str, Any]:
+    """One side's process: a warm-up epoch, then one timed call of ``epochs`` epochs."""
     from specforge.api import check_file
     from specforge.plugin import TrainingCallback
     from specforge.registry import get_registry
-    from specforge.testing import chapter
     from specforge.training.callbacks import Guard, Recorder
 
     reg = get_registry()
-    warnings.filterwarnings("ignore", category=UserWarning)  # input_shape= in the chapter
+    graph = check_file(SPECS / f"{model}.yaml", registry=reg).graph
+    x, y = synthetic(graph, n)
+    outputs = [o.name for o in graph.outputs]
+    train_cfg = graph.train_config
+    times: list[float] = []
 
-    class Clock(TrainingCallback):
-        def __init__(self) -> None:
-            self.times: list[float] = []
+    if name == "hand":
+        from specforge.quiet import quiet_environment
 
-        def on_epoch_begin(self, epoch: int) -> None:
-            self.start = time.perf_counter()
+        quiet_environment()
+        from specforge.keras_backend.env import import_keras
 
-        def on_epoch_end(self, epoch: int, logs: Any) -> bool:
-            self.times.append(time.perf_counter() - self.start)
-            return False
+        keras = import_keras()
+        from specforge.testing import chapter
 
-    class KerasClock(keras.callbacks.Callback):
-        def __init__(self) -> None:
-            super().__init__()
-            self.times: list[float] = []
+        warnings.filterwarnings("ignore", category=UserWarning)  # input_shape= in the chapter
 
-        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
-            self.start = time.perf_counter()
+        class KerasClock(keras.callbacks.Callback):
+            def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+                self.start = time.perf_counter()
 
-        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-            self.times.append(time.perf_counter() - self.start)
+            def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+                times.append(time.perf_counter() - self.start)
+
+        keras.utils.set_random_seed(0)
+        hand_model = getattr(chapter, model)()
+        xs = [x[i.name] for i in graph.inputs]
+        ys = [y[o] for o in outputs]
+        hx, hy = (xs[0] if len(xs) == 1 else xs), (ys[0] if len(ys) == 1 else ys)
+
+        def run(k: int, seed: int | None = None) -> None:
+            hand_model.fit(hx, hy, epochs=k, batch_size=32, verbose=0, callbacks=[KerasClock()])
+
+    else:
+        be = reg.backends[name]
+        extra: dict[str, Any] = {}
+        if name == "keras":
+            from specforge.quiet import quiet_environment
+
+            quiet_environment()
+            be.prepare_training(graph, batch_size=train_cfg.batch_size)
+            extra = {"steps_per_execution": train_cfg.steps_per_execution}
+        built = be.build(graph, seed=0, registry=reg)
+
+        class Clock(TrainingCallback):
+            def on_epoch_begin(self, epoch: int) -> None:
+                self.start = time.perf_counter()
+
+            def on_epoch_end(self, epoch: int, logs: Any) -> bool:
+                times.append(time.perf_counter() - self.start)
+                return False
+
+        def run(k: int, seed: int | None = None) -> None:
+            be.fit(
+                built,
+                x,
+                y,
+                epochs=k,
+                batch_size=train_cfg.batch_size,
+                shuffle=True,
+                seed=seed,
+                callbacks=[Recorder(), Guard(outputs), Clock()],
+                **extra,
+            )
+
+    # Warm-up: traced, caches filled; not timed. ``specforge train`` makes one fit
+    # call with the spec's seed; here the timed call continues the warm-up's
+    # (reseeding Keras before a second call costs it a retrace, ~0.1 s, that no
+    # real run has).
+    run(1, seed=0)
+    times.clear()
+    start = time.perf_counter()
+    run(epochs)
+    call = (time.perf_counter() - start) / epochs
+    return {"epochs": times, "call": call, "params": graph.total_params}
+
+
+def run_side(name: str, model: str, n: int, epochs: int) -> dict[str, Any]:
+    proc = subprocess.run(
+        [sys.executable, __file__, "--side", name, model, str(n), str(epochs)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"{name} on {model} failed:\n{proc.stdout}{proc.stderr}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=3, help="processes per side (default 3)")
+    parser.add_argument("--epochs", type=int, default=3, help="timed epochs per process")
+    parser.add_argument("--models", nargs="*", choices=list(MODELS), help="default: both")
+    parser.add_argument("--quick", action="store_true", help="a smoke run on 10%% of the data")
+    parser.add_argument("--no-main-job", action="store_true", help="skip the README's main job")
+    parser.add_argument(
+        "--side", nargs=4, metavar=("SIDE", "MODEL", "N", "EPOCHS"), help=argparse.SUPPRESS
+    )
+    args = parser.parse_args(argv)
+    if args.side:
+        name, model, n, epochs = args.side
+        print(json.dumps(side(name, model, int(n), int(epochs))))
+        return 0
+
+    import keras
+    import tensorflow as tf
 
     print(
         f"machine: {platform.platform()}, {os.cpu_count()} CPUs; load average "
@@ -120,72 +195,34 @@ def main(argv: list[str] | None = None) -> int:
         f"python {platform.python_version()}, keras {keras.__version__}, tensorflow {tf.__version__}"
     )
     print(
-        f"per-epoch wall time, median over {args.rounds} fit() calls of {args.epochs} epochs per side, "
-        "interleaved, after one untimed warm-up epoch; batch 32; (ratio to hand)\n"
+        f"per-epoch wall time: {args.rounds} processes per side, each a warm-up epoch and one fit() "
+        f"call of {args.epochs} epochs; median over the timed epochs; batch 32; (ratio to hand)\n"
     )
     failed = False
-    for name in args.models or list(MODELS):
-        n, keras_target, numpy_target = MODELS[name]
+    for model in args.models or list(MODELS):
+        n, keras_target, numpy_target = MODELS[model]
         if args.quick:
             n //= 10
-        graph = check_file(SPECS / f"{name}.yaml", registry=reg).graph
-        x, y = synthetic(graph, n)
-        outputs = [o.name for o in graph.outputs]
-        train_cfg = graph.train_config
-
-        keras.utils.set_random_seed(0)
-        hand_model = getattr(chapter, name)()
-        hand_clock = KerasClock()
-        xs = [x[i.name] for i in graph.inputs]
-        ys = [y[o] for o in outputs]
-        hx, hy = (xs[0] if len(xs) == 1 else xs), (ys[0] if len(ys) == 1 else ys)
-
-        hand = functools.partial(
-            hand_model.fit, hx, hy, batch_size=32, verbose=0, callbacks=[hand_clock]
-        )
-
-        sides: dict[str, tuple[Any, list[float]]] = {"hand": (hand, hand_clock.times)}
-        for be_name in ("keras", "numpy"):
-            be = reg.backends[be_name]
-            model = be.build(graph, seed=0, registry=reg)
-            clock = Clock()
-            extra = {"steps_per_execution": train_cfg.steps_per_execution}
-
-            run = functools.partial(
-                be.fit,
-                model,
-                x,
-                y,
-                batch_size=train_cfg.batch_size,
-                shuffle=True,
-                seed=0,
-                callbacks=[Recorder(), Guard(outputs), clock],
-                **(extra if be_name == "keras" else {}),
-            )
-            sides[be_name] = (run, clock.times)
-
-        for fn, _ in sides.values():  # warm-up: traced, caches filled; not timed
-            fn(epochs=1)
-        for times in (t for _, t in sides.values()):
-            times.clear()
-        calls: dict[str, list[float]] = {side: [] for side in sides}
-        order = list(sides)
+        epochs: dict[str, list[float]] = {s: [] for s in SIDES}
+        calls: dict[str, list[float]] = {s: [] for s in SIDES}
+        params = 0
         for r in range(args.rounds):
-            for side in order[r % 3 :] + order[: r % 3]:
-                start = time.perf_counter()
-                sides[side][0](epochs=args.epochs)
-                calls[side].append((time.perf_counter() - start) / args.epochs)
-        med = {side: statistics.median(times) for side, (_, times) in sides.items()}
-        per_call = {side: statistics.median(times) for side, times in calls.items()}
+            for name in SIDES[r % 3 :] + SIDES[: r % 3]:
+                result = run_side(name, model, n, args.epochs)
+                epochs[name] += result["epochs"]
+                calls[name].append(result["call"])
+                params = result["params"]
+        med = {s: statistics.median(epochs[s]) for s in SIDES}
+        per_call = {s: statistics.median(calls[s]) for s in SIDES}
         ratio_k, ratio_n = med["keras"] / med["hand"], med["numpy"] / med["hand"]
         ok_k, ok_n = ratio_k <= keras_target, ratio_n <= numpy_target
         failed |= not (ok_k and ok_n)
-        print(f"{name} ({n:,} samples, {graph.total_params:,} params)")
-        for side in sides:
-            ts = ", ".join(f"{t:.3f}" for t in sides[side][1])
+        print(f"{model} ({n:,} samples, {params:,} params)")
+        for s in SIDES:
+            ts = ", ".join(f"{t:.3f}" for t in epochs[s])
             print(
-                f"  {side:6s} {med[side]:7.3f} s/epoch ({med[side] / med['hand']:.3f})"
-                f"   whole calls {per_call[side]:.3f} s/epoch ({per_call[side] / per_call['hand']:.3f})"
+                f"  {s:6s} {med[s]:7.3f} s/epoch ({med[s] / med['hand']:.3f})"
+                f"   whole calls {per_call[s]:.3f} s/epoch ({per_call[s] / per_call['hand']:.3f})"
                 f"   [{ts}]"
             )
         print(
