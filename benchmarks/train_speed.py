@@ -225,6 +225,11 @@ def main(argv: list[str] | None = None) -> int:
                 f"   whole calls {per_call[s]:.3f} s/epoch ({per_call[s] / per_call['hand']:.3f})"
                 f"   [{ts}]"
             )
+        fastest = min(epochs["hand"])
+        print(
+            f"  against hand's fastest epoch ({fastest:.3f} s): keras {med['keras'] / fastest:.3f}, "
+            f"numpy {med['numpy'] / fastest:.3f}"
+        )
         print(
             f"  ratio keras / hand {ratio_k:.3f} (target <= {keras_target}: {'met' if ok_k else 'MISSED'})"
             f"   numpy / hand {ratio_n:.3f} (target <= {numpy_target}: {'met' if ok_n else 'MISSED'})\n",
