@@ -52,6 +52,7 @@ from .prepare import (
     make_preprocessors,
     prepare,
 )
+from .speed_settings import fit_settings
 
 #: Exit status of ``specforge train`` for each run status.
 EXIT_CODES = {"completed": 0, "early_stopped": 0, "diverged": 3, "interrupted": 130}
@@ -186,21 +187,6 @@ def _outcome(
             None,
         )
     return "completed", None, None
-
-
-def _speed_settings(be: Backend, train_cfg: Any) -> dict[str, Any]:
-    """``steps_per_execution`` for a backend whose ``fit`` takes it (Keras); others never see it."""
-    import inspect
-
-    fit = getattr(getattr(be, "inner", be), "fit", be.fit)  # an API-1 backend behind its shim
-    try:
-        params = inspect.signature(fit).parameters
-    except (TypeError, ValueError):
-        return {}
-    takes = "steps_per_execution" in params or any(
-        p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()
-    )
-    return {"steps_per_execution": train_cfg.steps_per_execution} if takes else {}
 
 
 def train(
@@ -602,7 +588,7 @@ def _train(
                 validation_data=validation,
                 callbacks=cbs,
                 **resumed,
-                **_speed_settings(be, train_cfg),
+                **fit_settings(be, train_cfg),
             )
         except KeyboardInterrupt:  # a second Ctrl-C: stop now, but keep what exists
             guard.interrupted = True

@@ -23,6 +23,7 @@ from ..data.stream import CsvStream, fit_streaming, transformer
 from . import plots, rundir
 from .callbacks import Guard, Progress, Recorder
 from .prepare import DataInfo, make_preprocessors
+from .speed_settings import stream_settings
 
 #: Test rows drawn in the predictions plot (the first ones of the test split).
 PLOT_ROWS = 5_000
@@ -126,23 +127,6 @@ def _open_stream(
     return csv, [names[j] for j in features], [names[j] for j in targets]
 
 
-def _stream_speed_settings(be: Any, train_cfg: Any, samples: int) -> dict[str, Any]:
-    """``steps_per_execution`` (and what ``auto`` needs) for a ``fit_stream`` that takes it."""
-    import inspect
-
-    try:
-        params = inspect.signature(be.fit_stream).parameters
-    except (TypeError, ValueError):
-        return {}
-    if "steps_per_execution" not in params:
-        return {}
-    return {
-        "steps_per_execution": train_cfg.steps_per_execution,
-        "samples": samples,
-        "batch_size": train_cfg.batch_size,
-    }
-
-
 def train_stream(
     result: Any,
     be: Any,
@@ -225,7 +209,7 @@ def train_stream(
             validation=split_batches("validation") if sizes["validation"] else None,
             seed=seed,
             callbacks=cbs,
-            **_stream_speed_settings(be, train_cfg, sizes["train"]),
+            **stream_settings(be, train_cfg, sizes["train"]),
         )
     finally:
         if bar is not None:
