@@ -14,7 +14,12 @@ the whole ``fit`` call's wall time per epoch, each with its ratio to plain
   for every epoch, each epoch's permutation gathered by index:
   :mod:`specforge.keras_backend.pipeline`).
 
+TensorFlow's thread settings are process-wide: compare them with two runs,
+e.g. ``--intra 1 --inter 2`` against the default (what ``specforge train``
+picks for small products: docs/benchmarks.md, "one thread per op").
+
 Run:  python benchmarks/keras_settings.py [--model california_mlp|fashion_mnist_mlp] [--rounds 3]
+                                          [--batch 32] [--intra N] [--inter N]
 """
 
 from __future__ import annotations
@@ -37,6 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", choices=list(SAMPLES), default="california_mlp")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=2, help="epochs per timed call")
+    parser.add_argument("--batch", type=int, default=32, help="batch size (default 32)")
+    parser.add_argument("--intra", type=int, help="TensorFlow intra-op threads (default: its own)")
+    parser.add_argument("--inter", type=int, help="TensorFlow inter-op threads (default: its own)")
     args = parser.parse_args(argv)
 
     from specforge.quiet import quiet_environment
@@ -45,6 +53,12 @@ def main(argv: list[str] | None = None) -> int:
     from specforge.keras_backend.env import import_keras
 
     keras = import_keras()
+    import tensorflow as tf
+
+    if args.intra is not None:
+        tf.config.threading.set_intra_op_parallelism_threads(args.intra)
+    if args.inter is not None:
+        tf.config.threading.set_inter_op_parallelism_threads(args.inter)
     from specforge.keras_backend.pipeline import shuffled_epochs
     from specforge.testing import chapter
 
@@ -57,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         x = rng.normal(size=(n, 28, 28)).astype("float32")
         y = rng.integers(0, 10, size=n)
-    batches = -(-n // 32)
+    bs = args.batch
+    batches = -(-n // bs)
 
     class Clock(keras.callbacks.Callback):
         def __init__(self) -> None:
@@ -86,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
                 keras,
                 x,
                 y,
-                batch_size=32,
+                batch_size=bs,
                 order_of=lambda e: np.random.default_rng([0, e]).permutation(n),
             )
 
@@ -96,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
 
             def run(epochs: int) -> None:
-                m.fit(x, y, epochs=epochs, batch_size=32, verbose=0, callbacks=[clock])
+                m.fit(x, y, epochs=epochs, batch_size=bs, verbose=0, callbacks=[clock])
 
         cases[label] = (run, clock, [])
 
@@ -108,7 +123,10 @@ def main(argv: list[str] | None = None) -> int:
     for spe in (32, 128):
         case(f"spe {spe} + pipeline", spe, pipeline=True)
 
-    print(f"{args.model}: {n:,} samples, batch 32; load average {os.getloadavg()[0]:.2f}")
+    threads = f"intra-op {args.intra or 'default'}, inter-op {args.inter or 'default'}"
+    print(
+        f"{args.model}: {n:,} samples, batch {bs}, {threads}; load average {os.getloadavg()[0]:.2f}"
+    )
     for run, clock, _ in cases.values():  # warm-up: traced, not timed
         run(1)
         clock.times.clear()
