@@ -390,17 +390,14 @@ class KerasBackend(Backend):
             vx, vy = validation_data
             val = (_feed(info.inputs, vx, "input"), _feed(info.outputs, vy, "output"))
         keras_callbacks = [_adapter(keras, callbacks, info)] if callbacks else []
-        from .distribute import STRATEGY
-
-        steps = resolve_steps_per_execution(
-            steps_per_execution, _first_len(xs), batch_size, step_flops(model, batch_size)
-        )
-        if steps is not None and STRATEGY.get(model) is None:  # measured on one device only
-            set_steps_per_execution(model, steps)
-
         from .distribute import STRATEGY, build_from_local_batch, distributed_input
 
         strategy = STRATEGY.get(model)
+        steps = resolve_steps_per_execution(
+            steps_per_execution, _first_len(xs), batch_size, step_flops(model, batch_size)
+        )
+        if steps is not None and strategy is None:  # measured on one device only
+            set_steps_per_execution(model, steps)
 
         def one_fit(xs: Any, ys: Any, first: int, last: int) -> dict[str, list[Any]]:
             return model.fit(
